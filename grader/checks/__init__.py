@@ -1,0 +1,16 @@
+"""All task checks. Importing this package registers every check in ``CHECKS``."""
+
+from grader.checks import init, loops, nets, onehot, runs, viewer  # noqa: E402,F401  (registers)
+from grader.checks.base import (
+    CHECKS,
+    Check,
+    Context,
+    Fail,
+    ProbeEnv,
+    register,
+    seed_everything,
+    stable_seed,
+)
+
+__all__ = ["CHECKS", "Check", "Context", "Fail", "ProbeEnv", "register", "seed_everything",
+           "stable_seed"]

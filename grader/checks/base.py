@@ -1,0 +1,119 @@
+"""The shape of a task check, and how one runs.
+
+A check is split in three so the same check can run against the stubs, the
+reference, any folder, a notebook's namespace, or an isolated child process:
+
+- ``inputs(ctx)`` runs in the grader: builds every input from the grader's own
+  seeded generators;
+- ``probe(mod, inp, env)`` runs wherever the student's code runs: calls it on the
+  inputs and reports *plain data* (tensors, floats, lists), never a verdict;
+- ``verdict(inp, out, ctx)`` runs in the grader: decides pass/fail from that data,
+  computing every expected value itself, and raises :class:`Fail` with a message key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from grader.i18n import t
+from grader.tasks import TASK_BY_ID
+
+
+class Fail(Exception):
+    """A verdict: the check failed. ``key`` names a message in both languages."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+    def render(self, lang: str | None = None) -> str:
+        return t(self.key, lang, **self.values)
+
+
+def stable_seed(*parts: object) -> int:
+    """A 31-bit seed derived from ``parts``; the same on every machine and run."""
+    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch, numpy and random: every probe starts from the same state."""
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2**32))
+    random.seed(seed)
+
+
+@dataclass
+class Context:
+    """What the grader side knows while grading: device, language, input variant.
+
+    ``variant`` 0 gives the public inputs; other values (nbgrader's hidden tests)
+    give different seeded inputs for the same checks.
+    """
+
+    device: str = "cpu"
+    lang: str | None = None
+    variant: int = 0
+    _gens: dict[str, int] = field(default_factory=dict)
+
+    def seed(self, label: str) -> int:
+        return stable_seed("practico2", self.variant, label)
+
+    def gen(self, label: str) -> torch.Generator:
+        return torch.Generator().manual_seed(self.seed(label))
+
+
+@dataclass
+class ProbeEnv:
+    """What a probe may use besides the inputs: the device to run on."""
+
+    device: str = "cpu"
+
+
+class Check:
+    """One check of one task. Subclasses set the class attributes and the three methods."""
+
+    task: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    points: ClassVar[int] = 1
+    #: names the probe uses from the task's module (a missing one fails only this check)
+    needs: ClassVar[tuple[str, ...]] = ()
+    #: rough seconds on 2 CPU cores, for timeouts and progress estimates
+    cost: ClassVar[float] = 0.5
+
+    @property
+    def id(self) -> str:
+        return f"{self.task}::{self.name}"
+
+    @property
+    def module(self) -> str:
+        return TASK_BY_ID[self.task].module
+
+    def inputs(self, ctx: Context) -> dict[str, Any]:
+        return {}
+
+    def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
+        raise NotImplementedError
+
+
+CHECKS: list[Check] = []
+
+
+def register(cls: type[Check]) -> type[Check]:
+    """Class decorator: add one instance of the check to the registry."""
+    if cls.task not in TASK_BY_ID:
+        raise ValueError(f"{cls.__name__}: unknown task {cls.task!r}")
+    if any(c.task == cls.task and c.name == cls.name for c in CHECKS):
+        raise ValueError(f"duplicate check {cls.task}::{cls.name}")
+    CHECKS.append(cls())
+    return cls

@@ -1,0 +1,187 @@
+"""Verdict-side helpers: read probe data defensively and fail with teaching messages.
+
+Also the grader's own oracle for MLPs: given the weights a probe reported, compute
+what a network of a stated kind would output, in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from grader.checks.base import Fail
+from grader.checks.capture import TYPE_TAG
+
+
+def is_bad(value: Any) -> bool:
+    return isinstance(value, dict) and TYPE_TAG in value
+
+
+def tensor(value: Any, what: str) -> torch.Tensor:
+    """``value`` as a plain tensor or a Fail naming what came instead."""
+    if type(value) is torch.Tensor:
+        return value
+    found = value[TYPE_TAG] if is_bad(value) else type(value).__name__
+    raise Fail("expected_tensor", what=what, found=found)
+
+
+def shape(value: torch.Tensor, expected: Sequence[int], what: str) -> None:
+    if tuple(value.shape) != tuple(expected):
+        raise Fail("wrong_shape", what=what, expected=tuple(expected), found=tuple(value.shape))
+
+
+def dtype(value: torch.Tensor, expected: torch.dtype, what: str) -> None:
+    if value.dtype != expected:
+        raise Fail("wrong_dtype", what=what, expected=str(expected).removeprefix("torch."),
+                   found=str(value.dtype).removeprefix("torch."))
+
+
+def finite(value: torch.Tensor, what: str) -> None:
+    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        raise Fail("not_finite", what=what)
+
+
+def float_list(value: Any, length: int | None, what: str) -> list[float]:
+    """A list of Python floats of that length (``None``: any), with a hint for tensors."""
+    if is_bad(value) or not isinstance(value, list):
+        found = value[TYPE_TAG] if is_bad(value) else type(value).__name__
+        raise Fail("expected_list", what=what, found=found)
+    for item in value:
+        if is_bad(item):
+            if "Tensor" in item[TYPE_TAG]:
+                raise Fail("list_of_tensors", what=what)
+            raise Fail("expected_float_items", what=what, found=item[TYPE_TAG])
+        if not isinstance(item, float):
+            raise Fail("expected_float_items", what=what, found=type(item).__name__)
+    if length is not None and len(value) != length:
+        raise Fail("wrong_length", what=what, expected=length, found=len(value))
+    for item in value:
+        if not math.isfinite(item):
+            raise Fail("not_finite", what=what)
+    return value
+
+
+def close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    """Elementwise closeness in float64, same shape required (no broadcasting)."""
+    if tuple(a.shape) != tuple(b.shape):
+        return False
+    a64, b64 = a.double(), b.double()
+    if not bool(torch.isfinite(a64).all()):
+        return False
+    return bool(((a64 - b64).abs() <= atol + rtol * b64.abs()).all())
+
+
+def rel_close(a: float, b: float, rtol: float = 1e-4, atol: float = 1e-7) -> bool:
+    return math.isfinite(a) and abs(a - b) <= atol + rtol * abs(b)
+
+
+# ----------------------------------------------------------------- MLP oracle
+
+HIDDEN: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "identity": lambda z: z,
+    "leaky_relu": F.leaky_relu,
+    "gelu": F.gelu,
+    "elu": F.elu,
+}
+OUTPUT: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "none": lambda z: z,
+    "sigmoid": torch.sigmoid,
+    "softmax": lambda z: torch.softmax(z, dim=1),
+    "log_softmax": lambda z: torch.log_softmax(z, dim=1),
+    "relu": torch.relu,
+}
+
+
+def linears(report: dict[str, Any], what: str) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+    """The ``[W, b]`` pairs a :func:`capture_mlp` report holds, checked for type."""
+    if report.get("model") != "ok":
+        raise Fail("not_a_module", what=what, found=report.get("model", {}).get(TYPE_TAG, "?"))
+    layers = report.get("linears")
+    if not isinstance(layers, list) or not layers:
+        raise Fail("no_linear_layers", what=what)
+    pairs = []
+    for i, pair in enumerate(layers):
+        w = tensor(pair[0], f"{what}: peso/weight #{i}")
+        b = None if pair[1] is None else tensor(pair[1], f"{what}: bias #{i}")
+        pairs.append((w, b))
+    return pairs
+
+
+def layer_shapes(pairs: list[tuple[torch.Tensor, torch.Tensor | None]]) -> list[tuple[int, int]]:
+    """``(in_features, out_features)`` per layer, in call order."""
+    return [(int(w.shape[1]), int(w.shape[0])) if w.dim() == 2 else (-1, -1) for w, _ in pairs]
+
+
+def mlp_forward(
+    pairs: list[tuple[torch.Tensor, torch.Tensor | None]],
+    x: torch.Tensor,
+    hidden: str,
+    output: str = "none",
+    collect: list[torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """The oracle: Linear, activation, ..., Linear, output map, in float64."""
+    h = x.double().reshape(x.shape[0], -1)
+    act = HIDDEN[hidden]
+    for i, (w, b) in enumerate(pairs):
+        h = h @ w.double().T
+        if b is not None:
+            h = h + b.double()
+        if i < len(pairs) - 1:
+            h = act(h)
+            if collect is not None:
+                collect.append(h)
+    return OUTPUT[output](h)
+
+
+def identify_forward(
+    pairs: list[tuple[torch.Tensor, torch.Tensor | None]], x: torch.Tensor, out: torch.Tensor,
+    rtol: float = 1e-4, atol: float = 1e-5,
+) -> tuple[str, str] | None:
+    """Which (hidden activation, output map) reproduces ``out`` from the weights, if any."""
+    for hidden in HIDDEN:
+        for output in OUTPUT:
+            try:
+                ref = mlp_forward(pairs, x, hidden, output)
+            except RuntimeError:
+                return None  # shapes do not chain: not an MLP we can reproduce
+            if close(out, ref, rtol, atol):
+                return hidden, output
+    return None
+
+
+def expect_forward(
+    report: dict[str, Any], x: torch.Tensor, hidden: str, output: str, what: str,
+    rtol: float = 1e-4, atol: float = 1e-5,
+) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+    """Fail unless the reported output is exactly that kind of MLP of the reported weights."""
+    pairs = linears(report, what)
+    out = report.get("out")
+    if isinstance(out, list):
+        out = out[0] if out else None
+    out = tensor(out, f"{what}(x)")
+    expected_rows = x.shape[0]
+    if out.dim() != 2 or out.shape[0] != expected_rows:
+        raise Fail("wrong_shape", what=f"{what}(x)", expected=f"({expected_rows}, …)",
+                   found=tuple(out.shape))
+    finite(out, f"{what}(x)")
+    try:
+        ref = mlp_forward(pairs, x, hidden, output)
+    except RuntimeError:
+        raise Fail("layers_do_not_chain", what=what, shapes=layer_shapes(pairs)) from None
+    if close(out, ref, rtol, atol):
+        return pairs
+    found = identify_forward(pairs, x, out, rtol, atol)
+    if found is None:
+        raise Fail("forward_mismatch", what=what, hidden=hidden)
+    got_hidden, got_output = found
+    if got_hidden != hidden:
+        raise Fail("wrong_hidden_activation", what=what, expected=hidden, found=got_hidden)
+    raise Fail(f"wrong_output_{'logits' if output == 'none' else 'map'}", what=what,
+               expected=output, found=got_output)

@@ -1,0 +1,381 @@
+"""Tasks ``init_schemes``, ``probe_stats`` and the weights of ``he_init``.
+
+Weight distributions are judged within statistical bands wide enough that a
+correct initialization fails with negligible probability whatever random stream
+it used (bounds are exact; spreads are checked only on layers with enough
+weights; see ``WeightStats``), and narrow enough to tell the schemes apart:
+Xavier and He differ in their bound, normal and uniform differ in their tails,
+fan-in and fan-out differ on every non-square layer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from grader.checks import expect
+from grader.checks.base import Check, Context, Fail, ProbeEnv, register
+from grader.checks.capture import capture_mlp, numbers, plain_tensor
+from grader.checks.nets import mlp_shapes
+
+SQRT2 = math.sqrt(2.0)
+
+# ------------------------------------------------------------ weight statistics
+
+
+def uniform_bound(scheme: str, fan_in: int, fan_out: int) -> float:
+    """Half-width of the uniform distribution of that scheme."""
+    if scheme == "xavier":
+        return math.sqrt(6.0 / (fan_in + fan_out))
+    if scheme == "he":  # kaiming_uniform_, nonlinearity="relu": gain sqrt(2) * sqrt(3 / fan_in)
+        return math.sqrt(6.0 / fan_in)
+    if scheme == "he_fan_out":
+        return math.sqrt(6.0 / fan_out)
+    if scheme == "default":  # nn.Linear's own init: kaiming_uniform_(a=sqrt(5)) = 1/sqrt(fan_in)
+        return 1.0 / math.sqrt(fan_in)
+    raise ValueError(scheme)
+
+
+def is_orthogonal(w: torch.Tensor, gain: float) -> bool:
+    """Rows (or columns, for tall matrices) orthonormal up to ``gain``."""
+    w = w.double()
+    gram = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
+    eye = torch.eye(gram.shape[0], dtype=torch.float64)
+    return bool((gram - gain**2 * eye).abs().max() < 1e-3 * gain**2)
+
+
+def fits_uniform(w: torch.Tensor, bound: float) -> bool:
+    """Could ``w`` come from U(-bound, bound)? Exact bound; fill and spread where n is large.
+
+    - every |w| <= bound (float32 rounding allowed);
+    - n >= 200: max |w| >= bound * (1 - 25/n) (P(fail) = (1 - 25/n)^n ≈ e^-25);
+    - n >= 400: std within 12% of bound / sqrt(3) (> 5 standard errors for n = 400).
+    """
+    w = w.double()
+    n = w.numel()
+    top = float(w.abs().max())
+    if top > bound * (1 + 1e-5):
+        return False
+    if n >= 200 and top < bound * (1 - 25.0 / n):
+        return False
+    if n >= 400 and abs(float(w.std()) / (bound / math.sqrt(3.0)) - 1.0) > 0.12:
+        return False
+    return True
+
+
+def guess_scheme(w: torch.Tensor) -> str:
+    """A short description of what ``w`` looks like, for failure messages."""
+    fan_in, fan_out = w.shape[1], w.shape[0]
+    for scheme in ("xavier", "he", "he_fan_out", "default"):
+        if fits_uniform(w, uniform_bound(scheme, fan_in, fan_out)):
+            return {"xavier": "xavier_uniform_", "he": "kaiming_uniform_(relu)",
+                    "he_fan_out": "kaiming_uniform_ con/with mode='fan_out'",
+                    "default": "init por defecto de nn.Linear / nn.Linear default"}[scheme]
+    if is_orthogonal(w, SQRT2) or is_orthogonal(w, 1.0):
+        return "orthogonal_"
+    std = float(w.double().std())
+    if float(w.double().abs().max()) > 2.5 * std:
+        return f"normal (std={std:.3g})"
+    return f"std={std:.3g}, max|w|={float(w.abs().max()):.3g}"
+
+
+def check_layer(w: torch.Tensor, b: torch.Tensor | None, scheme: str, what: str, i: int) -> None:
+    """Fail unless layer ``i`` (weight ``w``, bias ``b``) follows ``scheme`` with zero bias."""
+    fan_in, fan_out = w.shape[1], w.shape[0]
+    if b is not None and bool(b.abs().max() > 0):
+        raise Fail("bias_not_zero", what=what, layer=i)
+    if scheme == "orthogonal":
+        ok = is_orthogonal(w, SQRT2)
+    else:
+        ok = fits_uniform(w, uniform_bound(scheme, fan_in, fan_out))
+    if not ok:
+        expected = {"xavier": "xavier_uniform_", "he": "kaiming_uniform_(relu)",
+                    "orthogonal": "orthogonal_(gain=sqrt(2))"}[scheme]
+        raise Fail("wrong_init", what=what, layer=i, expected=expected, found=guess_scheme(w))
+
+
+# ------------------------------------------------------------- init_schemes
+
+CONFIGS = ({"depth": 15, "width": 128, "in_dim": 100, "out_dim": 10},
+           {"depth": 3, "width": 48, "in_dim": 20, "out_dim": 5})
+
+
+def describe_i(init: str, cfg: dict[str, Any]) -> str:
+    args = ", ".join(f"{k}={v}" for k, v in cfg.items())
+    return f"DeepMLP_i({init!r}, {args})"
+
+
+class _InitCheck(Check):
+    task = "init_schemes"
+    needs = ("DeepMLP_i",)
+    points = 4
+    cost = 0.3
+    scheme: str = ""
+
+    def inputs(self, ctx: Context) -> dict[str, Any]:
+        gen = ctx.gen(f"init.{self.scheme}.x")
+        return {"x": [torch.randn(64, c["in_dim"], generator=gen) for c in CONFIGS]}
+
+    def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
+        reports = []
+        for cfg, x in zip(CONFIGS, inp["x"]):
+            net = mod.DeepMLP_i(init_type=self.scheme, **cfg)
+            reports.append(capture_mlp(net, x))
+        return {"reports": reports}
+
+    def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
+        for cfg, report in zip(CONFIGS, out["reports"]):
+            what = describe_i(self.scheme, cfg)
+            pairs = expect.linears(report, what)
+            want = mlp_shapes(cfg["in_dim"], cfg["out_dim"], cfg["width"], cfg["depth"])
+            got = expect.layer_shapes(pairs)
+            if got != want:
+                raise Fail("call_order", what=what, found=got)
+            for i, (w, b) in enumerate(pairs):
+                check_layer(w, b, self.scheme, what, i)
+
+
+for _scheme in ("xavier", "he", "orthogonal"):
+    register(type(f"Init_{_scheme}", (_InitCheck,), {"scheme": _scheme, "name": f"{_scheme}_init"}))
+
+
+@register
+class InitForwardStds(_InitCheck):
+    name = "forward_returns_stds"
+    points = 3
+    scheme = "he"
+
+    def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
+        for cfg, x, report in zip(CONFIGS, inp["x"], out["reports"]):
+            what = describe_i(self.scheme, cfg)
+            if not report.get("out_is_tuple") or len(report.get("out", [])) != 2:
+                raise Fail("forward_not_pair", what=what)
+            out_t, stds = report["out"]
+            out_t = expect.tensor(out_t, f"{what}: out")
+            expect.shape(out_t, (x.shape[0], cfg["out_dim"]), f"{what}: out")
+            stds = expect.float_list(stds, cfg["depth"], f"{what}: stds")
+            pairs = expect.linears(report, what)
+            hidden: list[torch.Tensor] = []
+            ref = expect.mlp_forward(pairs, x, "relu", "none", collect=hidden)
+            if not expect.close(out_t, ref):
+                found = expect.identify_forward(pairs, x, out_t)
+                if found and found[0] != "relu":
+                    raise Fail("wrong_hidden_activation", what=what, expected="relu",
+                               found=found[0])
+                raise Fail("forward_mismatch", what=what, hidden="relu")
+            want = [float(h.std()) for h in hidden]
+            if all(expect.rel_close(g, w, 1e-3) for g, w in zip(stds, want)):
+                continue
+            pre = [float((h_prev @ w.double().T + (0 if b is None else b.double())).std())
+                   for h_prev, (w, b) in zip([x.double(), *hidden[:-1]], pairs[:-1])]
+            if all(expect.rel_close(g, p, 1e-3) for g, p in zip(stds, pre)):
+                raise Fail("stds_before_relu", what=what)
+            raise Fail("stds_mismatch", what=what)
+
+
+# ------------------------------------------------------------------ probe_stats
+
+
+class ProbeNet(nn.Module):
+    """A DeepMLP_i built by the grader from given weights; remembers the inputs it saw.
+
+    Layers sit in ``self.layers`` (input layer first), like the practical's own
+    DeepMLP_i, so probe code that walks ``net.layers`` or ``net.modules()`` both work.
+    """
+
+    def __init__(self, weights: list[torch.Tensor]) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(w.shape[1], w.shape[0]) for w in weights)
+        with torch.no_grad():
+            for layer, w in zip(self.layers, weights):
+                layer.weight.copy_(w)
+                layer.bias.zero_()
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[float]]:
+        self.seen.append(x.detach().clone())
+        stds = []
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))
+            stds.append(x.detach().std().item())
+        return self.layers[-1](x), stds
+
+
+def make_weights(scheme: str, shapes: list[tuple[int, int]], gen: torch.Generator):
+    """Weights of one scheme drawn from the grader's generator (not torch's global RNG)."""
+    weights = []
+    for fan_in, fan_out in shapes:
+        if scheme == "orthogonal":
+            a = torch.randn(max(fan_in, fan_out), min(fan_in, fan_out), generator=gen,
+                            dtype=torch.float64)
+            q, r = torch.linalg.qr(a)
+            q = q * torch.sign(torch.diagonal(r))
+            w = (q if fan_out >= fan_in else q.T) * SQRT2
+        else:
+            bound = uniform_bound(scheme, fan_in, fan_out)
+            w = (torch.rand(fan_out, fan_in, generator=gen, dtype=torch.float64) * 2 - 1) * bound
+        weights.append(w.float())
+    return weights
+
+
+#: (scheme, depth, width, in_dim, batch_size) of each probe run
+PROBES = (("he", 15, 128, 100, 64), ("xavier", 4, 32, 20, 32))
+
+
+def probe_expected(weights: list[torch.Tensor], x: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Activation and weight-gradient stds of the ProbeNet for input ``x``, in float64."""
+    ws = [w.double().clone().requires_grad_(True) for w in weights]
+    h = x.double()
+    acts = []
+    for w in ws[:-1]:
+        h = torch.relu(h @ w.T)
+        acts.append(float(h.detach().std()))
+    out = h @ ws[-1].T
+    grads = torch.autograd.grad(out.pow(2).mean(), ws)
+    return acts, [float(g.std()) for g in grads]
+
+
+class _ProbeCheck(Check):
+    task = "probe_stats"
+    needs = ("probe_stats",)
+    cost = 0.3
+    runs: tuple = PROBES
+
+    def inputs(self, ctx: Context) -> dict[str, Any]:
+        gen = ctx.gen(f"probe.{self.name}")
+        return {"weights": [make_weights(s, mlp_shapes(d_in, 10, w, depth), gen)
+                            for s, depth, w, d_in, _ in self.runs]}
+
+    def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
+        results = []
+        for (_, _, _, d_in, batch), weights in zip(self.runs, inp["weights"]):
+            net = ProbeNet(weights)
+            value = mod.probe_stats(net, batch_size=batch, in_dim=d_in)
+            pair = list(value) if type(value) in (tuple, list) else None
+            results.append({
+                "pair": len(pair) if pair is not None else -1,
+                "acts": numbers(pair[0]) if pair and len(pair) == 2 else None,
+                "grads": numbers(pair[1]) if pair and len(pair) == 2 else None,
+                "inputs": [plain_tensor(s) for s in net.seen[-3:]],
+            })
+        return {"results": results}
+
+    def each(self, inp: dict[str, Any], out: dict[str, Any]):
+        for (scheme, depth, _, d_in, batch), weights, res in zip(
+            self.runs, inp["weights"], out["results"]
+        ):
+            what = f"probe_stats(net, batch_size={batch}, in_dim={d_in}) [depth={depth}]"
+            if res["pair"] != 2:
+                raise Fail("probe_not_pair", what=what)
+            acts = expect.float_list(res["acts"], None, f"{what}: activation_stds")
+            grads = expect.float_list(res["grads"], None, f"{what}: grad_stds")
+            yield scheme, depth, d_in, batch, weights, res, what, acts, grads
+
+
+@register
+class ProbeLengths(_ProbeCheck):
+    name = "lengths_and_types"
+    points = 3
+
+    def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
+        for _, depth, _, _, _, _, what, acts, grads in self.each(inp, out):
+            if len(acts) != depth:
+                raise Fail("wrong_length", what=f"{what}: activation_stds", expected=depth,
+                           found=len(acts))
+            if len(grads) != depth + 1:
+                raise Fail("wrong_length", what=f"{what}: grad_stds", expected=depth + 1,
+                           found=len(grads))
+
+
+@register
+class ProbeValues(_ProbeCheck):
+    name = "values_match_independent_computation"
+    points = 6
+
+    def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
+        for _, depth, d_in, batch, weights, res, what, acts, grads in self.each(inp, out):
+            seen = res["inputs"]
+            if not seen:
+                raise Fail("probe_net_not_called", what=what)
+            x = expect.tensor(seen[-1], "x")
+            if tuple(x.shape) != (batch, d_in):
+                raise Fail("probe_input_shape", what=what, expected=(batch, d_in),
+                           found=tuple(x.shape))
+            # x must look like N(0, 1): 5 standard errors on the mean, 10% on the std.
+            n = x.numel()
+            if abs(float(x.double().mean())) > 5 / math.sqrt(n) or abs(
+                float(x.double().std()) - 1
+            ) > 0.1:
+                raise Fail("probe_input_dist", what=what, mean=f"{float(x.mean()):.3f}",
+                           std=f"{float(x.std()):.3f}")
+            want_acts, want_grads = probe_expected(weights, x)
+            if len(acts) != depth or len(grads) != depth + 1:
+                raise Fail("probe_lengths", what=what)
+            if not all(expect.rel_close(g, w, 1e-3) for g, w in zip(acts, want_acts)):
+                raise Fail("probe_acts_mismatch", what=what)
+            if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, want_grads)):
+                continue
+            weight_stds = [float(w.double().std()) for w in weights]
+            if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, weight_stds)):
+                raise Fail("probe_weights_not_grads", what=what)
+            if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, reversed(want_grads))):
+                raise Fail("probe_grads_reversed", what=what)
+            ratios = [g / w for g, w in zip(grads, want_grads) if w > 0]
+            if ratios and max(ratios) - min(ratios) < 1e-3 * abs(ratios[0]):
+                raise Fail("probe_grads_scaled", what=what, factor=f"{ratios[0]:.4g}")
+            raise Fail("probe_grads_mismatch", what=what)
+
+
+#: trend bands on last/first activation std over 15 ReLU layers, measured on many seeds
+XAVIER_MAX_RATIO = 0.05
+STABLE_RATIO = (0.25, 4.0)
+
+
+@register
+class ProbeTrends(_ProbeCheck):
+    name = "trends_xavier_he_orthogonal"
+    points = 6
+    runs = (("xavier", 15, 128, 100, 64), ("he", 15, 128, 100, 64),
+            ("orthogonal", 15, 128, 100, 64))
+
+    def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
+        for scheme, depth, _, _, _, _, what, acts, _ in self.each(inp, out):
+            if len(acts) != depth:
+                raise Fail("wrong_length", what=f"{what}: activation_stds", expected=depth,
+                           found=len(acts))
+            ratio = acts[-1] / acts[0] if acts[0] > 0 else float("inf")
+            if scheme == "xavier" and not ratio < XAVIER_MAX_RATIO:
+                raise Fail("trend_xavier", ratio=f"{ratio:.3g}")
+            if scheme != "xavier" and not STABLE_RATIO[0] <= ratio <= STABLE_RATIO[1]:
+                raise Fail("trend_stable", scheme=scheme, ratio=f"{ratio:.3g}")
+
+
+# ------------------------------------------------------------------ he_init weights
+
+HE_CONFIGS = ({"in_dim": 784, "out_dim": 10, "width": 64, "depth": 4},
+              {"in_dim": 30, "out_dim": 5, "width": 16, "depth": 2})
+
+
+@register
+class HeWeights(Check):
+    task = "he_init"
+    name = "kaiming_uniform_weights"
+    points = 4
+    needs = ("DeepMLPI",)
+    cost = 0.1
+
+    def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
+        return {"reports": [capture_mlp(mod.DeepMLPI(**cfg)) for cfg in HE_CONFIGS]}
+
+    def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
+        for cfg, report in zip(HE_CONFIGS, out["reports"]):
+            what = "DeepMLPI({in_dim}, {out_dim}, {width}, {depth})".format(**cfg)
+            pairs = expect.linears(report, what)
+            want = mlp_shapes(cfg["in_dim"], cfg["out_dim"], cfg["width"], cfg["depth"])
+            if sorted(expect.layer_shapes(pairs)) != sorted(want):
+                raise Fail("layer_shapes", what=what, found=expect.layer_shapes(pairs))
+            for i, (w, b) in enumerate(pairs):
+                check_layer(w, b, "he", what, i)

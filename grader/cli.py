@@ -1,0 +1,153 @@
+"""Command line: ``python -m grader <command>``.
+
+- ``build-stubs [--check]``: generate ``exercises/`` from ``solutions/`` (or check for drift).
+- ``grade SUBMISSION_DIR [--json OUT]``: grade one folder of ``ex*.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+
+#: modules that add subcommands with ``add_commands(subparsers)``, in help order
+COMMAND_MODULES = ("grader.autograde", "grader.experiments", "grader.release")
+
+
+class UserError(Exception):
+    """Bad input from the person at the terminal: printed as one clear line, exit code 2."""
+
+
+def _cmd_build_stubs(args: argparse.Namespace) -> int:
+    from grader.stubs import MarkerError, build_stubs
+
+    try:
+        problems = build_stubs(Path(args.solutions), Path(args.exercises), check=args.check)
+    except MarkerError as exc:
+        raise UserError(f"solution markers: {exc}") from None
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    if args.check:
+        if problems:
+            print("exercises/ is out of date with solutions/ "
+                  "(run `python -m grader build-stubs`):", file=sys.stderr)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            return 1
+        print(f"exercises/ matches solutions/ ({args.exercises})")
+        return 0
+    print(f"wrote stubs to {args.exercises}")
+    return 0
+
+
+def submission_dir(value: str) -> Path:
+    """A folder holding at least one ``ex*.py``; anything else is a :class:`UserError`."""
+    path = Path(value)
+    if not path.exists():
+        raise UserError(f"{value}: no such folder. Give the folder that holds the student's "
+                        "ex*.py files.")
+    if not path.is_dir():
+        raise UserError(f"{value}: not a folder. Give the folder that holds the ex*.py files, "
+                        "not a file.")
+    try:
+        found = sorted(p.name for p in path.glob("ex*.py"))
+    except PermissionError:
+        raise UserError(f"{value}: cannot read this folder (permission denied).") from None
+    if not found:
+        raise UserError(f"{value}: holds no ex*.py files (expected e.g. ex1_onehot_mse.py). "
+                        "Is this the right folder?")
+    return path.resolve()
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from grader.checks import Context
+    from grader.impl import DirImpl
+    from grader.results import format_table, to_json_dict, write_json_atomic
+    from grader.runner import grade_in_process
+
+    folder = submission_dir(args.submission)
+    task_ids = _task_ids(args.tasks)
+    require_data()
+    ctx = Context(device=_device(args.device), lang=args.lang)
+    results = grade_in_process(DirImpl(folder), ctx, task_ids)
+    print(format_table(results, args.lang))
+    if args.json:
+        write_json_atomic(args.json, to_json_dict(results))
+    return 0
+
+
+def require_data() -> Path:
+    """MNIST on disk (downloading it if possible), or a UserError that says how to fix it."""
+    from grader.data import MNISTNotFoundError, ensure_mnist
+
+    try:
+        return ensure_mnist(download=True)
+    except MNISTNotFoundError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _task_ids(values: list[str] | None) -> list[str] | None:
+    from grader.tasks import TASK_BY_ID
+
+    if not values:
+        return None
+    ids = [v for value in values for v in value.split(",") if v]
+    unknown = [v for v in ids if v not in TASK_BY_ID]
+    if unknown:
+        raise UserError(f"unknown task id(s): {', '.join(unknown)}; valid ids: "
+                        f"{', '.join(TASK_BY_ID)}")
+    return ids
+
+
+def _device(value: str) -> str:
+    import torch
+
+    if value == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if value == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: CUDA is not available on this machine; use --device cpu")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m grader",
+                                     description="Práctico 2 kit: stubs, grading, experiments")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build-stubs", help="generate exercises/ from solutions/")
+    p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
+    p.add_argument("--exercises", default=str(KIT_ROOT / "exercises"))
+    p.add_argument("--check", action="store_true",
+                   help="do not write; exit 1 if exercises/ differs from what would be generated")
+    p.set_defaults(func=_cmd_build_stubs)
+
+    p = sub.add_parser("grade", help="grade one submission folder")
+    p.add_argument("submission", help="folder holding the student's ex*.py")
+    p.add_argument("--json", metavar="OUT", help="write the results as JSON to OUT")
+    p.add_argument("--tasks", action="append", metavar="ID[,ID]", help="grade only these tasks")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
+    p.add_argument("--lang", choices=("es", "en"), default=None)
+    p.set_defaults(func=_cmd_grade)
+
+    # Further commands live next to what they drive; each module that exists adds its own.
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

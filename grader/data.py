@@ -1,0 +1,240 @@
+"""Where MNIST lives, how it is split, and the kit's fast in-memory loader.
+
+This module is the one source of truth for data in the kit: the given code of
+``ex0_data`` (what students read), the task checks, the experiments and the
+notebook all go through it, so "validation set" means the same 6,000 images
+everywhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+
+__all__ = [
+    "MNISTNotFoundError",
+    "RAW_FILES",
+    "data_root",
+    "ensure_mnist",
+    "mnist_tensors",
+    "split_indices",
+    "FastLoader",
+    "fast_mnist_loaders",
+]
+
+#: The four files torchvision reads, in ``<root>/MNIST/raw/``.
+RAW_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+
+class MNISTNotFoundError(FileNotFoundError):
+    """MNIST is not on disk and could not be downloaded.
+
+    The message says where the kit looked and the two ways to fix it, in Spanish
+    and in English (students read either).
+    """
+
+    def __init__(self, root: Path, missing: list[str], reason: str | None) -> None:
+        raw = root / "MNIST" / "raw"
+        why = f" La descarga falló / download failed: {reason}." if reason else ""
+        msg = (
+            f"No encontré MNIST en {raw} (faltan: {', '.join(missing)}).{why}\n"
+            "  Cómo arreglarlo: (1) exportá PRACTICO_DATA con la carpeta que contiene MNIST/raw/, "
+            "por ejemplo `export PRACTICO_DATA=/ruta/a/data`; o (2) con conexión a internet, "
+            "llamá a load_mnist(download=True) para descargarlo en esa carpeta.\n"
+            f"MNIST was not found in {raw} (missing: {', '.join(missing)}).\n"
+            "  How to fix: (1) set PRACTICO_DATA to the folder that holds MNIST/raw/, e.g. "
+            "`export PRACTICO_DATA=/path/to/data`; or (2) with internet access, call "
+            "load_mnist(download=True) to download it there."
+        )
+        super().__init__(msg)
+        self.root = root
+        self.missing = missing
+
+
+def data_root(root: str | os.PathLike[str] | None = None) -> Path:
+    """The data folder: ``root`` if given, else ``$PRACTICO_DATA``, else ``./data``."""
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get("PRACTICO_DATA")
+    return Path(env).expanduser() if env else Path("data")
+
+
+def _missing_files(root: Path) -> list[str]:
+    raw = root / "MNIST" / "raw"
+    return [name for name in RAW_FILES if not (raw / name).is_file()]
+
+
+def ensure_mnist(root: str | os.PathLike[str] | None = None, download: bool = True) -> Path:
+    """Make sure the raw MNIST files are under ``<root>/MNIST/raw`` and return ``root``.
+
+    Downloads through torchvision when files are missing and ``download`` is true;
+    raises :class:`MNISTNotFoundError` (never a bare traceback) when that is not possible.
+    """
+    path = data_root(root)
+    missing = _missing_files(path)
+    if not missing:
+        return path
+    reason = None
+    if download:
+        try:
+            from torchvision import datasets
+
+            datasets.MNIST(str(path), train=True, download=True)
+            datasets.MNIST(str(path), train=False, download=True)
+        except Exception as exc:  # network, permissions, disk: all end in the same advice
+            reason = f"{type(exc).__name__}: {exc}".strip()[:300]
+        missing = _missing_files(path)
+        if not missing:
+            return path
+    raise MNISTNotFoundError(path.resolve(), missing, reason if download else None)
+
+
+@functools.lru_cache(maxsize=4)
+def _mnist_uint8(root: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    from torchvision import datasets
+
+    ds = datasets.MNIST(root, train=train, download=False)
+    return ds.data.clone(), ds.targets.clone().long()
+
+
+def mnist_tensors(
+    split: str, root: str | os.PathLike[str] | None = None, download: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A whole MNIST split as tensors, exactly what ``ToTensor`` would give image by image.
+
+    Inputs:
+    - split: ``"train"`` (the 60,000 training images) or ``"test"`` (10,000).
+    - download: fetch MNIST into the data folder when it is missing (see :func:`ensure_mnist`).
+    Returns:
+    - X: float32 ``(N, 1, 28, 28)`` in [0, 1] (pixel / 255)
+    - y: int64 ``(N,)`` digit labels 0..9
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    path = ensure_mnist(root, download=download)
+    images, labels = _mnist_uint8(str(path.resolve()), split == "train")
+    return images.unsqueeze(1).float().div_(255.0), labels
+
+
+def split_indices(n: int, train_fraction: float = 0.9, seed: int = 0) -> tuple[list[int], list[int]]:
+    """Deterministic disjoint split of ``range(n)``, identical to ``random_split`` with that seed.
+
+    Returns ``(train_indices, val_indices)`` with ``int(n * train_fraction)`` train indices.
+    """
+    if not 0.0 < train_fraction < 1.0:
+        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
+    n_train = int(n * train_fraction)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    return perm[:n_train], perm[n_train:]
+
+
+class _TensorView(torch.utils.data.Dataset):
+    """``loader.dataset`` for a FastLoader, so loops that use ``len(loader.dataset)`` work."""
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor) -> None:
+        self.X, self.y = X, y
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.X[i], self.y[i]
+
+
+class FastLoader:
+    """A DataLoader stand-in over tensors already in memory (or on the GPU).
+
+    Yields ``(X_batch, y_batch)`` like ``DataLoader(TensorDataset(X, y))`` but indexes
+    the whole split at once instead of collating 64 small tensors per batch, which
+    is what makes an MNIST epoch take well under a second of data handling.
+
+    Inputs:
+    - X: ``(N, ...)`` tensor; y: ``(N,)`` tensor on the same device.
+    - batch_size: samples per batch; the last batch may be smaller unless ``drop_last``.
+    - shuffle: draw a new permutation every epoch from ``generator`` (seeded, so the
+      order of batches is the same on every run).
+    """
+
+    def __init__(
+        self,
+        X: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int = 64,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        drop_last: bool = False,
+    ) -> None:
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.X, self.y = X, y
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        self.dataset = _TensorView(X, y)
+
+    def __len__(self) -> int:
+        n = self.X.shape[0]
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = self.X.shape[0]
+        if self.shuffle:
+            # The permutation is drawn on the CPU generator and moved, so the batch
+            # order is identical on CPU and GPU.
+            order = torch.randperm(n, generator=self.generator).to(self.X.device)
+        else:
+            order = None
+        stop = len(self) * self.batch_size if self.drop_last else n
+        for start in range(0, stop, self.batch_size):
+            if order is None:
+                yield self.X[start : start + self.batch_size], self.y[start : start + self.batch_size]
+            else:
+                idx = order[start : start + self.batch_size]
+                yield self.X[idx], self.y[idx]
+
+
+def fast_mnist_loaders(
+    batch_size: int = 64,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    train_limit: int | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> tuple[FastLoader, FastLoader, FastLoader]:
+    """Train / validation / test FastLoaders over MNIST with the practical's 90/10 split.
+
+    Inputs:
+    - batch_size: 64 in the practical.
+    - seed: seeds the shuffling of the training loader (the split itself always uses seed 0,
+      as ``split_train_val`` does, so validation is the same 6,000 images everywhere).
+    - train_limit: keep only the first ``train_limit`` training images of the split
+      (for short, seeded runs in checks); ``None`` keeps all 54,000.
+    Returns:
+    - (train_loader, val_loader, test_loader), each yielding ``(X (B,1,28,28), y (B,))``.
+    """
+    X, y = mnist_tensors("train", root)
+    X_test, y_test = mnist_tensors("test", root)
+    train_idx, val_idx = split_indices(X.shape[0], 0.9, seed=0)
+    if train_limit is not None:
+        train_idx = train_idx[:train_limit]
+    tr = torch.tensor(train_idx)
+    va = torch.tensor(val_idx)
+    dev = torch.device(device)
+    gen = torch.Generator().manual_seed(seed)
+    return (
+        FastLoader(X[tr].to(dev), y[tr].to(dev), batch_size, shuffle=True, generator=gen),
+        FastLoader(X[va].to(dev), y[va].to(dev), batch_size),
+        FastLoader(X_test.to(dev), y_test.to(dev), batch_size),
+    )

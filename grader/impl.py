@@ -1,0 +1,156 @@
+"""Finding and importing an implementation under test: a folder of ``ex*.py`` or a namespace.
+
+An implementation is imported module by module, on first use, so one file that
+fails to import costs only the tasks that live in it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+import traceback
+import types
+from pathlib import Path
+from typing import Any
+
+EX_MODULE_RE = re.compile(r"^ex\d+_\w+$")
+
+
+class ImplError(Exception):
+    """A module or name of the implementation is unusable; ``kind`` says why."""
+
+    def __init__(self, kind: str, **values: Any) -> None:
+        super().__init__(kind, values)
+        self.kind = kind  # "missing_file" | "import_error" | "missing_name"
+        self.values = values
+
+
+def _is_exercise_module(name: str) -> bool:
+    return bool(EX_MODULE_RE.match(name))
+
+
+def student_frame(tb: types.TracebackType | None, roots: tuple[str, ...]) -> str:
+    """``file:line in function`` of the innermost frame in the student's code, or ``""``."""
+    where = ""
+    for frame, lineno in traceback.walk_tb(tb):
+        code = frame.f_code
+        fname = code.co_filename
+        if any(fname.startswith(r) for r in roots) or fname.startswith("<ipython-input") or (
+            "ipykernel_" in fname
+        ):
+            name = getattr(code, "co_qualname", code.co_name)
+            where = f"{Path(fname).name}:{lineno}, {name}"
+    return where
+
+
+def describe_exception(exc: BaseException, roots: tuple[str, ...]) -> dict[str, str]:
+    """Plain-data summary of an exception raised by student code."""
+    text = str(exc)
+    if len(text) > 600:
+        text = text[:600] + "…"
+    return {
+        "exc_type": type(exc).__name__,
+        "exc_msg": text,
+        "where": student_frame(exc.__traceback__, roots),
+    }
+
+
+class Impl:
+    """An implementation under test: ``get(module)`` returns the module or raises ImplError."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.roots: tuple[str, ...] = ()
+
+    def get(self, module: str) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def names(self, module: str, needed: tuple[str, ...]) -> Any:
+        mod = self.get(module)
+        missing = [n for n in needed if not hasattr(mod, n)]
+        if missing:
+            raise ImplError("missing_name", module=module, names=", ".join(missing))
+        return mod
+
+
+class DirImpl(Impl):
+    """The ``ex*.py`` files of one folder, imported in this process."""
+
+    def __init__(self, directory: str | Path) -> None:
+        path = Path(directory).resolve()
+        super().__init__(str(path))
+        self.directory = path
+        self.roots = (str(path) + "/",)
+        self._cache: dict[str, Any] = {}
+
+    def get(self, module: str) -> Any:
+        if module not in self._cache:
+            try:
+                self._cache[module] = self._import(module)
+            except ImplError as exc:
+                self._cache[module] = exc
+        value = self._cache[module]
+        if isinstance(value, ImplError):
+            raise value
+        return value
+
+    def _import(self, module: str) -> Any:
+        file = self.directory / f"{module}.py"
+        if not file.is_file():
+            raise ImplError("missing_file", module=module, folder=str(self.directory))
+        # Import under the plain module name (so the student's files can import each
+        # other), then put back whatever other implementation held those names.
+        saved = {k: v for k, v in sys.modules.items() if _is_exercise_module(k)}
+        for key in saved:
+            del sys.modules[key]
+        saved_path = list(sys.path)
+        saved_bytecode = sys.dont_write_bytecode
+        sys.path.insert(0, str(self.directory))
+        sys.dont_write_bytecode = True
+        importlib.invalidate_caches()
+        try:
+            return importlib.import_module(module)
+        except SyntaxError as exc:
+            raise ImplError(
+                "import_error", module=module, exc_type="SyntaxError",
+                exc_msg=f"{exc.msg} (línea/line {exc.lineno})", where=f"{module}.py:{exc.lineno}",
+            ) from None
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise ImplError("import_error", module=module,
+                            **describe_exception(exc, self.roots)) from None
+        finally:
+            for key in [k for k in sys.modules if _is_exercise_module(k)]:
+                del sys.modules[key]
+            sys.modules.update(saved)
+            sys.path[:] = saved_path
+            sys.dont_write_bytecode = saved_bytecode
+
+
+class NamespaceImpl(Impl):
+    """Every module name resolves to one namespace (a notebook's globals)."""
+
+    def __init__(self, namespace: dict[str, Any], label: str = "notebook") -> None:
+        super().__init__(label)
+        self._ns = types.SimpleNamespace(**namespace)
+
+    def get(self, module: str) -> Any:
+        return self._ns
+
+
+def resolve_impl_dir(value: str, base: Path | None = None) -> Path:
+    """Turn an ``--impl`` value into a folder: a path, or ``solutions``/``exercises`` of the kit."""
+    candidates = [Path(value)]
+    if base is not None:
+        candidates.append(base / value)
+    kit_root = Path(__file__).resolve().parent.parent
+    candidates.append(kit_root / value)
+    for cand in candidates:
+        if cand.is_dir():
+            return cand.resolve()
+    raise FileNotFoundError(
+        f"--impl {value!r}: no such folder (looked in: "
+        f"{', '.join(str(c) for c in candidates)}). Give a folder that holds your ex*.py files."
+    )

@@ -1,0 +1,454 @@
+"""Every message a student or instructor can see, in Spanish and English.
+
+Each says what was expected, what was found, and a hint that points at the idea
+without writing the code. ``tests/test_messages.py`` keeps both languages in step
+(same placeholders) and checks every key the grader uses exists here.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # ------------------------------------------------------------- statuses
+    "status_not_implemented": {
+        "es": "[{task}] Todavía no implementado: tu código lanza NotImplementedError{where}. "
+              "Completá el TODO [{task}] de {module}.py y volvé a correr los tests.",
+        "en": "[{task}] Not implemented yet: your code raises NotImplementedError{where}. "
+              "Fill in the TODO [{task}] in {module}.py and run the tests again.",
+    },
+    "status_missing_file": {
+        "es": "[{task}] No encontré {module}.py en la entrega: esta tarea vale 0 hasta que "
+              "esté ese archivo (con ese nombre exacto).",
+        "en": "[{task}] {module}.py is not in the submission: this task scores 0 until that "
+              "file is there (with that exact name).",
+    },
+    "status_missing_name": {
+        "es": "[{task}] {module}.py no define {names}. Usá exactamente los nombres de la "
+              "consigna: los tests los buscan por nombre.",
+        "en": "[{task}] {module}.py does not define {names}. Keep exactly the names from the "
+              "assignment: the checks look them up by name.",
+    },
+    "status_import_error": {
+        "es": "[{task}] {module}.py no se puede importar: {exc_type}: {exc_msg}{where}. "
+              "Mientras no se pueda importar, todas las tareas de ese archivo valen 0; "
+              "probá `python {module}.py` para ver el error completo.",
+        "en": "[{task}] {module}.py cannot be imported: {exc_type}: {exc_msg}{where}. "
+              "While it does not import, every task in that file scores 0; run "
+              "`python {module}.py` to see the full error.",
+    },
+    "status_error": {
+        "es": "[{task}] Tu código lanzó {exc_type}: {exc_msg}{where}. Revisá las formas y "
+              "tipos que indica la docstring.",
+        "en": "[{task}] Your code raised {exc_type}: {exc_msg}{where}. Check the shapes and "
+              "types the docstring asks for.",
+    },
+    "status_timeout": {
+        "es": "[{task}] Sin resultado: se cortó a los {seconds} s (límite de tiempo). ¿Hay un "
+              "bucle que no termina o un entrenamiento mucho más largo que el pedido?",
+        "en": "[{task}] No result: stopped after {seconds} s (time limit). Is there a loop that "
+              "never ends, or training far longer than asked?",
+    },
+    "status_crashed": {
+        "es": "[{task}] Sin resultado: el proceso que corría tu código terminó antes de "
+              "responder ({reason}).",
+        "en": "[{task}] No result: the process running your code ended before answering "
+              "({reason}).",
+    },
+    "malformed_output": {
+        "es": "Los datos que devolvió tu código no tienen la forma esperada ({detail}).",
+        "en": "The data your code returned is not shaped as expected ({detail}).",
+    },
+    # ------------------------------------------------------------- generic types
+    "expected_tensor": {
+        "es": "{what}: esperaba un torch.Tensor común, pero recibí {found}.",
+        "en": "{what}: expected a plain torch.Tensor, got {found}.",
+    },
+    "wrong_shape": {
+        "es": "{what}: esperaba forma {expected} y obtuve {found}.",
+        "en": "{what}: expected shape {expected}, got {found}.",
+    },
+    "wrong_dtype": {
+        "es": "{what}: esperaba dtype {expected} y obtuve {found}. Pista: los vectores "
+              "objetivo de una pérdida son flotantes.",
+        "en": "{what}: expected dtype {expected}, got {found}. Hint: a loss's target vectors "
+              "are floats.",
+    },
+    "wrong_device": {
+        "es": "{what}: el resultado quedó en {found}, pero la entrada estaba en {expected}. "
+              "Creá los tensores en el mismo dispositivo que la entrada.",
+        "en": "{what}: the result is on {found} but the input was on {expected}. Create "
+              "tensors on the input's device.",
+    },
+    "not_finite": {
+        "es": "{what}: hay valores NaN o infinitos.",
+        "en": "{what}: contains NaN or infinite values.",
+    },
+    "expected_list": {
+        "es": "{what}: esperaba una lista de floats y recibí {found}.",
+        "en": "{what}: expected a list of floats, got {found}.",
+    },
+    "list_of_tensors": {
+        "es": "{what}: la lista tiene tensores, no floats. Pista: `.item()` convierte un "
+              "tensor de un elemento en un float (y no guarda el grafo de cómputo).",
+        "en": "{what}: the list holds tensors, not floats. Hint: `.item()` turns a "
+              "one-element tensor into a float (and does not keep the autograd graph).",
+    },
+    "expected_float_items": {
+        "es": "{what}: cada elemento debería ser un float y encontré {found}.",
+        "en": "{what}: each item should be a float, found {found}.",
+    },
+    "wrong_length": {
+        "es": "{what}: esperaba {expected} valores y hay {found}.",
+        "en": "{what}: expected {expected} values, found {found}.",
+    },
+    # ------------------------------------------------------------- networks
+    "not_a_module": {
+        "es": "{what}: esperaba un nn.Module y obtuve {found}.",
+        "en": "{what}: expected an nn.Module, got {found}.",
+    },
+    "no_linear_layers": {
+        "es": "{what}: no encontré capas nn.Linear usadas en el forward. Las capas tienen que "
+              "ser nn.Linear registradas en el módulo (atributos, nn.Sequential o nn.ModuleList).",
+        "en": "{what}: found no nn.Linear layers used by forward. Layers must be nn.Linear "
+              "modules registered on the model (attributes, nn.Sequential or nn.ModuleList).",
+    },
+    "layers_do_not_chain": {
+        "es": "{what}: las capas lineales no encajan una con otra; (entradas, salidas) en el "
+              "orden en que se usan: {shapes}.",
+        "en": "{what}: the linear layers do not chain; (in, out) in the order used: {shapes}.",
+    },
+    "layer_count": {
+        "es": "{what}: esperaba {expected} capas nn.Linear y encontré {found}. Contá las capas "
+              "ocultas que pide la docstring más la de salida.",
+        "en": "{what}: expected {expected} nn.Linear layers, found {found}. Count the hidden "
+              "layers the docstring asks for plus the output layer.",
+    },
+    "layer_shapes": {
+        "es": "{what}: los tamaños (entradas, salidas) de las capas no son los pedidos; "
+              "encontré {found}. Revisá el ancho de cada capa y las dimensiones de entrada y salida.",
+        "en": "{what}: the layer sizes (in, out) are not the ones asked for; found {found}. "
+              "Check each layer's width and the input and output sizes.",
+    },
+    "param_count": {
+        "es": "{what}: esperaba {expected} parámetros entrenables y hay {found}. ¿Sobra o falta "
+              "alguna capa, o un bias?",
+        "en": "{what}: expected {expected} trainable parameters, found {found}. Is a layer or a "
+              "bias missing or extra?",
+    },
+    "call_order": {
+        "es": "{what}: el forward usa capas de tamaños {found} en ese orden; no es la "
+              "arquitectura pedida.",
+        "en": "{what}: forward uses layers of sizes {found} in that order; that is not the "
+              "requested architecture.",
+    },
+    "forward_mismatch": {
+        "es": "{what}: la salida no coincide con la de una red de esas capas con {hidden} en "
+              "cada capa oculta y salida lineal. Revisá qué activación aplicás y dónde.",
+        "en": "{what}: the output does not match a net of those layers with {hidden} in every "
+              "hidden layer and a linear output. Check which activation you apply, and where.",
+    },
+    "wrong_hidden_activation": {
+        "es": "{what}: las capas ocultas se comportan como {found}, pero se pedía {expected}.",
+        "en": "{what}: the hidden layers behave like {found}, but {expected} was asked for.",
+    },
+    "wrong_output_logits": {
+        "es": "{what}: a la salida le aplicás {found}; tiene que ser lineal (logits). "
+              "nn.CrossEntropyLoss ya aplica log-softmax por dentro: hacerlo antes lo duplica.",
+        "en": "{what}: you apply {found} to the output; it must be linear (logits). "
+              "nn.CrossEntropyLoss already applies log-softmax: doing it before applies it twice.",
+    },
+    "wrong_output_map": {
+        "es": "{what}: la salida se comporta como {found}, pero se pedía {expected}.",
+        "en": "{what}: the output behaves like {found}, but {expected} was asked for.",
+    },
+    "flat_input": {
+        "es": "{what}: con la entrada aplanada (B, 784) da otro resultado que con imágenes "
+              "(B, 1, 28, 28). Aplaná cada imagen dentro del forward.",
+        "en": "{what}: flat input (B, 784) gives a different result than images "
+              "(B, 1, 28, 28). Flatten each image inside forward.",
+    },
+    "no_first_grad": {
+        "es": "{what}: después de backward la primera capa no tiene gradiente. ¿Se desconecta "
+              "el grafo en el forward (detach, .data, numpy)?",
+        "en": "{what}: after backward the first layer has no gradient. Does forward break the "
+              "graph (detach, .data, numpy)?",
+    },
+    "grad_mismatch_net": {
+        "es": "{what}: el gradiente de la primera capa no coincide con el de una red ReLU con "
+              "esos pesos.",
+        "en": "{what}: the first layer's gradient does not match a ReLU net with those weights.",
+    },
+    "grads_vanish": {
+        "es": "El gradiente de la primera capa es apenas {ratio} veces el de la misma red con "
+              "sigmoides (se esperaba al menos {minimum}x): todavía se desvanece.",
+        "en": "The first layer's gradient is only {ratio} times that of the same net with "
+              "sigmoids (at least {minimum}x expected): it still vanishes.",
+    },
+    # ------------------------------------------------------------- viewer
+    "viewer_not_figure": {
+        "es": "show_test_example tiene que devolver una matplotlib Figure y devolvió {found}. "
+              "Pista: en vez de plt.show(), devolvé la figura que creaste.",
+        "en": "show_test_example must return a matplotlib Figure and returned {found}. "
+              "Hint: instead of plt.show(), return the figure you created.",
+    },
+    "viewer_no_image": {
+        "es": "La figura del índice {index} no tiene ninguna imagen (imshow).",
+        "en": "The figure for index {index} holds no image (imshow).",
+    },
+    "viewer_train_image": {
+        "es": "Para el índice {index} se muestra la imagen de *entrenamiento* con ese índice, "
+              "no la de test. Usá el dataset que recibe la función.",
+        "en": "For index {index} the *training* image with that index is shown, not the test "
+              "one. Use the dataset the function receives.",
+    },
+    "viewer_wrong_index": {
+        "es": "Para el índice {index} se muestra la imagen de test {other}: revisá el índice.",
+        "en": "For index {index} test image {other} is shown: check the index.",
+    },
+    "viewer_image_mismatch": {
+        "es": "La imagen mostrada para el índice {index} no es la imagen de test de ese índice "
+              "(se compara píxel a píxel, a menos de una escala).",
+        "en": "The image shown for index {index} is not the test image at that index "
+              "(compared pixel by pixel, up to scaling).",
+    },
+    "viewer_title": {
+        "es": "Índice {index}: el título debería mostrar la etiqueta real (un solo dígito, sin "
+              "otros dígitos sueltos); encontré: «{title}».",
+        "en": "Index {index}: the title should show the true label (one digit, no other "
+              "stand-alone digits); found: \"{title}\".",
+    },
+    "viewer_axes_on": {
+        "es": "Índice {index}: los ejes están visibles; ocultalos.",
+        "en": "Index {index}: the axes are visible; turn them off.",
+    },
+    "viewer_not_gray": {
+        "es": "Índice {index}: la imagen no está en escala de grises (revisá el mapa de colores).",
+        "en": "Index {index}: the image is not in grayscale (check the colormap).",
+    },
+    # ------------------------------------------------------------- one-hot
+    "onehot_modifies_input": {
+        "es": "one_hot modificó el tensor de etiquetas que recibió; no tiene que cambiarlo.",
+        "en": "one_hot modified the label tensor it received; it must leave it unchanged.",
+    },
+    "onehot_shifted": {
+        "es": "one_hot pone el 1 en la posición etiqueta-1. La posición es el dígito mismo: "
+              "el 3 lleva el 1 en el índice 3 (y el 0 en el índice 0).",
+        "en": "one_hot puts the 1 at position label-1. The position is the digit itself: "
+              "3 has its 1 at index 3 (and 0 at index 0).",
+    },
+    "onehot_row_sums": {
+        "es": "{what}: cada fila tiene que tener exactamente un 1 y el resto ceros.",
+        "en": "{what}: each row must hold exactly one 1 and zeros elsewhere.",
+    },
+    "onehot_wrong_position": {
+        "es": "{what}: cada fila tiene un solo 1, pero no en la columna de su etiqueta.",
+        "en": "{what}: each row has a single 1, but not in its label's column.",
+    },
+    # ------------------------------------------------------------- training loops
+    "history_not_dict": {
+        "es": "La función de entrenamiento tiene que devolver un dict con las listas "
+              "train_loss, val_loss y val_acc; devolvió {found}.",
+        "en": "The training function must return a dict with the lists train_loss, val_loss "
+              "and val_acc; it returned {found}.",
+    },
+    "history_missing_keys": {
+        "es": "Al historial le faltan las claves {missing} (tiene: {found}).",
+        "en": "The history lacks the keys {missing} (it has: {found}).",
+    },
+    "history_value": {
+        "es": "history[\"{key}\"] en la época {epoch}: esperaba {expected} y obtuve {found}. "
+              "Revisá qué pérdida usás, contra qué objetivo, y cómo promediás sobre los lotes.",
+        "en": "history[\"{key}\"] at epoch {epoch}: expected {expected}, got {found}. Check "
+              "which loss you use, against which target, and how you average over batches.",
+    },
+    "loss_shifted": {
+        "es": "history[\"{key}\"] corresponde a objetivos one-hot corridos un lugar (etiqueta-1). "
+              "El 1 va en la posición del dígito.",
+        "en": "history[\"{key}\"] matches one-hot targets shifted by one (label-1). The 1 goes "
+              "at the digit's position.",
+    },
+    "loss_sum": {
+        "es": "history[\"{key}\"] es la suma de los errores al cuadrado, no el promedio. "
+              "La pérdida pedida es nn.MSELoss() con su reducción por defecto.",
+        "en": "history[\"{key}\"] is the sum of squared errors, not the mean. The loss asked "
+              "for is nn.MSELoss() with its default reduction.",
+    },
+    "loss_per_sample": {
+        "es": "history[\"{key}\"] suma sobre las 10 clases y promedia sobre el lote; "
+              "nn.MSELoss() promedia sobre los B x 10 valores.",
+        "en": "history[\"{key}\"] sums over the 10 classes and averages over the batch; "
+              "nn.MSELoss() averages over all B x 10 values.",
+    },
+    "loss_ce": {
+        "es": "history[\"{key}\"] es entropía cruzada; en este ejercicio la pérdida es MSE "
+              "contra el one-hot.",
+        "en": "history[\"{key}\"] is cross-entropy; in this exercise the loss is MSE against "
+              "the one-hot vector.",
+    },
+    "loss_default_ce": {
+        "es": "history[\"{key}\"] usa una entropía cruzada propia, no el `criterion` que recibe "
+              "la función. Usá el argumento: puede traer pesos o suavizado.",
+        "en": "history[\"{key}\"] uses a cross-entropy of its own, not the `criterion` the "
+              "function receives. Use the argument: it may carry weights or smoothing.",
+    },
+    "loss_softmax_first": {
+        "es": "history[\"{key}\"] corresponde a aplicar softmax antes del criterio. "
+              "CrossEntropyLoss espera logits.",
+        "en": "history[\"{key}\"] matches applying softmax before the criterion. "
+              "CrossEntropyLoss expects logits.",
+    },
+    "step_count": {
+        "es": "optimizer.step() se llamó {found} veces; con {batches} lotes y {epochs} épocas "
+              "esperaba {expected} (uno por lote).",
+        "en": "optimizer.step() was called {found} times; with {batches} batches and {epochs} "
+              "epochs I expected {expected} (one per batch).",
+    },
+    "no_grad_at_step": {
+        "es": "En el paso {step} del optimizador los parámetros no tenían gradiente: "
+              "¿se llama a step() antes de backward()?",
+        "en": "At optimizer step {step} the parameters had no gradient: is step() called "
+              "before backward()?",
+    },
+    "grads_accumulate": {
+        "es": "Los gradientes se acumulan de un lote al siguiente: en cada paso del optimizador "
+              "tiene que estar sólo el gradiente del lote actual.",
+        "en": "Gradients accumulate from one batch to the next: at each optimizer step only "
+              "the current batch's gradient must be there.",
+    },
+    "grad_mismatch": {
+        "es": "El gradiente presente en algún paso del optimizador no es el de la pérdida de "
+              "ese lote.",
+        "en": "The gradient present at some optimizer step is not that of that batch's loss.",
+    },
+    "train_not_train_mode": {
+        "es": "Algún lote de entrenamiento pasó por el modelo en modo eval(). Poné el modelo en "
+              "modo train() al empezar cada época de entrenamiento.",
+        "en": "A training batch went through the model in eval() mode. Put the model in "
+              "train() mode at the start of every training epoch.",
+    },
+    "train_without_grad": {
+        "es": "Algún lote de entrenamiento pasó con los gradientes desactivados.",
+        "en": "A training batch went through with gradients disabled.",
+    },
+    "val_in_train_mode": {
+        "es": "La validación corre con el modelo en modo train(); usá eval() para validar.",
+        "en": "Validation runs with the model in train() mode; use eval() to validate.",
+    },
+    "val_with_grad": {
+        "es": "La validación calcula gradientes; no hacen falta (y gastan memoria y tiempo).",
+        "en": "Validation computes gradients; they are not needed (and cost memory and time).",
+    },
+    "train_batches_missing": {
+        "es": "El modelo vio {found} lotes de entrenamiento; esperaba al menos {expected}.",
+        "en": "The model saw {found} training batches; expected at least {expected}.",
+    },
+    "val_batches_missing": {
+        "es": "El modelo vio {found} lotes de validación; esperaba al menos {expected} "
+              "(todo val_loader en cada época).",
+        "en": "The model saw {found} validation batches; expected at least {expected} "
+              "(all of val_loader every epoch).",
+    },
+    "val_acc_inconsistent": {
+        "es": "La val_acc reportada en la última época ({reported}) no es la accuracy del modelo "
+              "entrenado sobre el conjunto de validación ({measured}).",
+        "en": "The val_acc reported for the last epoch ({reported}) is not the trained model's "
+              "accuracy on the validation set ({measured}).",
+    },
+    "accuracy_low": {
+        "es": "{what}: tras {epochs} época(s) con {n} imágenes, la accuracy en test es {acc}; "
+              "se esperaba al menos {threshold}. ¿Se actualizan los pesos en cada lote?",
+        "en": "{what}: after {epochs} epoch(s) on {n} images, test accuracy is {acc}; at "
+              "least {threshold} was expected. Are the weights updated every batch?",
+    },
+    # ------------------------------------------------------------- init and probes
+    "bias_not_zero": {
+        "es": "{what}: el bias de la capa {layer} no es cero.",
+        "en": "{what}: the bias of layer {layer} is not zero.",
+    },
+    "wrong_init": {
+        "es": "{what}: los pesos de la capa {layer} no siguen {expected}; parecen {found}.",
+        "en": "{what}: layer {layer}'s weights do not follow {expected}; they look like {found}.",
+    },
+    "forward_not_pair": {
+        "es": "{what}: forward tiene que devolver una tupla (salida, lista de desvíos).",
+        "en": "{what}: forward must return a tuple (output, list of stds).",
+    },
+    "stds_before_relu": {
+        "es": "{what}: los desvíos se miden antes de la ReLU; se piden después.",
+        "en": "{what}: the stds are measured before the ReLU; they are asked for after it.",
+    },
+    "stds_mismatch": {
+        "es": "{what}: los desvíos reportados no son los de la salida de cada capa oculta.",
+        "en": "{what}: the reported stds are not those of each hidden layer's output.",
+    },
+    "probe_not_pair": {
+        "es": "{what}: tiene que devolver (activation_stds, grad_stds).",
+        "en": "{what}: must return (activation_stds, grad_stds).",
+    },
+    "probe_net_not_called": {
+        "es": "{what}: nunca se llamó a la red.",
+        "en": "{what}: the net was never called.",
+    },
+    "probe_input_shape": {
+        "es": "{what}: la entrada a la red tenía forma {found}; se pedía {expected}.",
+        "en": "{what}: the net's input had shape {found}; {expected} was asked for.",
+    },
+    "probe_input_dist": {
+        "es": "{what}: la entrada no parece N(0, 1) (media {mean}, desvío {std}).",
+        "en": "{what}: the input does not look N(0, 1) (mean {mean}, std {std}).",
+    },
+    "probe_lengths": {
+        "es": "{what}: las listas no tienen los largos pedidos (depth y depth + 1).",
+        "en": "{what}: the lists do not have the requested lengths (depth and depth + 1).",
+    },
+    "probe_acts_mismatch": {
+        "es": "{what}: activation_stds no es lo que devuelve la red para esa entrada.",
+        "en": "{what}: activation_stds is not what the net returns for that input.",
+    },
+    "probe_weights_not_grads": {
+        "es": "{what}: grad_stds mide los pesos, no sus gradientes.",
+        "en": "{what}: grad_stds measures the weights, not their gradients.",
+    },
+    "probe_grads_reversed": {
+        "es": "{what}: grad_stds está en orden inverso; va de la capa de entrada a la de salida.",
+        "en": "{what}: grad_stds is reversed; it goes from the input layer to the output layer.",
+    },
+    "probe_grads_scaled": {
+        "es": "{what}: grad_stds es {factor} veces lo esperado: revisá que la pérdida sea el "
+              "promedio de out**2.",
+        "en": "{what}: grad_stds is {factor} times the expected values: check the loss is the "
+              "mean of out**2.",
+    },
+    "probe_grads_mismatch": {
+        "es": "{what}: grad_stds no coincide con los desvíos de los gradientes de los pesos de "
+              "cada capa lineal para esa entrada.",
+        "en": "{what}: grad_stds does not match the stds of each linear layer's weight "
+              "gradients for that input.",
+    },
+    "trend_xavier": {
+        "es": "Con Xavier y ReLU las activaciones deberían achicarse capa a capa; la última "
+              "quedó en {ratio} veces la primera.",
+        "en": "With Xavier and ReLU activations should shrink layer after layer; the last is "
+              "{ratio} times the first.",
+    },
+    "trend_stable": {
+        "es": "Con {scheme} las activaciones deberían mantener su escala; la última quedó en "
+              "{ratio} veces la primera.",
+        "en": "With {scheme} activations should keep their scale; the last is {ratio} times "
+              "the first.",
+    },
+    # ------------------------------------------------------------- summaries
+    "summary_title": {
+        "es": "Práctico 2: puntaje por tarea",
+        "en": "Práctico 2: score per task",
+    },
+    "label_passed": {"es": "completa", "en": "passed"},
+    "label_failed": {"es": "con errores", "en": "failed"},
+    "label_partial": {"es": "parcial", "en": "partial"},
+    "label_not_implemented": {"es": "sin implementar", "en": "not implemented"},
+    "label_missing_file": {"es": "falta el archivo", "en": "file missing"},
+    "label_missing_name": {"es": "falta un nombre", "en": "name missing"},
+    "label_import_error": {"es": "no importa", "en": "import error"},
+    "label_error": {"es": "error", "en": "error"},
+    "label_timeout": {"es": "tiempo agotado", "en": "timed out"},
+    "label_crashed": {"es": "se cayó", "en": "crashed"},
+}

@@ -1,0 +1,83 @@
+"""Grading results as the SPEC's JSON and as a terminal table."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from grader.i18n import t
+from grader.runner import TaskResult
+from grader.tasks import TASKS
+
+TABLE_STATUSES = ("passed", "failed", "partial", "not_implemented", "missing_file",
+                  "missing_name", "import_error", "error", "timeout", "crashed")
+
+
+def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:
+    """``{"score", "max_score", "tasks": {id: {"score", "max_score", "status", "message"}}}``.
+
+    Every task of the practical appears; a task without results counts as 0.
+    """
+    tasks: dict[str, Any] = {}
+    for task in TASKS:
+        res = results.get(task.id)
+        if res is None:
+            tasks[task.id] = {"score": 0, "max_score": task.points, "status": "not_graded",
+                              "message": ""}
+            continue
+        tasks[task.id] = {
+            "score": res.score,
+            "max_score": res.max_score,
+            "status": res.status,
+            "message": res.message,
+            "checks": {c.check: {"score": c.points, "max_score": c.max_points,
+                                 "status": c.status, "message": c.message} for c in res.checks},
+        }
+    return {
+        "score": sum(v["score"] for v in tasks.values()),
+        "max_score": sum(v["max_score"] for v in tasks.values()),
+        "tasks": tasks,
+    }
+
+
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    """Write JSON so a reader never sees half a file (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def format_table(results: dict[str, TaskResult], lang: str | None = None,
+                 messages: bool = True) -> str:
+    """A per-task table, then each failing task's messages."""
+    lines = [t("summary_title", lang)]
+    total = maximum = 0.0
+    for task in TASKS:
+        res = results.get(task.id)
+        score = res.score if res else 0.0
+        status = res.status if res else "not_graded"
+        label = t(f"label_{status}", lang) if status in TABLE_STATUSES else status
+        lines.append(f"  {task.id:<14} {score:>5g}/{task.points:<4g} {label:<18} "
+                     f"{task.title(lang)}")
+        total += score
+        maximum += task.points
+    lines.append(f"  {'TOTAL':<14} {total:>5g}/{maximum:<4g}")
+    if messages:
+        for task in TASKS:
+            res = results.get(task.id)
+            if res and res.message:
+                lines.append("")
+                lines.append(f"[{task.id}]")
+                lines.extend("  - " + m for m in res.message.splitlines())
+    return "\n".join(lines)

@@ -1,0 +1,173 @@
+"""Run checks: probe (student side), then verdict (grader side), and add up points."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from grader.checks import CHECKS, Check, Context, Fail, ProbeEnv, seed_everything
+from grader.codec import CodecError, roundtrip
+from grader.i18n import t
+from grader.impl import Impl, ImplError, describe_exception
+from grader.tasks import TASKS, get_task
+
+#: statuses a check can end with; only "passed" earns points
+STATUSES = (
+    "passed", "failed", "not_implemented", "missing_file", "missing_name", "import_error",
+    "error", "timeout", "crashed",
+)
+
+
+@dataclass
+class CheckResult:
+    task: str
+    check: str
+    points: float
+    max_points: float
+    status: str
+    message: str = ""
+
+
+@dataclass
+class TaskResult:
+    task: str
+    score: float
+    max_score: float
+    status: str
+    message: str
+    checks: list[CheckResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k not in ("task",)}
+
+
+def checks_for(task_ids: Iterable[str] | None = None) -> list[Check]:
+    """The registered checks of those tasks (all tasks when ``None``), in task order."""
+    wanted = [get_task(tid).id for tid in task_ids] if task_ids is not None else None
+    order = {task.id: i for i, task in enumerate(TASKS)}
+    chosen = [c for c in CHECKS if wanted is None or c.task in wanted]
+    return sorted(chosen, key=lambda c: order[c.task])
+
+
+def check_inputs(check: Check, ctx: Context) -> dict[str, Any]:
+    """The check's inputs plus the seed its probe starts from."""
+    inp = check.inputs(ctx)
+    inp["_seed"] = ctx.seed(check.id)
+    return inp
+
+
+def _close_figures() -> None:
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+
+
+def probe_outcome(check: Check, impl: Impl, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
+    """Run the student's side of a check. Returns plain data, whatever the student's code does."""
+    try:
+        mod = impl.names(check.module, check.needs)
+    except ImplError as exc:
+        return {"status": exc.kind, **exc.values}
+    seed_everything(int(inp["_seed"]))
+    try:
+        out = check.probe(mod, inp, env)
+    except NotImplementedError as exc:
+        return {"status": "not_implemented", **describe_exception(exc, impl.roots)}
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit from student code included: it is just an error
+        return {"status": "error", **describe_exception(exc, impl.roots)}
+    finally:
+        _close_figures()
+    return {"status": "ok", "out": out}
+
+
+def status_message(status: str, outcome: dict[str, Any], check: Check, lang: str | None) -> str:
+    values = {k: v for k, v in outcome.items() if isinstance(v, (str, int, float))}
+    values.setdefault("module", check.module)
+    values.setdefault("task", check.task)
+    values.setdefault("where", "")
+    values.setdefault("exc_type", "")
+    values.setdefault("exc_msg", "")
+    if values["where"]:
+        values["where"] = f" ({values['where']})"
+    return t(f"status_{status}", lang, **values)
+
+
+def judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Context) -> CheckResult:
+    """Turn a probe outcome into a scored result. All decisions happen here, in the grader."""
+    status = outcome.get("status") if isinstance(outcome, dict) else None
+    if status != "ok":
+        if status not in STATUSES:
+            status = "crashed"
+        msg = status_message(status, outcome if isinstance(outcome, dict) else {}, check, ctx.lang)
+        return CheckResult(check.task, check.name, 0, check.points, status, msg)
+    out = outcome.get("out")
+    if not isinstance(out, dict):
+        msg = t("malformed_output", ctx.lang, detail="probe output is not a dict")
+        return CheckResult(check.task, check.name, 0, check.points, "failed", msg)
+    try:
+        check.verdict(inp, out, ctx)
+    except Fail as fail:
+        return CheckResult(check.task, check.name, 0, check.points, "failed", fail.render(ctx.lang))
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+        # Data shaped in a way no verdict expected (e.g. from a tampered child): a failure,
+        # never a crash of the grader.
+        msg = t("malformed_output", ctx.lang, detail=f"{type(exc).__name__}: {exc}"[:300])
+        return CheckResult(check.task, check.name, 0, check.points, "failed", msg)
+    return CheckResult(check.task, check.name, check.points, check.points, "passed", "")
+
+
+def run_check_in_process(check: Check, impl: Impl, ctx: Context) -> CheckResult:
+    """Inputs, probe and verdict in this process; data still crosses the wire format."""
+    inp = check_inputs(check, ctx)
+    outcome = probe_outcome(check, impl, roundtrip(inp), ProbeEnv(device=ctx.device))
+    try:
+        outcome = roundtrip(outcome)
+    except CodecError as exc:
+        outcome = {"status": "error", "exc_type": "CodecError", "exc_msg": str(exc), "where": ""}
+    return judge(check, inp, outcome, ctx)
+
+
+def summarize(results: list[CheckResult], lang: str | None = None) -> dict[str, TaskResult]:
+    """Per-task totals, in task order; tasks without any result are left out."""
+    by_task: dict[str, TaskResult] = {}
+    for task in TASKS:
+        mine = [r for r in results if r.task == task.id]
+        if not mine:
+            continue
+        score = sum(r.points for r in mine)
+        statuses = {r.status for r in mine}
+        if statuses == {"passed"}:
+            status = "passed"
+        elif len(statuses) == 1:
+            status = next(iter(statuses))
+        else:
+            status = "partial" if score > 0 else "failed"
+        messages: list[str] = []
+        for r in mine:
+            if r.message and r.message not in messages:
+                messages.append(r.message)
+        by_task[task.id] = TaskResult(
+            task.id, score, float(task.points), status, "\n".join(messages), mine
+        )
+    return by_task
+
+
+def grade_in_process(
+    impl: Impl,
+    ctx: Context | None = None,
+    task_ids: Iterable[str] | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
+) -> dict[str, TaskResult]:
+    """Grade an implementation in this process (trusted code: the reference, your own work)."""
+    ctx = ctx or Context()
+    results = []
+    for check in checks_for(task_ids):
+        result = run_check_in_process(check, impl, ctx)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return summarize(results, ctx.lang)
