@@ -35,6 +35,12 @@ MESSAGES: dict[str, dict[str, str]] = {
               "While it does not import, every task in that file scores 0; run "
               "`python {module}.py` to see the full error.",
     },
+    "status_unreadable_file": {
+        "es": "[{task}] No se pudo usar {module}.py: {reason}. Entregá un archivo común, "
+              "legible, de menos de 1 MiB.",
+        "en": "[{task}] {module}.py could not be used: {reason}. Hand in a plain, readable "
+              "file under 1 MiB.",
+    },
     "status_error": {
         "es": "[{task}] Tu código lanzó {exc_type}: {exc_msg}{where}. Revisá las formas y "
               "tipos que indica la docstring.",
@@ -451,4 +457,5 @@ MESSAGES: dict[str, dict[str, str]] = {
     "label_error": {"es": "error", "en": "error"},
     "label_timeout": {"es": "tiempo agotado", "en": "timed out"},
     "label_crashed": {"es": "se cayó", "en": "crashed"},
+    "label_unreadable_file": {"es": "archivo ilegible", "en": "unreadable file"},
 }

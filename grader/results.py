@@ -13,7 +13,8 @@ from grader.runner import TaskResult
 from grader.tasks import TASKS
 
 TABLE_STATUSES = ("passed", "failed", "partial", "not_implemented", "missing_file",
-                  "missing_name", "import_error", "error", "timeout", "crashed")
+                  "missing_name", "import_error", "unreadable_file", "error", "timeout",
+                  "crashed")
 
 
 def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:

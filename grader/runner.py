@@ -16,7 +16,7 @@ from grader.tasks import TASKS, get_task
 #: statuses a check can end with; only "passed" earns points
 STATUSES = (
     "passed", "failed", "not_implemented", "missing_file", "missing_name", "import_error",
-    "error", "timeout", "crashed",
+    "unreadable_file", "error", "timeout", "crashed",
 )
 
 

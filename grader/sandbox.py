@@ -1,0 +1,496 @@
+"""Grade untrusted submissions in isolated child processes.
+
+Student code never runs in the grader's process. For one submission the grader:
+
+- copies only an allow-list of the student's files (``ex<N>_<name>.py``, regular files,
+  at most 1 MiB) into a job folder; nothing else the student handed in is seen;
+- builds every check's inputs itself (seeded), and starts a child with ``python -I -S``, a
+  minimal environment, its own session, and a copy of the grader's public harness as the
+  only kit code on its ``sys.path`` (see :mod:`grader.sandbox_child` for namespaces, mounts,
+  resource limits and privilege dropping);
+- reads back *data* frames (never verdicts), judges each check here, and enforces a
+  wall-clock limit per check by killing the child's whole process group;
+- when a child dies or times out, scores that check 0 with the reason and starts a new
+  child for the checks still pending, so results already obtained are never lost.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import shutil
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import codec
+from grader.checks import Check, Context
+from grader.data import data_root
+from grader.runner import CheckResult, TaskResult, check_inputs, checks_for, judge, summarize
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+ALLOWED_FILE = re.compile(r"^ex\d+_\w+\.py$")
+MAX_FILE_BYTES = 1024 * 1024
+#: kit folders a child must never read (the reference above all)
+PRIVATE_KIT_DIRS = ("solutions", "fixtures", "tests", "course", "bench", "report", ".git",
+                    "exercises", "build", "dist")
+UID_BASE = 61000
+
+BOOT = """\
+import json, os, sys
+here = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(here, "paths.json")) as fh:
+    sys.path[:] = [here] + json.load(fh) + sys.path
+from grader.sandbox_child import main
+main(sys.argv[1], int(sys.argv[2]))
+"""
+
+
+@dataclass
+class Limits:
+    """Resource limits of one child. CPU seconds count every thread of the child."""
+
+    memory_bytes: int = 8 * 1024**3  # address space; torch alone maps ~3.5 GiB
+    file_bytes: int = 16 * 1024**2  # any file written, stdout and stderr included
+    open_files: int = 256
+    processes: int = 256  # threads count too (torch, OpenMP)
+    startup_seconds: float = 90.0  # until the child says hello (imports torch)
+
+
+@dataclass
+class SandboxOptions:
+    device: str = "cpu"
+    threads: int = 1
+    timeout: float | None = None  # wall seconds per check; None: from each check's cost
+    namespaces: bool = True
+    hide: tuple[str, ...] = ()  # extra paths the child must not see (results, other students)
+    limits: Limits = field(default_factory=Limits)
+
+
+def check_budget(check: Check, options: SandboxOptions) -> float:
+    """Wall seconds one check may take in a child."""
+    if options.timeout is not None:
+        return float(options.timeout)
+    return 30.0 + 10.0 * check.cost
+
+
+def collect_files(folder: Path) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The allow-listed files of a submission, and the problems of those that are unusable."""
+    files: dict[str, bytes] = {}
+    problems: dict[str, str] = {}
+    for entry in sorted(os.listdir(folder)):
+        if not ALLOWED_FILE.match(entry):
+            continue
+        path = folder / entry
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode):
+            problems[entry] = "not a regular file (a link or a folder)"
+            continue
+        if info.st_size > MAX_FILE_BYTES:
+            problems[entry] = f"larger than {MAX_FILE_BYTES // 1024} KiB"
+            continue
+        try:
+            files[entry] = path.read_bytes()
+        except OSError as exc:
+            problems[entry] = f"cannot be read ({exc.strerror or exc})"
+    return files, problems
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+_SIGNAL_HINTS = {
+    "SIGXFSZ": "file-size limit: too much output?",
+    "SIGXCPU": "CPU-time limit",
+    "SIGKILL": "killed",
+    "SIGSEGV": "segmentation fault",
+}
+
+
+def _site_paths() -> list[str]:
+    """The interpreter's package folders (never the kit's own folder)."""
+    paths = []
+    for entry in sys.path:
+        parts = Path(entry).parts
+        if entry and ("site-packages" in parts or "dist-packages" in parts):
+            paths.append(str(Path(entry).resolve()))
+    return list(dict.fromkeys(paths))
+
+
+class Sandbox:
+    """Owns a run folder (harness copy + job folders); grades submissions one child at a time."""
+
+    _uid_lock = threading.Lock()
+    _uid_next = 0
+
+    def __init__(self, options: SandboxOptions | None = None) -> None:
+        self.options = options or SandboxOptions()
+        self.base = Path(tempfile.mkdtemp(prefix="practico-sandbox-"))
+        os.chmod(self.base, 0o755)
+        self.harness = self.base / "harness"
+        shutil.copytree(KIT_ROOT / "grader", self.harness / "grader",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        (self.harness / "boot.py").write_text(BOOT)
+        import json
+
+        (self.harness / "paths.json").write_text(json.dumps(_site_paths()))
+        for folder in (self.base / "jobs", self.base / "private"):
+            folder.mkdir()
+            os.chmod(folder, 0o755)
+        self._inputs: dict[tuple[str, int], dict[str, Any]] = {}
+        self._inputs_lock = threading.Lock()
+        self.last_isolation: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- lifecycle
+    def close(self) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _uid(self) -> int:
+        with Sandbox._uid_lock:
+            Sandbox._uid_next = (Sandbox._uid_next + 1) % 512
+            return UID_BASE + (os.getpid() % 64) * 512 + Sandbox._uid_next
+
+    def inputs(self, check: Check, ctx: Context) -> dict[str, Any]:
+        key = (check.id, ctx.variant)
+        with self._inputs_lock:
+            if key not in self._inputs:
+                self._inputs[key] = check_inputs(check, ctx)
+            return self._inputs[key]
+
+    # ---------------------------------------------------------------- grading
+    def grade(
+        self,
+        submission: str | Path,
+        ctx: Context | None = None,
+        task_ids: Iterable[str] | None = None,
+        on_check: Callable[[CheckResult], None] | None = None,
+    ) -> dict[str, TaskResult]:
+        """Grade one submission folder; every check gets a result, whatever the code does."""
+        ctx = ctx or Context(device=self.options.device)
+        folder = Path(submission)
+        files, problems = collect_files(folder)
+        checks = checks_for(task_ids)
+        results: dict[int, CheckResult] = {}
+
+        def record(index: int, result: CheckResult) -> None:
+            results[index] = result
+            if on_check is not None:
+                on_check(result)
+
+        pending: list[int] = []
+        for index, check in enumerate(checks):
+            name = f"{check.module}.py"
+            if name in problems:
+                outcome = {"status": "unreadable_file", "module": check.module,
+                           "reason": problems[name]}
+                record(index, judge(check, {}, outcome, ctx))
+            else:
+                pending.append(index)
+        job = Path(tempfile.mkdtemp(prefix="job-", dir=self.base / "jobs"))
+        try:
+            sub = job / "sub"
+            sub.mkdir()
+            for name, data in files.items():
+                (sub / name).write_bytes(data)
+            crashed_modules: dict[str, str] = {}
+            while pending:
+                # A module whose import killed a child kills every child: do not retry it.
+                for index in list(pending):
+                    module = checks[index].module
+                    if module in crashed_modules:
+                        outcome = {"status": "crashed", "reason": crashed_modules[module]}
+                        record(index, judge(checks[index], {}, outcome, ctx))
+                        pending.remove(index)
+                if not pending:
+                    break
+                done = self._run_child(job, files, checks, pending, ctx, record, crashed_modules)
+                pending = [i for i in pending if i not in done]
+        finally:
+            shutil.rmtree(job, ignore_errors=True)
+        return summarize([results[i] for i in sorted(results)], ctx.lang)
+
+    def _config(self, job: Path, checks_budget: float) -> dict[str, Any]:
+        opts = self.options
+        lim = opts.limits
+        hide = [str(KIT_ROOT / name) for name in PRIVATE_KIT_DIRS]
+        hide += [str(self.base / "jobs")]
+        hide += [str(Path(p).resolve()) for p in opts.hide]
+        home = Path.home()
+        needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), self.base,
+                  data_root().resolve()]
+        if os.geteuid() != 0 and not any(n == home or home in n.parents for n in needed):
+            hide.append(str(home))  # an instructor's own files, readable by their own uid
+        processes = lim.processes
+        if os.geteuid() != 0:
+            processes += _count_processes(os.geteuid())
+        return {
+            "needed": [str(p) for p in dict.fromkeys(
+                [*needed, *map(Path, _site_paths()), self.harness])],
+            "device": opts.device,
+            "threads": max(1, int(opts.threads)),
+            "namespaces": bool(opts.namespaces and sys.platform.startswith("linux")),
+            "hide": hide,
+            "private_dir": str(self.base / "private"),
+            "uid": self._uid(),
+            "limits": {
+                "cpu_seconds": int(checks_budget * max(1, opts.threads) + 60),
+                "file_size": lim.file_bytes,
+                "open_files": lim.open_files,
+                "processes": processes,
+                "address_space": lim.memory_bytes if opts.device == "cpu" else 0,
+            },
+        }
+
+    def _env(self, job: Path) -> dict[str, str]:
+        threads = str(max(1, int(self.options.threads)))
+        return {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": str(job),
+            "MPLBACKEND": "Agg",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+            "PRACTICO_DATA": str(data_root().resolve()),
+            "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")
+            if self.options.device == "cuda" else "",
+        }
+
+    def _run_child(
+        self,
+        job: Path,
+        files: dict[str, bytes],
+        checks: list[Check],
+        pending: list[int],
+        ctx: Context,
+        record: Callable[[int, CheckResult], None],
+        crashed_modules: dict[str, str],
+    ) -> set[int]:
+        """One child over the pending checks. Returns the indices that got a result."""
+        budgets = [check_budget(checks[i], self.options) for i in pending]
+        config = self._config(job, sum(budgets) + self.options.limits.startup_seconds)
+        request = {
+            "config": config,
+            "files": sorted(files),
+            "checks": [{"id": checks[i].id, "inp": self.inputs(checks[i], ctx)} for i in pending],
+        }
+        (job / "request.bin").write_bytes(codec.encode(request))
+        if os.geteuid() == 0:
+            os.chown(job, config["uid"], config["uid"])
+        read_fd, write_fd = os.pipe()
+        out = open(job / "stdout.txt", "wb")
+        err = open(job / "stderr.txt", "wb")
+        finished: set[int] = set()
+        current: int | None = None  # position in ``pending`` of the running check
+        importing: str | None = None
+        reason: dict[str, Any] | None = None
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(self.harness / "boot.py"), str(job),
+                 str(write_fd)],
+                pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                env=self._env(job), cwd=str(job), start_new_session=True,
+            )
+        finally:
+            os.close(write_fd)
+            out.close()
+            err.close()
+        reader = _FrameReader(read_fd)
+        deadline = time.monotonic() + self.options.limits.startup_seconds
+        said_hello = False
+        try:
+            while True:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    seconds = (budgets[current] if current is not None
+                               else self.options.limits.startup_seconds)
+                    reason = {"status": "timeout", "seconds": f"{seconds:g}"}
+                    break
+                try:
+                    message = reader.next(timeout)
+                except _ProtocolError as exc:
+                    reason = {"status": "crashed", "reason": f"protocol violation: {exc}"}
+                    break
+                if message is None:  # timeout slice elapsed; loop re-checks the deadline
+                    continue
+                if message is _EOF:
+                    reason = None
+                    break
+                ev = message.get("ev") if isinstance(message, dict) else None
+                if ev == "hello" and not said_hello:
+                    said_hello = True
+                    self.last_isolation = message.get("isolation", {})
+                    deadline = time.monotonic() + (budgets[0] if budgets else 1)
+                elif ev == "start" and said_hello and message.get("i") == (
+                    0 if current is None else current + 1
+                ):
+                    current = message["i"]
+                    importing = None
+                    deadline = time.monotonic() + budgets[current]
+                elif ev == "import" and current is not None:
+                    importing = str(message.get("module", ""))[:100]
+                elif ev == "result" and current is not None and message.get("i") == current \
+                        and current not in finished:
+                    index = pending[current]
+                    outcome = message.get("outcome")
+                    record(index, judge(checks[index], self.inputs(checks[index], ctx),
+                                        outcome if isinstance(outcome, dict) else {}, ctx))
+                    finished.add(current)
+                    importing = None
+                elif ev == "done" and current is not None and len(finished) == len(pending):
+                    reason = None
+                    break
+                else:
+                    reason = {"status": "crashed", "reason": "protocol violation: unexpected "
+                              "message"}
+                    break
+        finally:
+            _kill_group(proc)
+            os.close(read_fd)
+            if config["namespaces"] is False or not self.last_isolation.get("namespaces"):
+                _kill_uid(config["uid"])
+        code = proc.returncode
+        if current is None and not said_hello:
+            current_index = None
+        else:
+            current_index = current
+        if reason is None and (current_index is None or current_index not in finished):
+            reason = {"status": "crashed", "reason": _exit_reason(code, self.last_isolation)}
+        done = {pending[i] for i in finished}
+        if reason is not None:
+            # Blame the check that was running; if none started, the first pending one.
+            position = current_index if current_index is not None else 0
+            if position in finished:
+                position += 1
+            if position < len(pending):
+                index = pending[position]
+                if reason["status"] == "crashed" and importing:
+                    crashed_modules[importing] = reason["reason"]
+                record(index, judge(checks[index], {}, reason, ctx))
+                done.add(index)
+        return done
+
+
+def _exit_reason(code: int | None, isolation: dict[str, Any]) -> str:
+    if code is None:
+        return "killed"
+    if code < 0 or (isolation.get("namespaces") and code > 128):
+        number = -code if code < 0 else code - 128
+        name = _signal_name(number)
+        hint = _SIGNAL_HINTS.get(name)
+        return f"{name}{f', {hint}' if hint else ''}"
+    return f"exited early with code {code}"
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _count_processes(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry}/task"))
+            except OSError:
+                continue
+    return count
+
+
+def _kill_uid(uid: int) -> None:
+    """Without a PID namespace: kill whatever still runs as this child's private uid."""
+    if os.geteuid() != 0:
+        return
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                continue
+
+
+class _ProtocolError(Exception):
+    pass
+
+
+_EOF = object()
+MAX_FRAME = 256 * 1024 * 1024
+
+
+class _FrameReader:
+    """Reads length-prefixed codec frames from a pipe with a timeout."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+        self.eof = False
+
+    def _frame(self) -> Any:
+        if len(self.buffer) < 4:
+            return None
+        (size,) = struct.unpack(">I", self.buffer[:4])
+        if size > MAX_FRAME:
+            raise _ProtocolError(f"frame of {size} bytes")
+        if len(self.buffer) < 4 + size:
+            return None
+        payload = bytes(self.buffer[4 : 4 + size])
+        del self.buffer[: 4 + size]
+        try:
+            return codec.decode(payload)
+        except codec.CodecError as exc:
+            raise _ProtocolError(str(exc)) from None
+
+    def next(self, timeout: float) -> Any:
+        """A decoded frame, ``None`` after ``timeout`` seconds without one, or ``_EOF``."""
+        end = time.monotonic() + timeout
+        while True:
+            frame = self._frame()
+            if frame is not None:
+                return frame
+            if self.eof:
+                if self.buffer:
+                    raise _ProtocolError("truncated frame")
+                return _EOF
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self.fd], [], [], min(left, 1.0))
+            if ready:
+                chunk = os.read(self.fd, 1 << 20)
+                if not chunk:
+                    self.eof = True
+                else:
+                    self.buffer.extend(chunk)
+                    if len(self.buffer) > MAX_FRAME + 4:
+                        raise _ProtocolError("too much data")

@@ -1,0 +1,296 @@
+"""The isolated child: runs the student's side of checks, reports plain data, decides nothing.
+
+Started by :mod:`grader.sandbox` as ``python -I -S <harness>/boot.py <job dir> <fd>``. Before a
+single line of student code runs it:
+
+1. reads its request and the student's ``ex*.py`` into memory;
+2. where Linux namespaces allow: a new mount, network and PID namespace (a user namespace
+   too when not root); the kit's private folders, the other submissions and the results
+   folder are covered with empty read-only tmpfs mounts; a fresh ``/proc`` hides the
+   grader's processes; the network has only a downed loopback;
+3. writes the student's files into a private tmpfs, sets resource limits (CPU seconds,
+   address space on CPU, file size, open files, processes, no core dumps), and drops to an
+   unprivileged uid (as root) or locks the mounts and drops capabilities (user namespace);
+4. imports everything the harness needs, keeping its own references, then imports the
+   student's modules lazily, check by check.
+
+Messages to the grader are length-prefixed codec frames on one pipe: ``hello`` (the
+isolation actually applied), ``start``/``import``/``result`` per check. stdout and stderr
+go to size-limited files the grader never parses.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import struct
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 38, 24
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    _check(_libc.mount(source.encode(), target.encode(),
+                       fstype.encode() if fstype else None, ctypes.c_ulong(flags),
+                       data.encode() if data else None), f"mount {target}")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+class Channel:
+    """Length-prefixed frames to the grader over the inherited pipe."""
+
+    def __init__(self, fd: int, encode) -> None:
+        self.fd = fd
+        self.encode = encode
+        self.write = os.write  # kept: student code may replace os.write later
+
+    def send(self, message: dict) -> None:
+        payload = self.encode(message)
+        data = struct.pack(">I", len(payload)) + payload
+        view = memoryview(data)
+        while view:
+            written = self.write(self.fd, view)
+            view = view[written:]
+
+
+def _under(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def _closed_ancestor(path: str) -> str | None:
+    """The highest ancestor of ``path`` that others cannot traverse (e.g. ``/root``)."""
+    parts = path.strip("/").split("/")
+    for i in range(1, len(parts) + 1):
+        prefix = "/" + "/".join(parts[:i])
+        try:
+            if not os.stat(prefix).st_mode & 0o001:
+                return prefix
+        except OSError:
+            return None
+    return None
+
+
+def _isolate_filesystem(hide: list[str], needed: list[str], stage: str, dropping_uid: bool
+                        ) -> list[str]:
+    """Cover private paths with empty tmpfs mounts; keep the paths the child needs reachable.
+
+    A needed path (the Python installation, packages, data, harness) that sits under a
+    covered path, or under a folder an unprivileged uid cannot traverse (``/root``), is
+    bind-mounted aside first, then back into place, read-only, inside the covering tmpfs.
+    Returns the covered paths.
+    """
+    covers = {p for p in hide if os.path.exists(p)}
+    if dropping_uid:
+        covers |= {a for a in map(_closed_ancestor, needed) if a}
+    covers = {c for c in covers if not any(o != c and _under(c, o) for o in covers)}
+    staged = []
+    for i, path in enumerate(needed):
+        if os.path.isdir(path) and any(_under(path, c) for c in covers):
+            spot = os.path.join(stage, str(i))
+            os.makedirs(spot)
+            _mount(path, spot, None, MS_BIND | MS_REC, None)
+            staged.append((spot, path))
+    for cover in sorted(covers):
+        if os.path.isfile(cover):
+            _mount("/dev/null", cover, None, MS_BIND, None)
+        elif any(_under(p, cover) for _, p in staged):
+            _mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+        else:
+            _mount("tmpfs", cover, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   "size=4k,mode=0555")
+    for spot, path in staged:
+        os.makedirs(path, exist_ok=True)
+        _mount(spot, path, None, MS_BIND | MS_REC, None)
+        _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+    return sorted(covers)
+
+
+def _enter_namespaces(cfg: dict) -> dict:
+    """Unshare and fork into a new PID namespace. Returns what was applied (in the child)."""
+    root = os.geteuid() == 0
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | (0 if root else CLONE_NEWUSER)
+    uid, gid = os.geteuid(), os.getegid()
+    _check(_libc.unshare(flags), "unshare")
+    if not root:
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"0 {uid} 1")
+        _write("/proc/self/gid_map", f"0 {gid} 1")
+    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+    _relay(os.fork())  # outside the PID namespace: wait for its init, then exit the same way
+    # init (PID 1) of the new namespace. It dies with its parent, and when it ends the
+    # kernel kills every process left inside: orphans, setsid children, fork bombs.
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    # The harness runs as PID 2, an ordinary process (signals behave as usual); PID 1
+    # only reaps and passes the harness's fate on.
+    _relay(os.fork(), reap_all=True)
+    return {"namespaces": True, "user_namespace": not root}
+
+
+def _relay(pid: int, reap_all: bool = False) -> None:
+    """In the parent of a fork: wait for ``pid`` and exit with its status (128+N for signal N)."""
+    if pid == 0:
+        return
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
+    while True:
+        try:
+            done, status = os.waitpid(-1 if reap_all else pid, 0)
+        except ChildProcessError:
+            os._exit(1)
+        if done == pid:
+            break
+    if os.WIFSIGNALED(status):
+        os._exit(128 + os.WTERMSIG(status))
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _drop_all_caps() -> None:
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    header = Header(0x20080522, 0)
+    data = (Data * 2)()
+    _check(_libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
+
+
+def _drop_privileges(cfg: dict, applied: dict) -> None:
+    if os.geteuid() == 0 and not applied.get("user_namespace"):
+        uid = int(cfg["uid"])
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        applied["uid"] = uid
+    elif applied.get("namespaces"):
+        # Inside our own user namespace we are "root": a nested user+mount namespace locks
+        # the mounts made above (they can no longer be unmounted), then every capability goes.
+        _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare (lock)")
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", "1000 0 1")
+        _write("/proc/self/gid_map", "1000 0 1")
+        for cap in range(64):
+            _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+        _drop_all_caps()
+        applied["uid"] = 1000
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def _limits(cfg: dict) -> None:
+    def cap(kind: int, soft: int, hard: int | None = None) -> None:
+        hard = soft if hard is None else hard
+        old_soft, old_hard = resource.getrlimit(kind)
+        if old_hard != resource.RLIM_INFINITY:
+            hard = min(hard, old_hard)
+            soft = min(soft, hard)
+        resource.setrlimit(kind, (soft, hard))
+
+    lim = cfg["limits"]
+    cap(resource.RLIMIT_CORE, 0)
+    cap(resource.RLIMIT_CPU, int(lim["cpu_seconds"]), int(lim["cpu_seconds"]) + 5)
+    cap(resource.RLIMIT_FSIZE, int(lim["file_size"]))
+    cap(resource.RLIMIT_NOFILE, int(lim["open_files"]))
+    cap(resource.RLIMIT_NPROC, int(lim["processes"]))
+    if lim.get("address_space"):
+        cap(resource.RLIMIT_AS, int(lim["address_space"]))
+
+
+def main(job_dir: str, fd: int) -> None:
+    from grader import codec
+
+    with open(os.path.join(job_dir, "request.bin"), "rb") as fh:
+        request = codec.decode(fh.read())
+    cfg = request["config"]
+    files: dict[str, bytes] = {}
+    for name in request["files"]:
+        with open(os.path.join(job_dir, "sub", name), "rb") as fh:
+            files[name] = fh.read()
+
+    applied: dict = {"namespaces": False, "user_namespace": False, "uid": os.geteuid(),
+                     "hidden": [], "network": True}
+    work = job_dir
+    if cfg["namespaces"]:
+        try:
+            applied.update(_enter_namespaces(cfg))
+        except OSError as exc:
+            applied["namespace_error"] = str(exc)
+    if applied["namespaces"]:
+        applied["network"] = False
+        # A private, empty tmpfs is the child's only writable folder.
+        work = cfg["private_dir"]
+        _mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")
+        applied["hidden"] = _isolate_filesystem(
+            cfg["hide"], cfg["needed"], os.path.join(work, ".stage"),
+            dropping_uid=os.geteuid() == 0 and not applied["user_namespace"])
+    sub = os.path.join(work, "sub")
+    home = os.path.join(work, "home")
+    for folder in (sub, home, os.path.join(work, "tmp")):
+        os.makedirs(folder, exist_ok=True)
+        os.chmod(folder, 0o777)
+    for name, data in files.items():
+        with open(os.path.join(sub, name), "wb") as fh:
+            fh.write(data)
+    os.environ.update({"HOME": home, "TMPDIR": os.path.join(work, "tmp"),
+                       "MPLCONFIGDIR": os.path.join(home, "mpl")})
+    os.chdir(sub)
+
+    _limits(cfg)
+    if applied["namespaces"] or (
+        os.geteuid() == 0 and not any(_closed_ancestor(p) for p in cfg["needed"])
+    ):
+        _drop_privileges(cfg, applied)
+
+    # Everything the harness needs is imported (and kept) before any student code.
+    import torch
+
+    from grader.checks import CHECKS, ProbeEnv
+    from grader.impl import DirImpl
+    from grader.runner import probe_outcome
+
+    torch.set_num_threads(int(cfg["threads"]))
+    channel = Channel(fd, codec.encode)
+    channel.send({"ev": "hello", "isolation": applied, "pid": os.getpid()})
+
+    class ReportingImpl(DirImpl):
+        def _import(self, module: str):
+            channel.send({"ev": "import", "module": module})
+            return super()._import(module)
+
+    impl = ReportingImpl(sub)
+    by_id = {c.id: c for c in CHECKS}
+    env = ProbeEnv(device=cfg["device"])
+    for index, item in enumerate(request["checks"]):
+        check = by_id[item["id"]]
+        channel.send({"ev": "start", "i": index})
+        outcome = probe_outcome(check, impl, item["inp"], env)
+        try:
+            channel.send({"ev": "result", "i": index, "outcome": outcome})
+        except codec.CodecError as exc:
+            channel.send({"ev": "result", "i": index, "outcome": {
+                "status": "error", "exc_type": "CodecError", "exc_msg": str(exc)[:300],
+                "where": ""}})
+    channel.send({"ev": "done"})
+    sys.stdout.flush()
+    os._exit(0)
