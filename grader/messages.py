@@ -442,6 +442,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "With {scheme} activations should keep their scale; the last is {ratio} times "
               "the first.",
     },
+    # ------------------------------------------------------------- notebook grade cells
+    "nb_task_header": {
+        "es": "[{task}] {title}: {score}/{max} puntos",
+        "en": "[{task}] {title}: {score}/{max} points",
+    },
+    "nb_hidden_header": {
+        "es": "[{task}] Con otros datos (variante {variant}): {score}/{max} puntos en total",
+        "en": "[{task}] With other inputs (variant {variant}): {score}/{max} points in all",
+    },
     # ------------------------------------------------------------- summaries
     "summary_title": {
         "es": "Práctico 2: puntaje por tarea",

@@ -1,0 +1,129 @@
+"""The nbgrader grade cells: run a task's checks on the notebook's own definitions.
+
+A grade cell of ``course/source/practico2/practico2.ipynb`` reads::
+
+    from grader.nb import check_task
+    nota = check_task("onehot_mse", globals())
+    ### BEGIN HIDDEN TESTS
+    nota = check_task("onehot_mse", globals(), variant=1, after=nota)
+    ### END HIDDEN TESTS
+    nota
+
+These are the checks ``pytest exercises`` runs (``grader.runner``), on a
+:class:`grader.impl.NamespaceImpl` of the notebook's globals, in the kernel's process.
+Each check's message is printed; the cell's value is the task's score, a plain
+number, which nbgrader takes as partial credit (``nbgrader.utils.determine_grade``:
+a grade cell whose only ``execute_result`` is a number between 0 and its points
+scores that number). Nothing is written to stderr: nbgrader gives 0 to a grade
+cell with any stderr output, so the student's own prints and warnings during the
+checks are captured here instead of reaching the cell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from grader.checks import Context
+from grader.i18n import current_lang, t
+from grader.impl import NamespaceImpl
+from grader.runner import CheckResult, checks_for, run_check_in_process, summarize
+from grader.tasks import get_task
+
+#: Checks a hidden variant does not rerun: their training data and seeds are the
+#: kit's own and do not change with the variant (only a handful of probe images do),
+#: so a second run would cost seconds per cell and catch nothing new.
+SAME_IN_EVERY_VARIANT = ("mnist_short_run",)
+
+
+class TaskScore(float):
+    """A task's score (what the grade cell shows) and the names of the checks passed.
+
+    Its ``repr`` is the bare number (``15`` or ``7.5``), which is what nbgrader reads.
+    """
+
+    task: str
+    max_score: float
+    passed: frozenset[str]
+
+    def __new__(cls, value: float, task: str, max_score: float,
+                passed: frozenset[str]) -> TaskScore:
+        obj = super().__new__(cls, value)
+        obj.task, obj.max_score, obj.passed = task, max_score, passed
+        return obj
+
+    def __repr__(self) -> str:
+        return format(float(self), "g")
+
+    __str__ = __repr__
+
+
+def _run_quietly(task_id: str, impl: NamespaceImpl, ctx: Context,
+                 skip: tuple[str, ...]) -> list[CheckResult]:
+    """Every check of the task, with the student's stdout/stderr and warnings kept out of the cell."""
+    results = []
+    sink = io.StringIO()
+    for check in checks_for([task_id]):
+        if check.name in skip:
+            continue
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            results.append(run_check_in_process(check, impl, ctx))
+    return results
+
+
+def check_task(
+    task_id: str,
+    namespace: Mapping[str, Any],
+    variant: int = 0,
+    after: TaskScore | None = None,
+    device: str = "cpu",
+    lang: str | None = None,
+) -> TaskScore:
+    """Run the checks of ``task_id`` on ``namespace`` (a notebook's ``globals()``).
+
+    Inputs:
+    - task_id: one of the ids in :mod:`grader.tasks`.
+    - namespace: where the student's definitions live.
+    - variant: 0 for the public inputs (those of ``pytest exercises``); others draw other
+      seeded inputs (nbgrader's hidden tests) and skip :data:`SAME_IN_EVERY_VARIANT`.
+    - after: the score of an earlier call for the same task; a check then counts only if
+      it passed there too, so public and hidden runs combine check by check.
+    - device, lang: where probes train and the language of the messages.
+
+    Prints one line per check (and its message when it failed) and returns the score
+    as a :class:`TaskScore`: between 0 and the task's points.
+    """
+    task = get_task(task_id)
+    if after is not None and getattr(after, "task", None) != task.id:
+        raise ValueError(f"after= must be the score of an earlier check_task({task.id!r}, ...)")
+    lang = current_lang(lang)
+    ctx = Context(device=device, lang=lang, variant=variant)
+    skip = SAME_IN_EVERY_VARIANT if variant != 0 else ()
+    results = _run_quietly(task.id, NamespaceImpl(dict(namespace)), ctx, skip)
+    if after is not None:
+        # A check skipped in this variant keeps its earlier verdict.
+        ran = {r.check for r in results}
+        for check in checks_for([task.id]):
+            if check.name not in ran:
+                ok = check.name in after.passed
+                results.append(CheckResult(task.id, check.name, check.points if ok else 0,
+                                           check.points, "passed" if ok else "failed"))
+        for r in results:
+            if r.status == "passed" and r.check not in after.passed:
+                r.points, r.status = 0, "failed"
+    summary = summarize(results, lang)[task.id]
+    header = "nb_hidden_header" if variant != 0 else "nb_task_header"
+    print(t(header, lang, task=task.id, title=task.title(lang), score=f"{summary.score:g}",
+            max=f"{summary.max_score:g}", variant=variant))
+    for r in summary.checks:
+        mark = "✔" if r.status == "passed" else "✘"
+        print(f"  {mark} {r.check} ({r.points:g}/{r.max_points:g})")
+        if r.message:
+            print("      " + r.message.replace("\n", "\n      "))
+    passed = frozenset(r.check for r in summary.checks if r.status == "passed")
+    return TaskScore(summary.score, task.id, summary.max_score, passed)
