@@ -1,0 +1,239 @@
+"""``python -m grader experiments``: every experiment of the practical, its figures and a report.
+
+Runs, in the seed notebook's order, the data sample grids, the one-hot + MSE net,
+the cross-entropy net, parity (8-bit curves and the 4-16-bit scaling), deep
+sigmoid vs deep ReLU, the initialization probe and the He-initialised net, with
+the reference (default) or any folder of ``ex*.py``. Writes PNG figures,
+``results.json``, ``report.md`` and ``report.html`` into ``--out``.
+
+Modules: :mod:`.runs` (the experiments), :mod:`.figures`, :mod:`.report`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_commands", "run_experiments"]
+
+
+class Progress:
+    """Progress bars on a terminal; one plain line per experiment in logs (no TTY, or CI).
+
+    Bars go to the real stderr, chosen before any student output is captured.
+    """
+
+    def __init__(self, total: int, enabled: bool | None = None, stream: Any = None) -> None:
+        from tqdm import tqdm
+
+        self.stream = stream if stream is not None else sys.stderr
+        if enabled is None:
+            ci = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+            enabled = bool(getattr(self.stream, "isatty", lambda: False)()) and not ci
+        self.enabled = enabled
+        self.total = total
+        self._tqdm = tqdm
+        self.bar = tqdm(total=total, unit="exp", file=self.stream, disable=not enabled,
+                        dynamic_ncols=True, position=0,
+                        bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
+
+    def start(self, title: str) -> None:
+        self.bar.set_description_str(title[:28])
+
+    def epoch_bar(self, desc: str, total: int) -> Any:
+        return self._tqdm(total=total, unit="epoch", desc=f"  {desc}"[:28], file=self.stream,
+                          disable=not self.enabled, leave=False, dynamic_ncols=True, position=1)
+
+    def done(self, index: int, line: str) -> None:
+        if self.enabled:
+            self.bar.update(1)
+        else:
+            print(f"[{index}/{self.total}] {line}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register ``experiments`` on the ``python -m grader`` parser."""
+    p = subparsers.add_parser(
+        "experiments", help="re-run every experiment of the practical; figures and a report",
+        description="Re-run every experiment of the practical with an implementation, draw "
+                    "the figures and write report.html / report.md / results.json.")
+    p.add_argument("--impl", default="solutions", metavar="solutions|exercises|PATH",
+                   help="folder with the ex*.py files to run (default: the reference)")
+    p.add_argument("--out", default="report", metavar="DIR",
+                   help="folder for figures and reports (default: ./report)")
+    p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+                   help="MNIST epochs per model (default: 15 as in the practical, 1 with "
+                        "--quick)")
+    p.add_argument("--quick", action="store_true",
+                   help="short budgets: the whole run in about a minute on 2 CPU cores")
+    p.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
+    p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                   help="CPU threads for torch (default: 1, the fastest for these small "
+                        "nets at batch 64; see bench/epoch_speed.py)")
+    p.add_argument("--lang", choices=("es", "en"), default=None,
+                   help="language of the report (default: $PRACTICO_LANG, else es)")
+    p.set_defaults(func=_cmd_experiments)
+
+
+def _out_dir(value: str) -> Path:
+    from grader.cli import UserError
+
+    out = Path(value)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {value}: this is a file; give a folder for the figures and "
+                        "reports (it is created if missing).")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"--out {value}: cannot write there ({exc.strerror or exc}); "
+                        "choose another folder.") from None
+    return out.resolve()
+
+
+def _cmd_experiments(args: argparse.Namespace) -> int:
+    from grader.cli import UserError, _device, require_data, submission_dir
+    from grader.impl import resolve_impl_dir
+
+    try:
+        folder = resolve_impl_dir(args.impl, Path.cwd())
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    folder = submission_dir(str(folder))
+    out = _out_dir(args.out)
+    require_data()
+    device = _device(args.device)
+    results = run_experiments(folder, out, quick=args.quick, epochs=args.epochs, device=device,
+                              lang=args.lang, threads=args.threads)
+    return 130 if not results["meta"]["finished"] else 0
+
+
+def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int | None = None,
+                    device: str = "cpu", lang: str | None = None, threads: int | None = None,
+                    progress: Progress | None = None) -> dict[str, Any]:
+    """Run every experiment with the ``ex*.py`` of ``folder``; write the reports into ``out``.
+
+    Returns the ``results.json`` content. Never raises for problems in the implementation
+    (they are reported); Ctrl-C stops after writing what finished (``meta.finished`` false).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # student viewers may use pyplot: never open a window from here
+    import torch
+
+    import grader
+    from grader.i18n import t
+    from grader.impl import DirImpl
+
+    from . import figures, report
+    from .runs import EXPERIMENTS, MNIST_IDS, Run, confusion_matrix, make_budget, summarize_tasks
+
+    torch.set_num_threads(threads or 1)
+    budget = make_budget(quick, epochs)
+    progress = progress or Progress(len(EXPERIMENTS))
+    run = Run(DirImpl(folder), out, budget, device, lang, progress)
+    (out / "errors.log").unlink(missing_ok=True)
+    for old in out.glob("*.png"):  # figures of an earlier run must not pass for this one's
+        old.unlink()
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "schema": 1,
+        "meta": {
+            "impl": str(folder),
+            "device": device,
+            "budget": budget.as_dict(),
+            "threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "kit": getattr(grader, "__version__", ""),
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "total_seconds": 0.0,
+            "finished": False,
+        },
+        "seed_test_acc": dict(zip(MNIST_IDS, (report.SEED_TEST_ACC[k] for k in MNIST_IDS))),
+        "experiments": {},
+        "tasks": {},
+        "summary": {},
+    }
+    records = []
+
+    def write() -> None:
+        results["meta"]["total_seconds"] = round(time.perf_counter() - started, 2)
+        results["tasks"] = summarize_tasks(records)
+        report.write_all(results, out, lang)
+
+    from .runs import run_experiment
+
+    try:
+        for index, exp in enumerate(EXPERIMENTS, 1):
+            title = t(f"exp_title_{exp.id}", lang)
+            progress.start(title)
+            rec = run_experiment(run, exp)
+            records.append(rec)
+            results["experiments"][exp.id] = rec.as_dict()
+            extra = ""
+            if "test_acc" in rec.data:
+                extra = f", test acc {rec.data['test_acc']:.3f}"
+            progress.done(index, f"{title}: {report.status_label(rec.status, lang)}{extra} "
+                                 f"({rec.seconds:.1f} s)")
+            write()
+        results["summary"] = _summary(run, records, figures, confusion_matrix, lang)
+        results["meta"]["finished"] = True
+    except KeyboardInterrupt:
+        print(t("exp_interrupted", lang), file=sys.stderr)
+    finally:
+        progress.close()
+        write()
+    print(report.text_table(results, lang))
+    print(t("exp_written", lang, path=str(out / "report.html")))
+    return results
+
+
+def _summary(run: Any, records: list[Any], figures: Any, confusion_matrix: Any,
+             lang: str | None) -> dict[str, Any]:
+    """The cross-experiment figures: validation accuracy of every MNIST model, confusion matrix."""
+    from grader.i18n import t
+
+    summary: dict[str, Any] = {"figures": []}
+    histories = {r.id: r.data["history"] for r in records if "history" in r.data}
+    if histories:
+        titles = {k: t(f"exp_title_{k}", lang) for k in histories}
+        figures.save_png(figures.mnist_overview(histories, titles, run.label),
+                         run.out / "mnist_val_acc.png")
+        summary["figures"].append("mnist_val_acc.png")
+    if run.mnist:
+        best = max(run.mnist, key=lambda k: run.mnist[k][0])
+        acc, preds = run.mnist[best]
+        from grader.data import mnist_tensors
+
+        _, labels = mnist_tensors("test")
+        matrix = confusion_matrix(preds, labels)
+        title = t("exp_fig_confusion_title", lang, model=t(f"exp_title_{best}", lang),
+                  acc=f"{acc:.3f}")
+        figures.save_png(figures.confusion(matrix, title, run.label),
+                         run.out / "confusion_matrix.png")
+        summary["figures"].append("confusion_matrix.png")
+        summary.update({"best_mnist_model": best, "best_test_acc": acc,
+                        "confusion_matrix": matrix})
+    return summary
