@@ -1,0 +1,251 @@
+"""The main job end to end: `python -m grader experiments --quick` in a subprocess, real MNIST.
+
+One quick run on the reference and one on the stubs, each shared by the tests
+that read it (module-scoped fixtures); then the bad-input paths, and the report
+opened in headless Chromium when it is installed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from conftest import run_py
+
+from grader.tasks import TASK_BY_ID
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+EXPERIMENT_IDS = ["data", "onehot_mse", "cross_entropy", "parity", "parity_scaling",
+                  "deep_sigmoid", "deep_relu", "init_probe", "he_init"]
+MNIST_IDS = ["onehot_mse", "cross_entropy", "deep_sigmoid", "deep_relu", "he_init"]
+SEED_ACC = {"onehot_mse": 0.951, "cross_entropy": 0.951, "deep_sigmoid": 0.965,
+            "deep_relu": 0.973, "he_init": 0.975}
+FIGURES = ["data_train_grid.png", "data_test_grid.png", "curves_onehot_mse.png",
+           "curves_cross_entropy.png", "parity_curves.png", "parity_scaling.png",
+           "curves_deep_sigmoid.png", "curves_deep_relu.png", "init_activation_std.png",
+           "init_grad_std.png", "curves_he_init.png", "mnist_val_acc.png",
+           "confusion_matrix.png"]
+
+pytestmark = pytest.mark.slow
+
+
+def _experiments(out: Path, *args: str, lang: str = "en"):
+    # CI=true: the log-friendly progress (one line per experiment), as in CI.
+    return run_py("-m", "grader", "experiments", "--quick", "--device", "cpu", "--out", str(out),
+                  *args, env={"CI": "true", "PRACTICO_LANG": lang}, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report_ref")
+    proc = _experiments(out)
+    return out, proc
+
+
+@pytest.fixture(scope="module")
+def stubs_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report_stubs")
+    proc = _experiments(out, "--impl", "exercises")
+    return out, proc
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (and proof the file is a PNG)."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == PNG_MAGIC, f"{path.name} is not a PNG"
+    assert head[12:16] == b"IHDR", f"{path.name}: no IHDR chunk"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def _html_tree(path: Path) -> ET.Element:
+    """report.html parsed as XML: proves every tag is closed and every text is escaped."""
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    return ET.fromstring(text.split("\n", 1)[1])
+
+
+def test_reference_run_writes_every_figure(reference_run):
+    out, proc = reference_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    listed = [f for e in results["experiments"].values() for f in e["figures"]]
+    listed += results["summary"]["figures"]
+    assert sorted(listed) == sorted(FIGURES)
+    for name in FIGURES:
+        width, height = _png_size(out / name)
+        assert width >= 200 and height >= 150, (name, width, height)
+    # the figures decode as images, not just carry a PNG header
+    import matplotlib.image as mpimg
+
+    pixels = mpimg.imread(out / "init_grad_std.png")
+    assert pixels.ndim == 3 and pixels.std() > 0.05  # not a blank canvas
+
+
+def test_reference_results_are_complete_and_sane(reference_run):
+    out, proc = reference_run
+    results = json.loads((out / "results.json").read_text())
+    assert list(results["experiments"]) == EXPERIMENT_IDS
+    assert results["meta"]["finished"] is True
+    assert results["meta"]["budget"]["quick"] is True
+    assert results["seed_test_acc"] == SEED_ACC
+    for exp_id, entry in results["experiments"].items():
+        assert entry["status"] == "ok", (exp_id, entry["issues"])
+        assert entry["seconds"] > 0
+    assert {k: v["status"] for k, v in results["tasks"].items()} == {k: "ok" for k in TASK_BY_ID}
+    epochs = results["meta"]["budget"]["mnist_epochs"]
+    accs = {}
+    for exp_id in MNIST_IDS:
+        data = results["experiments"][exp_id]["data"]
+        accs[exp_id] = data["test_acc"]
+        assert 0.0 <= data["test_acc"] <= 1.0
+        assert data["seed_test_acc"] == SEED_ACC[exp_id]
+        for key in ("train_loss", "val_loss", "val_acc"):
+            assert len(data["history"][key]) == epochs
+        assert all(0.0 <= a <= 1.0 for a in data["history"]["val_acc"])
+    # Even after the quick budget, ReLU nets are far above chance (0.1) and beat the
+    # deep sigmoid net, whose gradients vanish: the experiment shows what it should.
+    assert accs["deep_relu"] > 0.6 and accs["he_init"] > 0.6
+    assert accs["deep_relu"] > accs["deep_sigmoid"]
+    parity = results["experiments"]["parity"]["data"]
+    n_epochs = results["meta"]["budget"]["parity_epochs"]
+    for kind in ("shallow", "deep"):
+        assert len(parity[kind]["test_acc"]) == len(parity[kind]["train_loss"]) == n_epochs
+        assert parity[kind]["train_loss"][-1] < parity[kind]["train_loss"][0]
+    scaling = results["experiments"]["parity_scaling"]["data"]
+    assert scaling["bits"] == results["meta"]["budget"]["scaling_bits"]
+    assert min(scaling["shallow_final_test_acc"][0], scaling["deep_final_test_acc"][0]) > 0.9
+    probe = results["experiments"]["init_probe"]["data"]
+    assert probe["stand_in_net"] is False
+    for init in ("xavier", "he", "orthogonal"):
+        assert len(probe["inits"][init]["activation_std"]) == probe["depth"]
+        assert len(probe["inits"][init]["grad_std"]) == probe["depth"] + 1
+    # Xavier + ReLU loses the signal layer after layer; He keeps it.
+    xavier, he = probe["inits"]["xavier"]["activation_std"], probe["inits"]["he"]["activation_std"]
+    assert xavier[-1] < 0.1 * xavier[0] and he[-1] > 0.3 * he[0]
+    summary = results["summary"]
+    assert summary["best_mnist_model"] == max(accs, key=accs.get)
+    matrix = summary["confusion_matrix"]
+    assert sum(map(sum, matrix)) == 10000
+    assert sum(matrix[i][i] for i in range(10)) / 10000 == pytest.approx(
+        summary["best_test_acc"])
+
+
+def test_student_output_is_captured_not_shown(reference_run):
+    out, proc = reference_run
+    results = json.loads((out / "results.json").read_text())
+    # The reference loops print one line per epoch: kept in results.json, not on the terminal.
+    assert "val_acc" in results["experiments"]["onehot_mse"]["output_tail"]
+    assert "val_acc=" not in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    # log-friendly progress: one line per experiment
+    assert len(re.findall(r"^\[\d/9\] ", proc.stderr, re.M)) == 9
+
+
+def test_reference_reports_have_the_table_and_images(reference_run):
+    out, proc = reference_run
+    md = (out / "report.md").read_text()
+    assert "| experiment | our test accuracy | seed notebook | time (s) | status |" in md
+    results = json.loads((out / "results.json").read_text())
+    for exp_id in MNIST_IDS:
+        acc = results["experiments"][exp_id]["data"]["test_acc"]
+        row = next(line for line in md.splitlines()
+                   if line.startswith("| ") and f"| {acc:.3f} | {SEED_ACC[exp_id]:.3f} |" in line)
+        assert row.endswith("| ok |")
+    for name in FIGURES:
+        assert f"]({name})" in md
+
+    root = _html_tree(out / "report.html")
+    images = root.findall(".//img")
+    assert len(images) == len(FIGURES)
+    on_disk = {(out / name).read_bytes() for name in FIGURES}
+    for img in images:
+        src = img.get("src")
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1]) in on_disk
+        assert img.get("alt")
+    rows = root.findall(".//table[@id='summary']/tr")
+    assert len(rows) == 1 + len(EXPERIMENT_IDS)
+    # text from the run (paths, student output) is escaped, so a "<" cannot open a tag
+    assert "src=\"http" not in (out / "report.html").read_text()
+
+
+def test_stubs_run_completes_with_every_task_not_implemented(stubs_run):
+    out, proc = stubs_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["meta"]["finished"] is True
+    assert {k: v["status"] for k, v in results["tasks"].items()} == {
+        k: "not_implemented" for k in TASK_BY_ID}
+    for task_id, info in results["tasks"].items():
+        assert f"[{task_id}]" in info["message"] and "NotImplementedError" in info["message"]
+    # Code the practical gives still runs: the shallow parity net trains, the train grid shows.
+    parity = results["experiments"]["parity"]
+    assert parity["status"] == "partial" and "shallow" in parity["data"]
+    assert "deep" not in parity["data"]
+    assert (out / "data_train_grid.png").is_file() and (out / "parity_curves.png").is_file()
+    assert not (out / "curves_deep_relu.png").exists()
+    md = (out / "report.md").read_text()
+    for task_id in TASK_BY_ID:
+        assert f"| `{task_id}` | not implemented |" in md
+    _html_tree(out / "report.html")
+
+
+@pytest.mark.parametrize("case", ["missing_folder", "no_ex_files", "out_is_file", "bad_epochs"])
+def test_bad_input_is_a_clear_error(tmp_path, case):
+    args = ["--out", str(tmp_path / "out")]
+    if case == "missing_folder":
+        args += ["--impl", str(tmp_path / "nope")]
+        expected = "no such folder"
+    elif case == "no_ex_files":
+        (tmp_path / "empty").mkdir()
+        args += ["--impl", str(tmp_path / "empty")]
+        expected = "holds no ex*.py files"
+    elif case == "out_is_file":
+        (tmp_path / "file").write_text("x")
+        args = ["--out", str(tmp_path / "file")]
+        expected = "this is a file"
+    else:
+        args += ["--epochs", "0"]
+        expected = "must be at least 1"
+    proc = run_py("-m", "grader", "experiments", "--quick", *args, timeout=120)
+    assert proc.returncode == 2
+    assert expected in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+@pytest.mark.browser
+def test_report_opens_in_headless_chromium_with_its_images(reference_run, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    out, _ = reference_run
+    # A copy of the report that, once loaded, writes into its title how many images the
+    # browser decoded (an image that failed has naturalWidth 0).
+    page = tmp_path / "report.html"
+    probe = ("<script>window.addEventListener('load', function () {"
+             "var imgs = Array.from(document.images);"
+             "var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; });"
+             "document.title = 'IMAGES ' + ok.length + '/' + imgs.length; });</script>")
+    page.write_text((out / "report.html").read_text().replace("</body>", probe + "</body>"))
+    proc = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    match = re.search(r"<title>IMAGES (\d+)/(\d+)</title>", proc.stdout)
+    assert match, proc.stderr[-2000:]
+    assert match.group(1) == match.group(2) == str(len(FIGURES))
