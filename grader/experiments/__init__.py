@@ -81,7 +81,7 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--out", default="report", metavar="DIR",
                    help="folder for figures and reports (default: ./report)")
     p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
-                   help="MNIST epochs per model (default: 15 as in the practical, 1 with "
+                   help="MNIST epochs per model (default: 15 as in the practical, 3 with "
                         "--quick)")
     p.add_argument("--quick", action="store_true",
                    help="short budgets: the whole run in about a minute on 2 CPU cores")

@@ -207,6 +207,8 @@ def html_report(results: dict[str, Any], out: Path, lang: str | None) -> str:
 def write_all(results: dict[str, Any], out: Path, lang: str | None) -> None:
     """Write ``results.json``, ``report.md`` and ``report.html`` into ``out`` (atomically)."""
     write_json_atomic(out / "results.json", results)
+    # The atomic writer's temp file is private (0600); a report is meant to be shared.
+    (out / "results.json").chmod(0o644)
     for name, text in (("report.md", markdown(results, lang)),
                        ("report.html", html_report(results, out, lang))):
         tmp = out / f".{name}.tmp"
