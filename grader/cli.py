@@ -64,19 +64,37 @@ def submission_dir(value: str) -> Path:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
+    import os
+
     from grader.checks import Context
-    from grader.impl import DirImpl
     from grader.results import format_table, to_json_dict, write_json_atomic
-    from grader.runner import grade_in_process
 
     folder = submission_dir(args.submission)
     task_ids = _task_ids(args.tasks)
     require_data()
-    ctx = Context(device=_device(args.device), lang=args.lang)
-    results = grade_in_process(DirImpl(folder), ctx, task_ids)
+    device = _device(args.device)
+    ctx = Context(device=device, lang=args.lang)
+    info: dict = {}
+    if args.in_process:
+        from grader.impl import DirImpl
+        from grader.runner import grade_in_process
+
+        results = grade_in_process(DirImpl(folder), ctx, task_ids)
+    else:
+        from grader.sandbox import Sandbox, SandboxOptions
+
+        hide = [str(folder)] + ([str(Path(args.json).resolve().parent)] if args.json else [])
+        options = SandboxOptions(device=device, threads=os.cpu_count() or 1,
+                                 timeout=args.timeout, hide=tuple(hide))
+        with Sandbox(options) as sandbox:
+            results = sandbox.grade(folder, ctx, task_ids, info=info)
     print(format_table(results, args.lang))
     if args.json:
-        write_json_atomic(args.json, to_json_dict(results))
+        data = to_json_dict(results)
+        if info:
+            data["sandbox"] = {"children": info.get("children", 0),
+                               "isolation": info.get("isolation", {})}
+        write_json_atomic(args.json, data)
     return 0
 
 
@@ -129,8 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submission", help="folder holding the student's ex*.py")
     p.add_argument("--json", metavar="OUT", help="write the results as JSON to OUT")
     p.add_argument("--tasks", action="append", metavar="ID[,ID]", help="grade only these tasks")
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="wall seconds allowed per check (default: from each check's cost)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     p.add_argument("--lang", choices=("es", "en"), default=None)
+    p.add_argument("--in-process", action="store_true",
+                   help="run the code in this process, without isolation (trusted code only)")
     p.set_defaults(func=_cmd_grade)
 
     # Further commands live next to what they drive; each module that exists adds its own.

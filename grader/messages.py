@@ -156,6 +156,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "{what}: las capas ocultas se comportan como {found}, pero se pedía {expected}.",
         "en": "{what}: the hidden layers behave like {found}, but {expected} was asked for.",
     },
+    "wrong_hidden_activation_layer": {
+        "es": "{what}: la capa oculta {layer} (contando desde 1) se comporta como {found}; "
+              "todas las capas ocultas tienen que usar {expected}.",
+        "en": "{what}: hidden layer {layer} (counting from 1) behaves like {found}; every "
+              "hidden layer must use {expected}.",
+    },
     "wrong_output_logits": {
         "es": "{what}: a la salida le aplicás {found}; tiene que ser lineal (logits). "
               "nn.CrossEntropyLoss ya aplica log-softmax por dentro: hacerlo antes lo duplica.",
@@ -456,6 +462,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Práctico 2: puntaje por tarea",
         "en": "Práctico 2: score per task",
     },
+    "feedback_total": {"es": "Puntaje total", "en": "Total score"},
+    "feedback_task": {"es": "Tarea", "en": "Task"},
+    "feedback_points": {"es": "Puntos", "en": "Points"},
+    "feedback_status": {"es": "Estado", "en": "Status"},
     "label_passed": {"es": "completa", "en": "passed"},
     "label_failed": {"es": "con errores", "en": "failed"},
     "label_partial": {"es": "parcial", "en": "partial"},

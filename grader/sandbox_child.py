@@ -90,44 +90,72 @@ def _closed_ancestor(path: str) -> str | None:
     return None
 
 
-def _isolate_filesystem(hide: list[str], needed: list[str], stage: str, dropping_uid: bool
-                        ) -> list[str]:
+def _isolate_filesystem(hide: list[str], needed: list[str], private_dir: str,
+                        dropping_uid: bool) -> list[str]:
     """Cover private paths with empty tmpfs mounts; keep the paths the child needs reachable.
 
-    A needed path (the Python installation, packages, data, harness) that sits under a
-    covered path, or under a folder an unprivileged uid cannot traverse (``/root``), is
-    bind-mounted aside first, then back into place, read-only, inside the covering tmpfs.
+    A needed path (the Python installation, packages, data, harness) under a covered path,
+    or under a folder an unprivileged uid cannot traverse (``/root``), is held open with an
+    ``O_PATH`` descriptor while its cover goes on, then bind-mounted back into place,
+    read-only. Finally a fresh tmpfs at ``private_dir`` becomes the only writable folder.
     Returns the covered paths.
     """
     covers = {p for p in hide if os.path.exists(p)}
     if dropping_uid:
         covers |= {a for a in map(_closed_ancestor, needed) if a}
     covers = {c for c in covers if not any(o != c and _under(c, o) for o in covers)}
-    staged = []
-    for i, path in enumerate(needed):
-        if os.path.isdir(path) and any(_under(path, c) for c in covers):
-            spot = os.path.join(stage, str(i))
-            os.makedirs(spot)
-            _mount(path, spot, None, MS_BIND | MS_REC, None)
-            staged.append((spot, path))
+    needed = [n for n in needed if os.path.isdir(n)]
+    needed = [n for n in needed if not any(o != n and _under(n, o) for o in needed)]
+    held = [(os.open(n, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), n) for n in needed
+            if any(_under(n, c) for c in covers)]
+    keep = [n for _, n in held] + [private_dir]
     for cover in sorted(covers):
         if os.path.isfile(cover):
             _mount("/dev/null", cover, None, MS_BIND, None)
-        elif any(_under(p, cover) for _, p in staged):
+        elif any(_under(p, cover) for p in keep):
             _mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
         else:
             _mount("tmpfs", cover, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                    "size=4k,mode=0555")
-    for spot, path in staged:
+    for fd, path in held:
         os.makedirs(path, exist_ok=True)
-        _mount(spot, path, None, MS_BIND | MS_REC, None)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
         _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+        os.close(fd)
+    os.makedirs(private_dir, exist_ok=True)
+    _mount("tmpfs", private_dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")
     return sorted(covers)
+
+
+_MOUNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
+
+
+def _readonly_everywhere(private_dir: str) -> int:
+    """Remount every mount read-only but the private folder; returns how many failed.
+
+    Used inside a user namespace, where the child keeps its real uid and could otherwise
+    write the grader's own files.
+    """
+    failed = 0
+    with open("/proc/self/mountinfo") as fh:
+        rows = [line.split() for line in fh]
+    for row in rows:
+        point = row[4].replace("\\040", " ")
+        if _under(point, private_dir) or point.startswith("/proc"):
+            continue
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        for option in row[5].split(","):
+            flags |= _MOUNT_FLAGS.get(option, 0)
+        try:
+            _mount("none", point, None, flags, None)
+        except OSError:
+            failed += 1
+    return failed
 
 
 def _enter_namespaces(cfg: dict) -> dict:
     """Unshare and fork into a new PID namespace. Returns what was applied (in the child)."""
-    root = os.geteuid() == 0
+    root = os.geteuid() == 0 and not cfg.get("force_user_namespace")
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | (0 if root else CLONE_NEWUSER)
     uid, gid = os.geteuid(), os.getegid()
     _check(_libc.unshare(flags), "unshare")
@@ -238,12 +266,12 @@ def main(job_dir: str, fd: int) -> None:
             applied["namespace_error"] = str(exc)
     if applied["namespaces"]:
         applied["network"] = False
-        # A private, empty tmpfs is the child's only writable folder.
         work = cfg["private_dir"]
-        _mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")
         applied["hidden"] = _isolate_filesystem(
-            cfg["hide"], cfg["needed"], os.path.join(work, ".stage"),
+            cfg["hide"], cfg["needed"], work,
             dropping_uid=os.geteuid() == 0 and not applied["user_namespace"])
+        if applied["user_namespace"]:
+            applied["readonly_failures"] = _readonly_everywhere(work)
     sub = os.path.join(work, "sub")
     home = os.path.join(work, "home")
     for folder in (sub, home, os.path.join(work, "tmp")):
@@ -275,8 +303,12 @@ def main(job_dir: str, fd: int) -> None:
 
     class ReportingImpl(DirImpl):
         def _import(self, module: str):
+            # The grader blames a crash between these two events on the module's import.
             channel.send({"ev": "import", "module": module})
-            return super()._import(module)
+            try:
+                return super()._import(module)
+            finally:
+                channel.send({"ev": "imported", "module": module})
 
     impl = ReportingImpl(sub)
     by_id = {c.id: c for c in CHECKS}

@@ -89,6 +89,8 @@ def probe_stats(
       cada capa ``nn.Linear`` de ``net``, de la capa de entrada a la de salida.
     """
     # BEGIN SOLUTION probe_stats
+    # reference-canary-5e1f09c4: only the reference holds this line; the sandbox tests
+    # prove it never reaches any output of grading.
     net.zero_grad()
     x = torch.randn(batch_size, in_dim)
     out, activation_stds = net(x)

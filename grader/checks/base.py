@@ -28,7 +28,8 @@ from grader.tasks import TASK_BY_ID
 class Fail(Exception):
     """A verdict: the check failed. ``key`` names a message in both languages."""
 
-    def __init__(self, key: str, **values: Any) -> None:
+    # ``key`` is positional-only: messages may themselves have a ``{key}`` placeholder.
+    def __init__(self, key: str, /, **values: Any) -> None:
         super().__init__(key)
         self.key = key
         self.values = values
@@ -43,11 +44,18 @@ def stable_seed(*parts: object) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
+# Kept at import time, before any student module is imported: a submission that
+# replaces ``torch.manual_seed`` with a no-op does not change how probes are seeded.
+_torch_seed = torch.manual_seed
+_numpy_seed = np.random.seed
+_random_seed = random.seed
+
+
 def seed_everything(seed: int) -> None:
     """Seed torch, numpy and random: every probe starts from the same state."""
-    torch.manual_seed(seed)
-    np.random.seed(seed % (2**32))
-    random.seed(seed)
+    _torch_seed(seed)
+    _numpy_seed(seed % (2**32))
+    _random_seed(seed)
 
 
 @dataclass

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 
 from grader.checks import expect
-from grader.checks.base import Check, Context, Fail, ProbeEnv, register
+from grader.checks.base import Check, Context, Fail, ProbeEnv, register, seed_everything
 from grader.checks.capture import capture_mlp
 from grader.checks.loops import capture_history, read_history
 from grader.data import FastLoader, fast_mnist_loaders, mnist_tensors, split_indices
@@ -63,7 +63,7 @@ class _MnistRun(Check):
         return None
 
     def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
-        torch.manual_seed(self.budget.seed)
+        seed_everything(self.budget.seed)
         model = self.model(mod)
         loaders = fast_mnist_loaders(64, seed=self.budget.seed, device=env.device,
                                      train_limit=self.budget.train_limit)
@@ -175,7 +175,7 @@ class DeepNetParity(Check):
                 "X_test": X[PARITY.train_limit :], "y_test": y[PARITY.train_limit :]}
 
     def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
-        torch.manual_seed(PARITY.seed)
+        seed_everything(PARITY.seed)
         model = mod.DeepNet(8, 32, 4)
         dev = torch.device(env.device)
         loader = FastLoader(inp["X_train"].to(dev), inp["y_train"].to(dev), 64, shuffle=True,

@@ -1,0 +1,332 @@
+"""``python -m grader autograde ROOT --out RESULTS [--jobs N]``: a whole class, in parallel.
+
+Every subfolder of ROOT is one student. Each student is graded in isolated children
+(:mod:`grader.sandbox`); as soon as a student is done, their files are written:
+
+    RESULTS/students/<student>/result.json    the SPEC's JSON (+ fingerprint, isolation)
+    RESULTS/students/<student>/results.json   Gradescope's format
+    RESULTS/students/<student>/feedback.md    each task's score and messages
+    RESULTS/students/<student>/feedback.html  the same, as a page
+    RESULTS/grades.csv                        one row per student, rewritten after each one
+
+so an interrupted run keeps what it had, and a re-run skips students whose submission
+(and the kit) did not change, unless ``--force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import html
+import io
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.checks import Context
+from grader.i18n import t
+from grader.results import to_json_dict, write_json_atomic
+from grader.runner import TaskResult
+from grader.sandbox import ALLOWED_FILE, Sandbox, SandboxOptions, collect_files
+from grader.tasks import TASKS
+
+
+def _user_error(message: str) -> Exception:
+    from grader.cli import UserError
+
+    return UserError(message)
+
+
+def student_folders(root: Path, out: Path) -> list[Path]:
+    """The student subfolders of ``root``; clear errors for a missing or empty root."""
+    if not root.exists():
+        raise _user_error(f"{root}: no such folder. Give the folder that holds one subfolder "
+                          "per student.")
+    if not root.is_dir():
+        raise _user_error(f"{root}: not a folder.")
+    out_resolved = out.resolve()
+    if out_resolved == root.resolve() or root.resolve() in out_resolved.parents:
+        raise _user_error(f"--out {out} is inside {root}: it would be graded as a student. "
+                          "Put the results somewhere else.")
+    try:
+        entries = sorted(root.iterdir())
+    except PermissionError:
+        raise _user_error(f"{root}: cannot read this folder (permission denied).") from None
+    folders = [p for p in entries if p.is_dir() and not p.name.startswith(".")]
+    if not folders:
+        raise _user_error(f"{root}: holds no student folders (expected one subfolder per "
+                          "student, each with their ex*.py files).")
+    return folders
+
+
+def fingerprint(folder: Path, settings: dict[str, Any]) -> str:
+    """Changes when the student's graded files, the kit, or the grading settings change."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"kit": __version__, **settings}, sort_keys=True).encode())
+    digest.update(_kit_digest().encode())
+    files, problems = collect_files(folder)
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    for name in sorted(problems):
+        digest.update(f"{name}:{problems[name]}".encode())
+    return digest.hexdigest()
+
+
+_kit_digest_cache: list[str] = []
+
+
+def _kit_digest() -> str:
+    """A hash of the grader's own code: new checks invalidate earlier results."""
+    if not _kit_digest_cache:
+        digest = hashlib.sha256()
+        package = Path(__file__).resolve().parent
+        for path in sorted(package.rglob("*.py")):
+            digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
+        _kit_digest_cache.append(digest.hexdigest())
+    return _kit_digest_cache[0]
+
+
+def gradescope_json(results: dict[str, TaskResult], seconds: float, lang: str | None
+                    ) -> dict[str, Any]:
+    """Gradescope's ``results.json``: one test per task, with its messages as output."""
+    tests = []
+    for number, task in enumerate(TASKS, start=1):
+        res = results.get(task.id)
+        score = res.score if res else 0.0
+        tests.append({
+            "name": f"{task.id}: {task.title(lang)}",
+            "number": str(number),
+            "score": score,
+            "max_score": float(task.points),
+            "status": "passed" if res and res.status == "passed" else "failed",
+            "output": res.message if res else "",
+        })
+    return {"score": sum(x["score"] for x in tests), "execution_time": round(seconds, 1),
+            "tests": tests}
+
+
+def feedback_markdown(student: str, data: dict[str, Any], lang: str | None) -> str:
+    lines = [f"# Práctico 2: {student}", "",
+             f"**{t('feedback_total', lang)}: {data['score']:g} / {data['max_score']:g}**", "",
+             f"| {t('feedback_task', lang)} | {t('feedback_points', lang)} | "
+             f"{t('feedback_status', lang)} |", "|---|---|---|"]
+    for task in TASKS:
+        entry = data["tasks"][task.id]
+        label = _label(entry["status"], lang)
+        lines.append(f"| `{task.id}` {task.title(lang)} | {entry['score']:g} / "
+                     f"{entry['max_score']:g} | {label} |")
+    for task in TASKS:
+        entry = data["tasks"][task.id]
+        if entry.get("message"):
+            lines += ["", f"## `{task.id}`: {task.title(lang)}", ""]
+            lines += [f"- {m}" for m in entry["message"].splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def feedback_html(student: str, data: dict[str, Any], lang: str | None) -> str:
+    esc = html.escape
+    rows = []
+    for task in TASKS:
+        entry = data["tasks"][task.id]
+        ok = entry["status"] == "passed"
+        rows.append(
+            f"<tr class={'ok' if ok else 'ko'}><td><code>{esc(task.id)}</code> "
+            f"{esc(task.title(lang))}</td><td>{entry['score']:g} / {entry['max_score']:g}</td>"
+            f"<td>{esc(_label(entry['status'], lang))}</td></tr>")
+    details = []
+    for task in TASKS:
+        entry = data["tasks"][task.id]
+        if entry.get("message"):
+            items = "".join(f"<li>{esc(m)}</li>" for m in entry["message"].splitlines())
+            details.append(f"<h2><code>{esc(task.id)}</code> {esc(task.title(lang))}</h2>"
+                           f"<ul>{items}</ul>")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"es\"><head><meta charset=\"utf-8\">"
+        f"<title>Práctico 2: {esc(student)}</title><style>"
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "td,th{padding:.3em .8em;border-bottom:1px solid #ddd}"
+        ".ok td:nth-child(2){color:#176317}.ko td:nth-child(2){color:#a01515}"
+        "</style></head><body>"
+        f"<h1>Práctico 2: {esc(student)}</h1>"
+        f"<p><strong>{esc(t('feedback_total', lang))}: {data['score']:g} / "
+        f"{data['max_score']:g}</strong></p>"
+        f"<table><tr><th>{esc(t('feedback_task', lang))}</th>"
+        f"<th>{esc(t('feedback_points', lang))}</th><th>{esc(t('feedback_status', lang))}</th>"
+        f"</tr>{''.join(rows)}</table>{''.join(details)}</body></html>\n"
+    )
+
+
+def _label(status: str, lang: str | None) -> str:
+    from grader.messages import MESSAGES
+
+    key = f"label_{status}"
+    return t(key, lang) if key in MESSAGES else status
+
+
+def write_grades_csv(out: Path, students: list[str]) -> None:
+    """``grades.csv`` from every finished student's ``result.json`` (atomic rewrite)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", *(task.id for task in TASKS), "total", "max_score", "status"])
+    for student in students:
+        path = out / "students" / student / "result.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            writer.writerow([student, *([""] * len(TASKS)), "", "", "pending"])
+            continue
+        writer.writerow([student, *(f"{data['tasks'][task.id]['score']:g}" for task in TASKS),
+                         f"{data['score']:g}", f"{data['max_score']:g}", "graded"])
+    target = out / "grades.csv"
+    tmp = target.with_name(f".grades.csv.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def _previous(out: Path, student: str, fp: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads((out / "students" / student / "result.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if data.get("fingerprint") == fp else None
+
+
+class _Progress:
+    """A tqdm bar with ETA on a terminal; one plain line per student otherwise."""
+
+    def __init__(self, total: int, done: int) -> None:
+        self.total, self.count = total, done
+        self.bar = None
+        if sys.stderr.isatty() and os.environ.get("CI", "") in ("", "0", "false"):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=done, unit="student", dynamic_ncols=True)
+
+    def update(self, student: str, data: dict[str, Any], seconds: float) -> None:
+        self.count += 1
+        line = f"{student}: {data['score']:g}/{data['max_score']:g} ({seconds:.1f} s)"
+        if self.bar is not None:
+            self.bar.set_postfix_str(line[:60])
+            self.bar.update(1)
+        else:
+            print(f"[{self.count}/{self.total}] {line}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def autograde(
+    root: Path, out: Path, jobs: int | None = None, force: bool = False,
+    timeout: float | None = None, device: str = "cpu", task_ids: list[str] | None = None,
+    lang: str | None = None, variant: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Grade every student folder of ``root`` into ``out``; returns the per-student JSON."""
+    folders = student_folders(root, out)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    # What decides a verdict; the timeout does not (a re-run with another timeout keeps the
+    # finished students; --force grades them again).
+    settings = {"tasks": task_ids, "device": device, "variant": variant}
+    (out / "students").mkdir(parents=True, exist_ok=True)
+    names = [f.name for f in folders]
+    results: dict[str, dict[str, Any]] = {}
+    todo = []
+    for folder in folders:
+        fp = fingerprint(folder, settings)
+        previous = None if force else _previous(out, folder.name, fp)
+        if previous is not None:
+            results[folder.name] = previous
+        else:
+            todo.append((folder, fp))
+    write_grades_csv(out, names)
+    skipped = len(folders) - len(todo)
+    if skipped:
+        print(f"{skipped} student(s) already graded with these files: skipped (--force to "
+              "grade again)", file=sys.stderr)
+    options = SandboxOptions(device=device, threads=threads, timeout=timeout,
+                             hide=(str(root.resolve()), str(out.resolve())))
+    progress = _Progress(len(folders), skipped)
+    csv_lock = threading.Lock()
+    ctx = Context(device=device, lang=lang, variant=variant)
+
+    def one(folder: Path, fp: str) -> tuple[str, dict[str, Any], float]:
+        start = time.monotonic()
+        info: dict[str, Any] = {}
+        files, problems = collect_files(folder)
+        graded = sandbox.grade(folder, ctx, task_ids, info=info)
+        seconds = time.monotonic() - start
+        data = to_json_dict(graded)
+        data.update({"student": folder.name, "fingerprint": fp, "seconds": round(seconds, 1),
+                     "files": sorted(files), "unusable_files": problems,
+                     "ignored_files": sorted(p.name for p in folder.iterdir()
+                                             if p.is_file() and not ALLOWED_FILE.match(p.name)),
+                     "sandbox": {"children": info.get("children", 0),
+                                 "isolation": info.get("isolation", {})}})
+        target = out / "students" / folder.name
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "feedback.md").write_text(feedback_markdown(folder.name, data, lang), "utf-8")
+        (target / "feedback.html").write_text(feedback_html(folder.name, data, lang), "utf-8")
+        write_json_atomic(target / "results.json", gradescope_json(graded, seconds, lang))
+        write_json_atomic(target / "result.json", data)  # last: it marks the student done
+        return folder.name, data, seconds
+
+    sandbox = Sandbox(options)
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(one, folder, fp) for folder, fp in todo]
+            try:
+                for future in as_completed(futures):
+                    name, data, seconds = future.result()
+                    results[name] = data
+                    with csv_lock:
+                        write_grades_csv(out, names)
+                    progress.update(name, data, seconds)
+            except KeyboardInterrupt:
+                for future in futures:
+                    future.cancel()
+                sandbox.kill_all()
+                raise
+    finally:
+        progress.close()
+        sandbox.close()
+    write_grades_csv(out, names)
+    return results
+
+
+def _cmd_autograde(args: argparse.Namespace) -> int:
+    from grader.cli import _device, _task_ids, require_data
+
+    task_ids = _task_ids(args.tasks)
+    device = _device(args.device)
+    require_data()
+    out = Path(args.out)
+    results = autograde(Path(args.root), out, jobs=args.jobs, force=args.force,
+                        timeout=args.timeout, device=device, task_ids=task_ids, lang=args.lang)
+    scores = [r["score"] for r in results.values()]
+    mean = sum(scores) / len(scores) if scores else 0.0
+    print(f"graded {len(results)} student(s); mean score {mean:.1f}; results in {out}/ "
+          f"(grades.csv, students/<name>/)")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("autograde", help="grade every student folder of a root, in parallel")
+    p.add_argument("root", help="folder with one subfolder per student")
+    p.add_argument("--out", required=True, metavar="RESULTS_DIR")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="students graded at once (default: the CPU count)")
+    p.add_argument("--force", action="store_true", help="grade again students already graded")
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="wall seconds allowed per check (default: from each check's cost)")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
+    p.add_argument("--tasks", action="append", metavar="ID[,ID]", help="grade only these tasks")
+    p.add_argument("--lang", choices=("es", "en"), default=None)
+    p.set_defaults(func=_cmd_autograde)

@@ -1,0 +1,347 @@
+"""Isolated grading of untrusted code: adversarial submissions, a sample class, resuming.
+
+Every adversarial submission of ``fixtures/adversarial/`` is the reference ``ex5_init.py``
+with an attack appended (and, for some, extra files). One real ``autograde`` run grades
+them all in parallel; each test states what must come out of it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_py
+
+pytestmark = pytest.mark.slow
+
+ADVERSARIAL = ROOT / "fixtures" / "adversarial"
+CANARY = re.search(r"reference-canary-[0-9a-f]+",
+                   (ROOT / "solutions" / "ex5_init.py").read_text()).group(0)
+ENV_CANARY = "grader-env-canary-9b2e6d71"
+TASKS = "test_viewer,init_schemes,probe_stats"
+FULL = {"test_viewer": 10, "init_schemes": 15, "probe_stats": 15}
+UID_RANGE = range(61000, 61000 + 64 * 512)
+
+#: fixture -> (task that must lose points, its score, status of its failing checks or None)
+#: every task not named keeps full marks
+EXPECTED: dict[str, dict[str, tuple[float, str | None]]] = {
+    "exit_in_task": {"probe_stats": (0, "error")},
+    "os_exit_at_import": {"init_schemes": (0, "crashed"), "probe_stats": (0, "crashed")},
+    "os_exit_in_task": {"probe_stats": (0, "crashed")},
+    "self_kill": {"probe_stats": (0, "crashed")},
+    "segfault": {"probe_stats": (0, "crashed")},
+    "fake_results_stdout": {"probe_stats": (0, "error")},
+    "tamper_output": {"probe_stats": (0, "failed")},
+    "garbage_on_pipe": {"probe_stats": (0, None)},
+    "pytest_files": {},
+    "shadow_modules": {},
+    "always_equal": {"probe_stats": (0, "failed")},
+    "tensor_subclass": {"init_schemes": (12, None)},
+    "torch_function_lookalike": {"init_schemes": (12, None)},
+    "broadcast_shapes": {"init_schemes": (12, None)},
+    "nan_inf": {"probe_stats": (0, "failed")},
+    "monkeypatch_allclose": {"probe_stats": (0, "failed")},
+    "inspect_for_answers": {"probe_stats": (0, "failed")},
+    "read_reference": {"probe_stats": (0, "error")},
+    "import_solutions": {"probe_stats": (0, "error")},
+    "proc_environ": {"probe_stats": (0, "error")},
+    "infinite_loop": {"probe_stats": (0, "timeout")},
+    "timeout_evasion": {"probe_stats": (0, "timeout")},
+    "fork_bomb": {"probe_stats": (0, None)},
+    "orphan_setsid": {},
+    "memory_bomb": {"probe_stats": (0, None)},
+    "output_flood": {"probe_stats": (0, "error")},
+    "network": {"probe_stats": (0, "failed")},
+    "noop_manual_seed": {},
+    "reduce_payload": {"probe_stats": (0, "failed")},
+}
+
+
+def _sandbox_processes() -> list[str]:
+    """Processes still alive that a sandbox child started (private uid, or the orphan mark)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            uid = os.stat(f"/proc/{entry}").st_uid
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+        except OSError:
+            continue
+        if uid in UID_RANGE or b"PRACTICO_ORPHAN=1" in environ:
+            found.append(f"{entry} (uid {uid})")
+    return found
+
+
+def build_adversarial_root(root: Path) -> list[str]:
+    names = []
+    reference = (ROOT / "solutions" / "ex5_init.py").read_text()
+    for fixture in sorted(p for p in ADVERSARIAL.iterdir() if p.is_dir()):
+        folder = root / fixture.name
+        folder.mkdir(parents=True)
+        shutil.copy(ROOT / "solutions" / "ex0_data.py", folder / "ex0_data.py")
+        for extra in fixture.iterdir():
+            if extra.name == "ex5_init.py":
+                (folder / "ex5_init.py").write_text(reference + "\n\n" + extra.read_text())
+            else:
+                shutil.copy(extra, folder / extra.name)
+        names.append(fixture.name)
+    control = root / "control"
+    control.mkdir()
+    for name in ("ex0_data.py", "ex5_init.py"):
+        shutil.copy(ROOT / "solutions" / name, control / name)
+    return names
+
+
+@pytest.fixture(scope="module")
+def adversarial(tmp_path_factory):
+    base = tmp_path_factory.mktemp("adversarial")
+    root, out = base / "submissions", base / "results"
+    names = build_adversarial_root(root)
+    marker = Path("/tmp/practico-reduce-payload-ran")
+    marker.unlink(missing_ok=True)
+    start = time.monotonic()
+    proc = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
+                  "--timeout", "12", "--tasks", TASKS,
+                  env={"PRACTICO_TEST_SECRET": ENV_CANARY, "CI": "true"})
+    seconds = time.monotonic() - start
+    results = {p.parent.name: json.loads(p.read_text())
+               for p in (out / "students").glob("*/result.json")}
+    return {"root": root, "out": out, "proc": proc, "names": names, "results": results,
+            "seconds": seconds, "leftovers": _sandbox_processes(), "marker": marker}
+
+
+def test_there_are_at_least_twenty_adversarial_fixtures():
+    fixtures = sorted(p.name for p in ADVERSARIAL.iterdir() if p.is_dir())
+    assert len(fixtures) >= 20
+    assert set(fixtures) == set(EXPECTED), "every fixture needs a stated outcome"
+
+
+def test_the_grader_keeps_running_and_grades_everyone(adversarial):
+    proc = adversarial["proc"]
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert set(adversarial["results"]) == set(adversarial["names"]) | {"control"}
+    with open(adversarial["out"] / "grades.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["student"] for r in rows} == set(adversarial["results"])
+    assert all(r["status"] == "graded" for r in rows)
+    control = adversarial["results"]["control"]
+    assert {t: control["tasks"][t]["score"] for t in FULL} == FULL
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_adversarial_outcome(adversarial, name):
+    data = adversarial["results"][name]
+    for task, full in FULL.items():
+        entry = data["tasks"][task]
+        if task in EXPECTED[name]:
+            score, status = EXPECTED[name][task]
+            assert entry["score"] == score, (task, entry)
+            if status is not None:
+                failing = {c["status"] for c in entry["checks"].values()
+                           if c["status"] != "passed"}
+                assert failing == {status}, (task, entry)
+            assert entry["message"], "a lost task always says why"
+        else:
+            assert entry["score"] == full, (task, entry["message"])
+
+
+def test_reasons_name_what_happened(adversarial):
+    msg = {n: adversarial["results"][n]["tasks"]["probe_stats"]["message"]
+           for n in ("segfault", "self_kill", "os_exit_in_task", "output_flood", "infinite_loop",
+                     "exit_in_task")}
+    assert "SIGSEGV" in msg["segfault"]
+    assert "SIGKILL" in msg["self_kill"]
+    assert "code 0" in msg["os_exit_in_task"]
+    assert "File too large" in msg["output_flood"]  # Python turns SIGXFSZ into EFBIG
+    assert "12 s" in msg["infinite_loop"]
+    assert "SystemExit" in msg["exit_in_task"]
+
+
+def _isolated(adversarial) -> dict:
+    return adversarial["results"]["control"]["sandbox"]["isolation"]
+
+
+def test_children_were_isolated(adversarial):
+    iso = _isolated(adversarial)
+    if not iso.get("namespaces"):
+        pytest.skip("Linux namespaces unavailable here: hiding and no-network cannot hold")
+    assert iso["network"] is False
+    assert any(p.endswith("/solutions") for p in iso["hidden"])
+    assert str(adversarial["root"]) in iso["hidden"] or "/tmp" in iso["hidden"]
+
+
+def test_reference_and_grader_environment_never_leak(adversarial):
+    if not _isolated(adversarial).get("namespaces"):
+        pytest.skip("Linux namespaces unavailable here: the reference is readable on disk")
+    texts = [adversarial["proc"].stdout, adversarial["proc"].stderr]
+    for path in adversarial["out"].rglob("*"):
+        if path.is_file():
+            texts.append(path.read_text(errors="replace"))
+    blob = "\n".join(texts)
+    assert CANARY not in blob
+    assert ENV_CANARY not in blob
+    # the attempts themselves did run and were reported
+    assert "reference not found" in adversarial["results"]["read_reference"]["tasks"][
+        "probe_stats"]["message"]
+    assert "STOLEN" in adversarial["results"]["proc_environ"]["tasks"]["probe_stats"]["message"]
+
+
+def test_nothing_is_left_behind(adversarial):
+    assert adversarial["leftovers"] == []
+    assert not adversarial["marker"].exists(), "a __reduce__ payload ran somewhere"
+    tampered = [p for p in adversarial["out"].rglob("PWNED_BY_STUDENT")]
+    assert tampered == [] and not Path("/tmp/PWNED_BY_STUDENT").exists()
+
+
+def test_no_network_in_the_child(adversarial):
+    if not _isolated(adversarial).get("namespaces"):
+        pytest.skip("Linux namespaces unavailable here")
+    checks = adversarial["results"]["network"]["tasks"]["probe_stats"]["checks"]
+    assert all(c["status"] == "failed" for c in checks.values())
+
+
+# ------------------------------------------------------------------ the sample class
+
+
+def _class_expectations() -> dict:
+    return json.loads((ROOT / "fixtures" / "class" / "class.json").read_text())["students"]
+
+
+@pytest.fixture(scope="module")
+def sample_class(tmp_path_factory):
+    base = tmp_path_factory.mktemp("class")
+    root, out = base / "submissions", base / "results"
+    proc = run_py(str(ROOT / "fixtures" / "class" / "assemble.py"), str(root))
+    assert proc.returncode == 0, proc.stderr
+    start = time.monotonic()
+    proc = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
+                  "--timeout", "30", env={"CI": "true"})
+    return {"root": root, "out": out, "proc": proc, "seconds": time.monotonic() - start}
+
+
+def test_sample_class_scores(sample_class):
+    from grader.tasks import TASKS as ALL
+
+    assert sample_class["proc"].returncode == 0, sample_class["proc"].stderr[-2000:]
+    out = sample_class["out"]
+    with open(out / "grades.csv", newline="") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    students = _class_expectations()
+    assert set(rows) == set(students)
+    for name, spec in students.items():
+        data = json.loads((out / "students" / name / "result.json").read_text())
+        for task in ALL:
+            want = spec["expect"].get(task, spec["expect"].get("*", task.points))
+            got = data["tasks"][task.id]["score"]
+            if want == "partial":
+                assert 0 < got < task.points, (name, task.id, got)
+            else:
+                assert got == want, (name, task.id, data["tasks"][task.id]["message"])
+            assert float(rows[name][task.id]) == got
+        assert float(rows[name]["total"]) == data["score"]
+
+
+def test_sample_class_outputs(sample_class):
+    out = sample_class["out"]
+    for name in _class_expectations():
+        folder = out / "students" / name
+        gradescope = json.loads((folder / "results.json").read_text())
+        assert {"score", "tests"} <= set(gradescope)
+        assert len(gradescope["tests"]) == 8
+        assert all({"name", "score", "max_score", "output"} <= set(t) for t in gradescope["tests"])
+        md = (folder / "feedback.md").read_text()
+        page = (folder / "feedback.html").read_text()
+        data = json.loads((folder / "result.json").read_text())
+        for entry in data["tasks"].values():
+            for line in entry["message"].splitlines():
+                assert line in md
+                assert line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
+                    .replace('"', "&quot;").replace("'", "&#x27;") in page
+    gabi = json.loads((out / "students" / "gabi" / "result.json").read_text())
+    assert gabi["ignored_files"] == ["notas.txt"] and gabi["files"] == []
+    eva = json.loads((out / "students" / "eva" / "result.json").read_text())
+    assert "ex3_depth.py" in eva["unusable_files"]
+
+
+def test_rerun_skips_finished_students_and_regrades_changed_ones(sample_class):
+    root, out = sample_class["root"], sample_class["out"]
+    before = (out / "students" / "ana" / "result.json").read_text()
+    start = time.monotonic()
+    again = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
+                   "--timeout", "30", env={"CI": "true"})
+    assert again.returncode == 0
+    assert "7 student(s) already graded" in again.stderr
+    assert time.monotonic() - start < 30  # no child started: the skip happens up front
+    assert (out / "students" / "ana" / "result.json").read_text() == before
+    # beto finishes the viewer: only beto is graded again
+    stub = root / "beto" / "ex0_data.py"
+    stub.write_text((ROOT / "solutions" / "ex0_data.py").read_text())
+    again = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
+                   "--timeout", "30", env={"CI": "true"})
+    assert again.returncode == 0, again.stderr
+    assert "6 student(s) already graded" in again.stderr
+    assert re.search(r"\[7/7\] beto: 10/100", again.stderr)
+    assert (out / "students" / "ana" / "result.json").read_text() == before
+
+
+def test_interrupted_run_keeps_results(tmp_path):
+    root, out = tmp_path / "subs", tmp_path / "out"
+    for name in ("a_quick", "b_slow"):
+        (root / name).mkdir(parents=True)
+    shutil.copy(ROOT / "exercises" / "ex5_init.py", root / "a_quick" / "ex5_init.py")
+    (root / "b_slow" / "ex5_init.py").write_text(
+        (ROOT / "solutions" / "ex5_init.py").read_text()
+        + (ADVERSARIAL / "infinite_loop" / "ex5_init.py").read_text())
+    cmd = [sys.executable, "-m", "grader", "autograde", str(root), "--out", str(out), "--jobs",
+           "1", "--timeout", "60", "--tasks", "probe_stats"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "CI": "true"})
+    done = out / "students" / "a_quick" / "result.json"
+    deadline = time.monotonic() + 120
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert done.exists()
+    time.sleep(2)  # b_slow is now running its endless loop
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    with open(out / "grades.csv", newline="") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert rows["a_quick"]["status"] == "graded" and rows["b_slow"]["status"] == "pending"
+    assert not (out / "students" / "b_slow" / "result.json").exists()
+    assert _sandbox_processes() == []
+    cmd[cmd.index("--timeout") + 1] = "5"  # finished students are kept whatever the timeout
+    rerun = run_py(*cmd[1:], env={"CI": "true"})
+    assert rerun.returncode == 0, rerun.stderr
+    assert "1 student(s) already graded" in rerun.stderr
+    slow = json.loads((out / "students" / "b_slow" / "result.json").read_text())
+    assert slow["tasks"]["probe_stats"]["status"] == "timeout"
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda t: (t / "missing", t / "out"), "no such folder"),
+    (lambda t: ((t / "empty").mkdir() or t / "empty", t / "out"), "holds no student folders"),
+    (lambda t: ((t / "r" / "s").mkdir(parents=True) or t / "r", t / "r" / "out"), "inside"),
+])
+def test_autograde_bad_input(tmp_path, make, fragment):
+    root, out = make(tmp_path)
+    res = run_py("-m", "grader", "autograde", str(root), "--out", str(out))
+    assert res.returncode == 2
+    assert fragment in res.stderr and "Traceback" not in res.stderr
+
+
+def test_autograde_unknown_task(tmp_path):
+    (tmp_path / "r" / "s").mkdir(parents=True)
+    res = run_py("-m", "grader", "autograde", str(tmp_path / "r"), "--out", str(tmp_path / "o"),
+                 "--tasks", "nope")
+    assert res.returncode == 2 and "unknown task id" in res.stderr
