@@ -249,3 +249,26 @@ def test_report_opens_in_headless_chromium_with_its_images(reference_run, tmp_pa
     match = re.search(r"<title>IMAGES (\d+)/(\d+)</title>", proc.stdout)
     assert match, proc.stderr[-2000:]
     assert match.group(1) == match.group(2) == str(len(FIGURES))
+
+
+def test_html_report_escapes_what_the_code_printed(tmp_path):
+    """Text from student code (messages, prints with markup or ANSI colours) stays text."""
+    from grader.experiments.report import html_report, markdown
+    from grader.experiments.runs import make_budget
+
+    nasty = "<script>alert(1)</script> & \x1b[31mred\x1b[0m \x00"
+    entry = {"status": "error", "seconds": 1.0, "tasks": ["ce_net"], "task_status": {},
+             "issues": [{"task": "ce_net", "status": "error", "message": nasty}],
+             "notes": [], "figures": [], "data": {}, "output_tail": nasty}
+    results = {"meta": {"impl": "/x/<b>", "device": "cpu", "budget": make_budget(True).as_dict(),
+                        "total_seconds": 1.0, "finished": True},
+               "experiments": {"cross_entropy": entry},
+               "tasks": {"ce_net": {"status": "error", "experiment": "cross_entropy",
+                                    "message": nasty}},
+               "summary": {}}
+    text = html_report(results, tmp_path, "en")
+    root = ET.fromstring(text.split("\n", 1)[1])
+    assert root.find(".//script") is None and root.find(".//b") is None
+    shown = "".join(root.find(".//pre").itertext())
+    assert shown.startswith("<script>alert(1)</script> & [31mred")
+    assert "| Simple net, cross-entropy | — | 0.951 | 1.0 | error |" in markdown(results, "en")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -133,9 +134,17 @@ li.issue { margin: 0.3em 0; }
 """
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _esc(text: str) -> str:
+    """HTML-escaped text without control characters (a student's ANSI colours, a stray NUL)."""
+    return html.escape(_CONTROL.sub("", str(text)))
+
+
 def _img(path: Path, alt: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" />'
+    return f'<img src="data:image/png;base64,{data}" alt="{_esc(alt)}" />'
 
 
 def html_report(results: dict[str, Any], out: Path, lang: str | None) -> str:
@@ -144,7 +153,7 @@ def html_report(results: dict[str, Any], out: Path, lang: str | None) -> str:
     Written as well-formed XHTML-compatible markup (every tag closed), so any XML
     parser can read it as well as a browser.
     """
-    e = html.escape
+    e = _esc
     rows = table_rows(results, lang)
     parts = [
         "<!DOCTYPE html>",

@@ -204,9 +204,9 @@ class _Tee(io.TextIOBase):
     def write(self, text: str) -> int:
         # tqdm-style carriage returns redraw a line: keep only its last state.
         chunks = (self._partial + text).split("\n")
-        self._partial = chunks.pop()
+        self._partial = chunks.pop()[-2000:]
         for chunk in chunks:
-            self._lines.append(chunk.rsplit("\r", 1)[-1])
+            self._lines.append(chunk.rsplit("\r", 1)[-1][:2000])
         del self._lines[:-200]  # a chatty loop must not fill memory
         return len(text)
 
