@@ -453,6 +453,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "[{task}] {title}: {score}/{max} puntos",
         "en": "[{task}] {title}: {score}/{max} points",
     },
+    "nb_not_implemented": {
+        "es": "[{task}] Todavía no implementado: tu código ({names}) lanza NotImplementedError. "
+              "Reemplazá el `raise NotImplementedError()` de las celdas `# TU CÓDIGO AQUÍ` de "
+              "esta tarea, corré esas celdas y después volvé a correr esta.",
+        "en": "[{task}] Not implemented yet: your code ({names}) raises NotImplementedError. "
+              "Replace the `raise NotImplementedError()` in this task's `# TU CÓDIGO AQUÍ` "
+              "cells, run those cells, then run this one again.",
+    },
+    "nb_missing_name": {
+        "es": "[{task}] El cuaderno todavía no define {names}. Corré, de arriba hacia abajo, las "
+              "celdas donde se definen (sin cambiarles el nombre) y después esta.",
+        "en": "[{task}] The notebook does not define {names} yet. Run the cells that define "
+              "them, top to bottom (keeping their names), then this one.",
+    },
     "nb_hidden_header": {
         "es": "[{task}] Con otros datos (variante {variant}): {score}/{max} puntos en total",
         "en": "[{task}] With other inputs (variant {variant}): {score}/{max} points in all",

@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from grader.checks import Context
+from grader.checks import Check, Context
 from grader.i18n import current_lang, t
 from grader.impl import NamespaceImpl
 from grader.runner import CheckResult, checks_for, run_check_in_process, summarize
@@ -61,9 +61,22 @@ class TaskScore(float):
     __str__ = __repr__
 
 
-def _run_quietly(task_id: str, impl: NamespaceImpl, ctx: Context,
+def _notebook_message(result: CheckResult, check: Check, namespace: Mapping[str, Any],
+                      lang: str) -> str:
+    """The runner speaks of files (``ex1_onehot_mse.py``); in a notebook, speak of cells."""
+    task = get_task(result.task)
+    if result.status == "not_implemented":
+        return t("nb_not_implemented", lang, task=task.id, names=", ".join(task.names))
+    if result.status == "missing_name":
+        missing = [n for n in check.needs if n not in namespace] or list(check.needs)
+        return t("nb_missing_name", lang, task=task.id, names=", ".join(missing))
+    return result.message
+
+
+def _run_quietly(task_id: str, namespace: Mapping[str, Any], ctx: Context,
                  skip: tuple[str, ...]) -> list[CheckResult]:
     """Every check of the task, with the student's stdout/stderr and warnings kept out of the cell."""
+    impl = NamespaceImpl(dict(namespace))
     results = []
     sink = io.StringIO()
     for check in checks_for([task_id]):
@@ -72,7 +85,9 @@ def _run_quietly(task_id: str, impl: NamespaceImpl, ctx: Context,
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            results.append(run_check_in_process(check, impl, ctx))
+            result = run_check_in_process(check, impl, ctx)
+        result.message = _notebook_message(result, check, namespace, ctx.lang or "es")
+        results.append(result)
     return results
 
 
@@ -104,7 +119,7 @@ def check_task(
     lang = current_lang(lang)
     ctx = Context(device=device, lang=lang, variant=variant)
     skip = SAME_IN_EVERY_VARIANT if variant != 0 else ()
-    results = _run_quietly(task.id, NamespaceImpl(dict(namespace)), ctx, skip)
+    results = _run_quietly(task.id, namespace, ctx, skip)
     if after is not None:
         # A check skipped in this variant keeps its earlier verdict.
         ran = {r.check for r in results}

@@ -1,0 +1,51 @@
+"""nbgrader configuration of the Práctico 2 course. Run every nbgrader command from this folder.
+
+    cd course
+    nbgrader generate_assignment practico2      # release/practico2/: the student notebook
+    nbgrader autograde practico2                # grades submitted/<student>/practico2/
+    nbgrader generate_feedback practico2        # feedback/<student>/practico2/*.html
+
+The grade cells import the kit (``from grader.nb import check_task``), so the kernel
+that nbgrader starts must see it: install the kit in the environment that runs
+nbgrader (``pip install -e ".[notebook]"`` from the kit's root, or ``./kit setup``).
+MNIST must be on disk where ``PRACTICO_DATA`` says (kernels inherit the environment).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (provided by traitlets when it loads this file)
+
+HERE = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "practicos-dl"
+# The folder of this file, wherever it is copied to (a test copies the course to a temp folder).
+c.CourseDirectory.root = str(HERE)
+c.CourseDirectory.db_url = f"sqlite:///{HERE / 'gradebook.db'}"
+
+# What students see in place of each solution region (nbgrader's default is in English).
+c.ClearSolutions.code_stub = {"python": "# TU CÓDIGO AQUÍ\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "TU RESPUESTA AQUÍ"
+
+# One limit for every cell (nbgrader has no per-cell limit). The slowest cell under autograde
+# is a grade cell: about 10 s on 2 idle CPU cores and up to 40 s with other jobs competing
+# for them (bench/bench_notebook.py); 180 s leaves room for a slow laptop-class grader while
+# still stopping a student's endless loop.
+c.Execute.timeout = 180
+
+# Kernels started by nbgrader inherit this process's environment.
+# - The experiments do not earn points (grade cells train with their own fixed budgets), so
+#   when grading they run with the notebook's "minimo" budget: every cell runs, in seconds.
+os.environ.setdefault("PRACTICO_PRESUPUESTO", "minimo")
+# - One thread per kernel: the networks are small, and with several kernels or other jobs
+#   on the same cores, extra threads made training 4-15x slower (measured on 2 cores).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+# nbgrader runs the `alembic` command (from its own environment) to open the gradebook;
+# put that environment's bin/ first so `.venv/bin/nbgrader` works without activating .venv.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+# - The kit next to this course folder, for a checkout where it is not installed.
+_KIT = HERE.parent
+if (_KIT / "grader" / "__init__.py").is_file():
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_KIT), os.environ.get("PYTHONPATH", "")) if p)

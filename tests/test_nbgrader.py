@@ -1,0 +1,400 @@
+"""The nbgrader course, end to end, with the real nbgrader commands; and the student release.
+
+A copy of ``course/`` in a temporary folder goes through the whole cycle an instructor
+runs: ``generate_assignment``, three simulated students (the reference, the untouched
+release, a partial one with a plausible bug and an edited grade cell) autograded in one
+``autograde`` call, the gradebook read through ``nbgrader.api.Gradebook``, feedback,
+and ``validate`` on the source notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.notebook import ASSIGNMENT, NOTEBOOK_PATH, NotebookSourceError, build_notebook
+from grader.notebook import check_notebook as notebook_drift
+from grader.tasks import TASK_BY_ID, TASKS
+
+ROOT = Path(__file__).resolve().parent.parent
+NB_NAME = f"{ASSIGNMENT}.ipynb"
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+#: The partial student: these tasks right, relu_net with a bug, the rest untouched.
+PARTIAL_RIGHT = ("test_viewer", "onehot_mse", "deep_net")
+BUGGY_TASK = "relu_net"
+EDITED_GRADE_TASK = "he_init"  # left unimplemented, its grade cell rewritten to claim full marks
+
+
+# --------------------------------------------------------------------- drift (fast, always)
+
+
+def test_committed_notebook_matches_solutions():
+    problems = notebook_drift(NOTEBOOK_PATH, ROOT / "solutions")
+    assert problems == [], "run `python -m grader notebook`:\n" + "\n".join(problems)
+
+
+def test_notebook_holds_every_region_and_grades_every_task():
+    nb = build_notebook(ROOT / "solutions")
+    source = "".join(c.source + "\n" for c in nb.cells if c.cell_type == "code")
+    # Every reference line of every region is in a solution cell, markers in nbgrader's form.
+    for path in sorted((ROOT / "solutions").glob("ex*.py")):
+        inside = False
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "# BEGIN SOLUTION" in line:
+                inside = True
+            elif "# END SOLUTION" in line:
+                inside = False
+            elif inside and line.strip():
+                assert line in source, f"{path.name}: {line!r} is not in the notebook"
+    solution_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    for cell in solution_cells:
+        assert cell.source.count(SOLUTION_MARKERS[0]) == cell.source.count(SOLUTION_MARKERS[1]) > 0
+    grades = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+              for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert grades == {f"prueba_{t.id}": t.points for t in TASKS}
+
+
+def test_generator_refuses_a_definition_it_does_not_place(tmp_path):
+    solutions = tmp_path / "solutions"
+    shutil.copytree(ROOT / "solutions", solutions)
+    with (solutions / "ex3_depth.py").open("a", encoding="utf-8") as fh:
+        fh.write("\n\ndef extra_helper(x):\n    return x\n")
+    with pytest.raises(NotebookSourceError, match=r"ex3_depth\.extra_helper"):
+        build_notebook(solutions)
+
+
+def test_notebook_command_check_detects_drift(tmp_path):
+    stale = tmp_path / "practico2.ipynb"
+    stale.write_text(NOTEBOOK_PATH.read_text(encoding="utf-8").replace("MNIST", "MNIST!", 1),
+                     encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "grader", "notebook", "--check", "--out",
+                           str(stale)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "out of date" in proc.stderr and "MNIST!" in proc.stderr
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PRACTICO_LANG"] = "es"
+    env.pop("PRACTICO_PRESUPUESTO", None)  # the course config picks the grading budget
+    # Only the course's own nbgrader_config.py, never a user's global one.
+    env["JUPYTER_CONFIG_DIR"] = str(tmp / "jupyter-config")
+    return env
+
+
+def nbgrader(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def _strip_markers(source: str) -> str:
+    return "\n".join(line for line in source.split("\n")
+                     if line.strip() not in SOLUTION_MARKERS)
+
+
+def _cells_by_id(nb) -> dict[str, nbformat.NotebookNode]:
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+            if "grade_id" in c.metadata.get("nbgrader", {})}
+
+
+def _solution_ids(nb, task_id: str) -> list[str]:
+    """Solution cells of a task: those between the previous grade cell and the task's."""
+    ids, current = [], []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            current.append(meta["grade_id"])
+        elif meta.get("grade"):
+            if meta["grade_id"] == f"prueba_{task_id}":
+                ids = current
+            current = []
+    assert ids, f"no solution cells before the grade cell of {task_id}"
+    return ids
+
+
+def _relu_bug(source: str) -> str:
+    """DeepMLPR with the sigmoid left in from DeepMLP: a copy-paste slip students make."""
+    buggy = source.replace("torch.relu(", "torch.sigmoid(")
+    assert buggy != source, "the reference DeepMLPR no longer calls torch.relu"
+    return buggy
+
+
+# --------------------------------------------------------------------- the nbgrader cycle
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> dict:
+    """A copy of the course with the assignment generated by ``nbgrader generate_assignment``."""
+    tmp = tmp_path_factory.mktemp("nbgrader")
+    root = tmp / "course"
+    root.mkdir()
+    shutil.copy2(ROOT / "course" / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "course" / "source", root / "source")
+    env = _env(tmp)
+    nbgrader("generate_assignment", ASSIGNMENT, cwd=root, env=env)
+    return {"root": root, "env": env,
+            "source": nbformat.read(root / "source" / ASSIGNMENT / NB_NAME, as_version=4),
+            "release": nbformat.read(root / "release" / ASSIGNMENT / NB_NAME, as_version=4)}
+
+
+@pytest.mark.nbgrader
+def test_generate_assignment_removes_solutions_and_hidden_tests(course):
+    source, release = course["source"], course["release"]
+    text = (course["root"] / "release" / ASSIGNMENT / NB_NAME).read_text(encoding="utf-8")
+    for marker in (*SOLUTION_MARKERS, "BEGIN HIDDEN TESTS", "variant=1"):
+        assert marker not in text
+    released = _cells_by_id(release)
+    for grade_id, cell in _cells_by_id(source).items():
+        meta = cell.metadata["nbgrader"]
+        rel = released[grade_id]
+        if meta.get("solution"):
+            # Every line of reference code is gone; the given lines (signature, docstring) stay.
+            inside = False
+            for line in cell.source.split("\n"):
+                if line.strip() in SOLUTION_MARKERS:
+                    inside = line.strip() == SOLUTION_MARKERS[0]
+                elif inside and line.strip():
+                    assert line not in rel.source.split("\n"), (grade_id, line)
+            assert rel.source.count("raise NotImplementedError()") == cell.source.count(
+                SOLUTION_MARKERS[0])
+            assert cell.source.split("\n")[0] == rel.source.split("\n")[0]
+        elif meta.get("grade"):
+            assert rel.metadata["nbgrader"]["points"] == meta["points"]
+            assert rel.metadata["nbgrader"]["locked"] is True
+        else:
+            assert rel.source == cell.source  # given code reaches students untouched
+
+
+@pytest.fixture(scope="module")
+def autograded(course) -> dict:
+    """Three students submitted and autograded in one ``nbgrader autograde`` call."""
+    root, source, release = course["root"], course["source"], course["release"]
+    src_cells = _cells_by_id(source)
+
+    def submit(student: str, nb) -> None:
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / NB_NAME)
+
+    def filled(tasks: tuple[str, ...]):
+        nb = nbformat.from_dict(release)
+        cells = _cells_by_id(nb)
+        for task_id in tasks:
+            for grade_id in _solution_ids(source, task_id):
+                cells[grade_id].source = _strip_markers(src_cells[grade_id].source)
+        return nb
+
+    submit("referencia", filled(tuple(t.id for t in TASKS)))
+    submit("sin_hacer", nbformat.from_dict(release))
+    partial = filled(PARTIAL_RIGHT + (BUGGY_TASK,))
+    cells = _cells_by_id(partial)
+    for grade_id in _solution_ids(source, BUGGY_TASK):
+        cells[grade_id].source = _relu_bug(cells[grade_id].source)
+    edited = cells[f"prueba_{EDITED_GRADE_TASK}"]
+    edited.source = f"print('todo bien')\n{TASK_BY_ID[EDITED_GRADE_TASK].points}"
+    submit("parcial", partial)
+
+    proc = nbgrader("autograde", ASSIGNMENT, cwd=root, env=course["env"])
+    return {**course, "log": proc.stdout + proc.stderr}
+
+
+def _scores(root: Path, student: str) -> tuple[float, float, dict[str, float]]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        sub = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+        per_task = {t.id: gb.find_grade(f"prueba_{t.id}", ASSIGNMENT, ASSIGNMENT, student).score
+                    for t in TASKS}
+        return sub.score, sub.max_score, per_task
+
+
+@pytest.mark.nbgrader
+def test_gradebook_full_zero_and_partial(autograded):
+    root = autograded["root"]
+    total = sum(t.points for t in TASKS)
+
+    score, max_score, per_task = _scores(root, "referencia")
+    assert (score, max_score) == (total, total), per_task
+    assert per_task == {t.id: t.points for t in TASKS}
+
+    score, max_score, per_task = _scores(root, "sin_hacer")
+    assert (score, max_score) == (0, total)
+    assert set(per_task.values()) == {0}
+
+    score, _, per_task = _scores(root, "parcial")
+    expected = {t.id: (t.points if t.id in PARTIAL_RIGHT else 0) for t in TASKS}
+    assert per_task == expected
+    assert per_task[BUGGY_TASK] == 0
+    assert score == sum(expected.values())
+
+
+@pytest.mark.nbgrader
+def test_edited_grade_cell_is_restored(autograded):
+    root = autograded["root"]
+    _, _, per_task = _scores(root, "parcial")
+    assert per_task[EDITED_GRADE_TASK] == 0
+    graded = nbformat.read(root / "autograded" / "parcial" / ASSIGNMENT / NB_NAME, as_version=4)
+    cell = _cells_by_id(graded)[f"prueba_{EDITED_GRADE_TASK}"]
+    assert "check_task" in cell.source and "todo bien" not in cell.source
+    assert "checksum" in autograded["log"]  # nbgrader reports the changed cell
+
+
+def _expected_relu_messages() -> list[str]:
+    """The messages the grader itself gives the partial student's DeepMLPR, computed here."""
+    import torch
+    import torch.nn as nn
+
+    from grader.checks import Context
+    from grader.impl import NamespaceImpl
+    from grader.runner import checks_for, run_check_in_process
+
+    source = NOTEBOOK_PATH.read_text(encoding="utf-8")
+    nb = nbformat.reads(source, as_version=4)
+    cell = _cells_by_id(nb)["respuesta_DeepMLPR"]
+    namespace: dict = {"torch": torch, "nn": nn}
+    exec(_relu_bug(_strip_markers(cell.source)), namespace)  # noqa: S102 - our own reference
+    messages = []
+    for check in checks_for([BUGGY_TASK]):
+        if check.name == "mnist_short_run":
+            continue  # seconds of training; the two others already fail
+        result = run_check_in_process(check, NamespaceImpl(namespace), Context(lang="es"))
+        assert result.status == "failed", check.name
+        messages.append(result.message)
+    return messages
+
+
+@pytest.mark.nbgrader
+def test_feedback_shows_each_task_message(autograded):
+    root = autograded["root"]
+    nbgrader("generate_feedback", ASSIGNMENT, cwd=root, env=autograded["env"])
+    pages = {}
+    for student in ("referencia", "sin_hacer", "parcial"):
+        page = root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        assert page.is_file(), f"no feedback for {student}"
+        pages[student] = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+    for task in TASKS:
+        assert f"[{task.id}] {task.title_es}: {task.points}/{task.points} puntos" in pages[
+            "referencia"]
+        assert f"[{task.id}] {task.title_es}: 0/{task.points} puntos" in pages["sin_hacer"]
+        # The untouched notebook: every task says it is not implemented yet, naming the task.
+        assert f"[{task.id}] Todavía no implementado" in pages["sin_hacer"]
+    for message in _expected_relu_messages():
+        assert message in pages["parcial"]
+
+
+@pytest.mark.nbgrader
+def test_validate_passes_on_the_source_notebook(course):
+    proc = nbgrader("validate", str(Path("source") / ASSIGNMENT / NB_NAME), cwd=course["root"],
+                    env=course["env"])
+    out = proc.stdout + proc.stderr
+    assert "Success! Your notebook passes all the tests." in out, out[-3000:]
+
+
+# --------------------------------------------------------------------- the student release
+
+
+def _kit_copy(dest: Path) -> Path:
+    for folder in ("solutions", "grader"):
+        shutil.copytree(ROOT / folder, dest / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / "exercises").mkdir()
+    for wrapper in (ROOT / "exercises").glob("test_ex*.py"):
+        shutil.copy2(wrapper, dest / "exercises")
+    (dest / "course").mkdir()
+    shutil.copy2(ROOT / "course" / "nbgrader_config.py", dest / "course")
+    shutil.copytree(ROOT / "course" / "source", dest / "course" / "source")
+    return dest
+
+
+@pytest.mark.nbgrader
+def test_release_holds_no_reference_code(tmp_path):
+    kit = _kit_copy(tmp_path / "kit")
+    secret = f"CANARIO_{uuid.uuid4().hex}"
+    visible = f"VISIBLE_{uuid.uuid4().hex}"
+    ex1 = kit / "solutions" / "ex1_onehot_mse.py"
+    text = ex1.read_text(encoding="utf-8")
+    begin = "    # BEGIN SOLUTION onehot_mse\n"
+    assert begin in text
+    # One string inside a solution region, one in given code (the positive control).
+    text = text.replace(begin, begin + f"    _marca = {secret!r}\n", 1)
+    given = '    """Pesos de cada ``nn.Linear`` ~ N(0, 1) y bias en cero. Se usa con ``model.apply``."""\n'
+    assert given in text
+    text = text.replace(given, given + f"    _marca = {visible!r}\n", 1)
+    ex1.write_text(text, encoding="utf-8")
+
+    out = tmp_path / "release"
+    proc = subprocess.run([sys.executable, "-m", "grader", "release", str(out), "--kit", str(kit)],
+                          cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert not [f for f, data in files.items() if secret.encode() in data]
+    assert {f for f, data in files.items() if visible.encode() in data} == {
+        "exercises/ex1_onehot_mse.py", NB_NAME}
+    assert not [f for f in files if f.split("/")[0] in ("solutions", "fixtures", "course", "tests")]
+    assert {"README.md", "pyproject.toml", NB_NAME, "grader/nb.py",
+            "grader/pytest_plugin.py"} <= set(files)
+    assert {f"exercises/{p.name}" for p in (ROOT / "exercises").glob("*.py")} <= set(files)
+    readme = files["README.md"].decode()
+    assert "pytest exercises" in readme and "pip install -e" in readme and "Entregar" in readme
+
+    # A second release into the same folder needs --force, and then replaces it.
+    again = subprocess.run([sys.executable, "-m", "grader", "release", str(out), "--kit", str(kit)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 2 and "--force" in again.stderr
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("student") / "practico2"
+    proc = subprocess.run([sys.executable, "-m", "grader", "release", str(out)], cwd=ROOT,
+                          env=_env(out.parent), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+@pytest.mark.nbgrader
+def test_release_installs_and_runs_its_own_checks(release):
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps",
+                          "--no-build-isolation", "-e", str(release)],
+                         capture_output=True, text=True, timeout=300)
+    assert pip.returncode == 0 and "Would install practico2-0.1.0" in pip.stdout, pip.stderr
+    # One exercise solved with the reference, the rest untouched: the release's own grader
+    # (first on PYTHONPATH) gives that task full marks and the others none.
+    shutil.copy2(ROOT / "solutions" / "ex3_depth.py", release / "exercises" / "ex3_depth.py")
+    env = {**os.environ, "PYTHONPATH": str(release), "PRACTICO_LANG": "es"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "exercises", "-p", "no:cacheprovider",
+                           "-q", "--device", "cpu"], cwd=release, env=env, capture_output=True,
+                          text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    assert re.search(r"deep_net\s+10/10", out), out[-3000:]
+    assert re.search(r"relu_net\s+0/10", out), out[-3000:]
+    assert re.search(r"TOTAL\s+10/100", out), out[-3000:]
+    where = subprocess.run([sys.executable, "-c", "import grader; print(grader.__file__)"],
+                           cwd=release, env=env, capture_output=True, text=True, timeout=60)
+    assert Path(where.stdout.strip()).resolve() == (release / "grader" / "__init__.py").resolve()
+
+
+def test_release_dependencies_match_the_kit():
+    tomllib = pytest.importorskip("tomllib")
+    from grader.release import STUDENT_DEPENDENCIES
+
+    kit = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert sorted(kit["project"]["dependencies"]) == sorted(STUDENT_DEPENDENCIES)
