@@ -345,3 +345,43 @@ def test_autograde_unknown_task(tmp_path):
     res = run_py("-m", "grader", "autograde", str(tmp_path / "r"), "--out", str(tmp_path / "o"),
                  "--tasks", "nope")
     assert res.returncode == 2 and "unknown task id" in res.stderr
+
+
+def test_user_namespace_mode_is_read_only_and_hides_the_reference(tmp_path):
+    """How a non-root instructor's grading runs: same uid, but no capabilities, the
+    filesystem read-only and the reference covered."""
+    from grader.checks import Context
+    from grader.sandbox import Sandbox, SandboxOptions
+
+    target = ROOT / "grader" / "__init__.py"
+    (tmp_path / "ex5_init.py").write_text((ROOT / "solutions" / "ex5_init.py").read_text() + f'''
+
+def probe_stats(net, batch_size=64, in_dim=100):
+    import os
+    report = []
+    try:
+        with open({str(target)!r}, "a"):
+            report.append("WROTE")
+    except OSError as exc:
+        report.append(exc.strerror)
+    try:
+        with open({str(ROOT / "solutions" / "ex5_init.py")!r}) as fh:
+            report.append("READ " + fh.read())
+    except OSError as exc:
+        report.append(exc.strerror)
+    caps = [line for line in open("/proc/self/status") if line.startswith("CapEff")][0]
+    raise RuntimeError(" | ".join(report) + " | " + caps.split()[1])
+''')
+    before = target.stat().st_mtime
+    info: dict = {}
+    with Sandbox(SandboxOptions(threads=1, force_user_namespace=True)) as sandbox:
+        result = sandbox.grade(tmp_path, Context(), ["probe_stats"], info=info)
+    if not info["isolation"].get("namespaces"):
+        pytest.skip("Linux user namespaces unavailable here")
+    message = result["probe_stats"].message
+    assert "WROTE" not in message and "READ" not in message
+    assert "Read-only file system" in message
+    assert "No such file or directory" in message  # the reference is covered
+    assert "0000000000000000" in message  # no capabilities left
+    assert target.stat().st_mtime == before
+    assert info["isolation"]["user_namespace"] is True
