@@ -19,8 +19,11 @@ def fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def t(key: str, lang: str | None = None, **values: object) -> str:
-    """The message ``key`` in the chosen language, formatted with ``values``."""
+def t(key: str, lang: str | None = None, /, **values: object) -> str:
+    """The message ``key`` in the chosen language, formatted with ``values``.
+
+    ``key`` and ``lang`` are positional-only, so a message may use ``{key}`` or ``{lang}``.
+    """
     from grader.messages import MESSAGES
 
     entry = MESSAGES[key]

@@ -28,6 +28,8 @@ class CheckResult:
     max_points: float
     status: str
     message: str = ""
+    #: the message key behind ``message`` (a ``Fail`` key or ``status_<status>``), for tests
+    key: str = ""
 
 
 @dataclass
@@ -103,20 +105,24 @@ def judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Conte
         if status not in STATUSES:
             status = "crashed"
         msg = status_message(status, outcome if isinstance(outcome, dict) else {}, check, ctx.lang)
-        return CheckResult(check.task, check.name, 0, check.points, status, msg)
+        return CheckResult(check.task, check.name, 0, check.points, status, msg,
+                           f"status_{status}")
     out = outcome.get("out")
     if not isinstance(out, dict):
         msg = t("malformed_output", ctx.lang, detail="probe output is not a dict")
-        return CheckResult(check.task, check.name, 0, check.points, "failed", msg)
+        return CheckResult(check.task, check.name, 0, check.points, "failed", msg,
+                           "malformed_output")
     try:
         check.verdict(inp, out, ctx)
     except Fail as fail:
-        return CheckResult(check.task, check.name, 0, check.points, "failed", fail.render(ctx.lang))
+        return CheckResult(check.task, check.name, 0, check.points, "failed", fail.render(ctx.lang),
+                           fail.key)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
         # Data shaped in a way no verdict expected (e.g. from a tampered child): a failure,
         # never a crash of the grader.
         msg = t("malformed_output", ctx.lang, detail=f"{type(exc).__name__}: {exc}"[:300])
-        return CheckResult(check.task, check.name, 0, check.points, "failed", msg)
+        return CheckResult(check.task, check.name, 0, check.points, "failed", msg,
+                           "malformed_output")
     return CheckResult(check.task, check.name, check.points, check.points, "passed", "")
 
 

@@ -14,6 +14,8 @@ import torch.nn as nn
 
 TYPE_TAG = "__type__"
 MAX_LIST = 10_000
+TRACE_ROWS = 16  # rows of each traced Linear input/output (enough to tell activations apart)
+TRACE_CALLS = 64
 
 
 def type_name(value: Any) -> str:
@@ -30,7 +32,8 @@ def type_name(value: Any) -> str:
     return str(text)[:120]
 
 
-def bad(value: Any, **extra: Any) -> dict[str, Any]:
+def bad(value: Any, /, **extra: Any) -> dict[str, Any]:
+    # ``value`` is positional-only so callers can report ``value=...`` in ``extra``.
     return {TYPE_TAG: type_name(value), **extra}
 
 
@@ -84,7 +87,10 @@ def capture_mlp(model: Any, x: torch.Tensor | None = None, grad: bool = False) -
 
     Returns plain data: ``linears`` (list of ``[W, b]``, ``b`` may be ``None``),
     ``order`` (indices into registration order, one per call), ``n_params``,
-    ``modules`` (type names), and, when ``x`` is given, ``out`` (the forward's output).
+    ``modules`` (type names), and, when ``x`` is given, ``out`` (the forward's output)
+    and ``trace``: per call, ``[input, output]`` of that Linear (first ``TRACE_ROWS`` rows,
+    copied before any in-place activation), so a verdict can tell which activation sits
+    between two layers.
     """
     if not isinstance(model, nn.Module):
         return {"model": bad(model)}
@@ -96,9 +102,24 @@ def capture_mlp(model: Any, x: torch.Tensor | None = None, grad: bool = False) -
         "registered": len(layers),
     }
     order: list[int] = []
+    trace: list[list[Any]] = []
+
+    def rows(value: Any) -> Any:
+        if type(value) is torch.Tensor and value.dim() >= 1:
+            return plain_tensor(value[:TRACE_ROWS])
+        return bad(value)
+
+    def record(i: int, inputs: Any, output: Any) -> None:
+        order.append(i)
+        if len(trace) < TRACE_CALLS and type(inputs) is tuple and inputs:
+            try:  # tracing is a diagnosis aid: it must never break the student's forward
+                trace.append([rows(inputs[0]), rows(output)])
+            except Exception:
+                trace.append([bad(None), bad(None)])
+
     handles = []
     for i, layer in enumerate(layers):
-        handles.append(layer.register_forward_hook(lambda _m, _i, _o, i=i: order.append(i)))
+        handles.append(layer.register_forward_hook(lambda _m, a, o, i=i: record(i, a, o)))
     if x is not None:
         try:
             with torch.set_grad_enabled(grad):
@@ -118,6 +139,8 @@ def capture_mlp(model: Any, x: torch.Tensor | None = None, grad: bool = False) -
             h.remove()
     used = order if order else list(range(len(layers)))
     report["order"] = order[:1000]
+    if x is not None:
+        report["trace"] = trace
     report["linears"] = [
         [_param(layers[i].weight), None if layers[i].bias is None else _param(layers[i].bias)]
         for i in used[:1000]

@@ -156,6 +156,36 @@ def identify_forward(
     return None
 
 
+def first_wrong_hidden(
+    report: dict[str, Any], hidden: str, rtol: float = 1e-4, atol: float = 1e-5
+) -> tuple[int, str] | None:
+    """From a report's ``trace``: the first hidden layer (1-based) whose activation is not
+    ``hidden``, and the activation it behaves like; ``None`` when that cannot be told.
+
+    Between two consecutive Linear calls, the next layer's input must be the activation of
+    the previous layer's output: that is judged per layer, so a net that mixes activations
+    (one sigmoid left among ReLUs) is named precisely.
+    """
+    trace = report.get("trace")
+    if not isinstance(trace, list) or len(trace) < 2:
+        return None
+    for k in range(len(trace) - 1):
+        z, nxt = trace[k][1], trace[k + 1][0]
+        if type(z) is not torch.Tensor or type(nxt) is not torch.Tensor:
+            return None
+        if z.numel() != nxt.numel() or z.dim() < 1:
+            return None
+        z = z.double().reshape(z.shape[0], -1)
+        nxt = nxt.double().reshape(z.shape)
+        if close(nxt, HIDDEN[hidden](z), rtol, atol):
+            continue
+        for name, act in HIDDEN.items():
+            if name != hidden and close(nxt, act(z), rtol, atol):
+                return k + 1, name
+        return None
+    return None
+
+
 def expect_forward(
     report: dict[str, Any], x: torch.Tensor, hidden: str, output: str, what: str,
     rtol: float = 1e-4, atol: float = 1e-5,
@@ -179,6 +209,10 @@ def expect_forward(
         return pairs
     found = identify_forward(pairs, x, out, rtol, atol)
     if found is None:
+        wrong = first_wrong_hidden(report, hidden, rtol, atol)
+        if wrong is not None:
+            raise Fail("wrong_hidden_activation_layer", what=what, layer=wrong[0],
+                       expected=hidden, found=wrong[1])
         raise Fail("forward_mismatch", what=what, hidden=hidden)
     got_hidden, got_output = found
     if got_hidden != hidden:

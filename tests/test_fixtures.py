@@ -1,0 +1,147 @@
+"""The sample submissions in ``fixtures/`` score as stated.
+
+- ``fixtures/alt_correct/``: a complete submission written independently of ``solutions/``
+  (other layer names, ``nn.Sequential`` where the reference uses attributes and the other way
+  round, ``F.one_hot``, its own loops, ``plt.subplots`` and ``gray_r`` in the viewer, ...)
+  must earn full marks on every task.
+- ``fixtures/wrong/<name>/``: one ``ex*.py`` each, the reference with one plausible mistake.
+  Its docstring declares ``Task:`` (the one task that must lose points) and ``Keys:`` (the
+  message keys of the checks that fail). Overlaid on a copy of ``solutions/``, it must fail
+  exactly those keys, only in that task, and keep full marks on every other task.
+
+Time: a wrong fixture changes one module, so only that module's tasks are graded here; the
+other tasks' results are the reference's (``reference_results``), which is valid because the
+checks are deterministic and the test asserts those modules are byte-identical to the
+reference. The declared task's training runs (MNIST, parity: the slow checks) are skipped for
+wrong fixtures: the declared failure is already established by the cheaper checks, and the
+other tasks of the same module are graded in full, training runs included.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.checks import Context
+from grader.impl import DirImpl
+from grader.messages import MESSAGES
+from grader.runner import checks_for, grade_in_process, run_check_in_process, summarize
+from grader.tasks import TASK_BY_ID, TASKS
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SOLUTIONS = ROOT / "solutions"
+WRONG = FIXTURES / "wrong"
+WRONG_NAMES = sorted(p.name for p in WRONG.iterdir() if p.is_dir() and not p.name.startswith("_"))
+#: a check at least this costly is a training run (see ``Check.cost``)
+TRAINING_RUN_COST = 2.0
+
+
+def declaration(folder: Path) -> tuple[Path, str, list[str]]:
+    """The fixture's one ``ex*.py`` file, its declared task and its expected message keys."""
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".py")
+    assert len(files) == 1 and re.fullmatch(r"ex\d+_\w+\.py", files[0].name), (
+        f"{folder.name}: a wrong fixture holds exactly one ex*.py file, found {files}")
+    doc = ast.get_docstring(ast.parse(files[0].read_text(encoding="utf-8"))) or ""
+    fields = dict(re.findall(r"^(Task|Keys):\s*(.+)$", doc, re.M))
+    assert set(fields) == {"Task", "Keys"}, f"{folder.name}: docstring needs Task: and Keys:"
+    keys = [k.strip() for k in fields["Keys"].split(",")]
+    return files[0], fields["Task"].strip(), keys
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Grade with one intra-op thread here, then restore the previous setting.
+
+    On 2 cores shared with other processes, torch's default thread pool spends most of its
+    time waiting for a core: measured, this file took 5.5 min with the default and 45 s with
+    one thread, with the same verdicts (the checks must not depend on the thread count).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def alt_results():
+    return grade_in_process(DirImpl(FIXTURES / "alt_correct"), Context())
+
+
+def test_alt_correct_is_a_whole_independent_submission():
+    for path in sorted(SOLUTIONS.glob("ex*.py")):
+        alt = FIXTURES / "alt_correct" / path.name
+        assert alt.is_file(), path.name
+        text = alt.read_text(encoding="utf-8")
+        assert "NotImplementedError(" not in text.replace("raise ValueError", ""), path.name
+        assert text != path.read_text(encoding="utf-8"), path.name
+        assert "BEGIN SOLUTION" not in text, path.name
+
+
+def test_alt_correct_earns_full_marks(alt_results):
+    for task in TASKS:
+        res = alt_results[task.id]
+        failing = [(c.check, c.key, c.message) for c in res.checks if c.status != "passed"]
+        assert failing == [], task.id
+        assert res.score == res.max_score == task.points, task.id
+
+
+@pytest.mark.parametrize("name", WRONG_NAMES)
+def test_wrong_fixture_loses_points_only_on_its_task(name, reference_results, tmp_path):
+    file, task_id, keys = declaration(WRONG / name)
+    assert task_id in TASK_BY_ID, f"{name}: unknown task {task_id!r}"
+    assert TASK_BY_ID[task_id].module == file.stem, f"{name}: {task_id} does not live in {file}"
+    assert all(k in MESSAGES for k in keys), f"{name}: unknown message key in {keys}"
+
+    # The submission: the reference with this one file replaced.
+    for path in SOLUTIONS.glob("ex*.py"):
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copy(file, tmp_path / file.name)
+    for path in SOLUTIONS.glob("ex*.py"):
+        same = (tmp_path / path.name).read_bytes() == path.read_bytes()
+        # what the shortcut below relies on: every other module is the reference's, byte for byte
+        assert same == (path.name != file.name), path.name
+
+    module_tasks = [t.id for t in TASKS if t.module == file.stem]
+    checks = [c for c in checks_for(module_tasks)
+              if not (c.task == task_id and c.cost >= TRAINING_RUN_COST)]
+    impl, ctx = DirImpl(tmp_path), Context()
+    results = [run_check_in_process(c, impl, ctx) for c in checks]
+    by_task = summarize(results)
+
+    failing = [r for r in results if r.status != "passed"]
+    assert {r.task for r in failing} == {task_id}, [(r.task, r.check, r.key) for r in failing]
+    assert sorted({r.key for r in failing}) == sorted(keys), [(r.check, r.key, r.message)
+                                                              for r in failing]
+    for r in failing:
+        assert r.points == 0 and r.message and "Traceback" not in r.message, r
+        assert not re.search(r"\{[a-z_]+\}", r.message), f"unformatted message: {r.message}"
+    assert by_task[task_id].score < TASK_BY_ID[task_id].points
+
+    for task in TASKS:
+        if task.id == task_id:
+            continue
+        res = by_task[task.id] if task.id in module_tasks else reference_results[task.id]
+        assert res.score == res.max_score == task.points, (name, task.id, res.message)
+
+
+def test_readme_lists_every_fixture_as_declared():
+    text = (FIXTURES / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`wrong/"):
+            rows[cells[0].strip("`").removeprefix("wrong/").split("/")[0]] = cells
+    assert sorted(rows) == WRONG_NAMES
+    for name in WRONG_NAMES:
+        file, task_id, keys = declaration(WRONG / name)
+        cells = rows[name]
+        assert cells[0] == f"`wrong/{name}/{file.name}`", name
+        assert cells[2] == f"`{task_id}`", name
+        assert [k.strip(" `") for k in cells[3].split(",")] == keys, name
