@@ -4,6 +4,9 @@
   (other layer names, ``nn.Sequential`` where the reference uses attributes and the other way
   round, ``F.one_hot``, its own loops, ``plt.subplots`` and ``gray_r`` in the viewer, ...)
   must earn full marks on every task.
+- ``fixtures/alt_variants/<name>/``: one ``ex*.py`` each, the reference with one part written
+  in another correct idiom that an earlier version of the checks rejected; overlaid on a copy
+  of ``solutions/`` it must keep full marks.
 - ``fixtures/wrong/<name>/``: one ``ex*.py`` each, the reference with one plausible mistake.
   Its docstring declares ``Task:`` (the one task that must lose points) and ``Keys:`` (the
   message keys of the checks that fail). Overlaid on a copy of ``solutions/``, it must fail
@@ -37,20 +40,40 @@ FIXTURES = ROOT / "fixtures"
 SOLUTIONS = ROOT / "solutions"
 WRONG = FIXTURES / "wrong"
 WRONG_NAMES = sorted(p.name for p in WRONG.iterdir() if p.is_dir() and not p.name.startswith("_"))
+VARIANTS = FIXTURES / "alt_variants"
+VARIANT_NAMES = sorted(p.name for p in VARIANTS.iterdir() if p.is_dir())
 #: a check at least this costly is a training run (see ``Check.cost``)
 TRAINING_RUN_COST = 2.0
 
 
-def declaration(folder: Path) -> tuple[Path, str, list[str]]:
-    """The fixture's one ``ex*.py`` file, its declared task and its expected message keys."""
+def only_file(folder: Path) -> Path:
     files = sorted(p for p in folder.iterdir() if p.suffix == ".py")
     assert len(files) == 1 and re.fullmatch(r"ex\d+_\w+\.py", files[0].name), (
-        f"{folder.name}: a wrong fixture holds exactly one ex*.py file, found {files}")
-    doc = ast.get_docstring(ast.parse(files[0].read_text(encoding="utf-8"))) or ""
+        f"{folder.name}: the fixture holds exactly one ex*.py file, found {files}")
+    return files[0]
+
+
+def overlay(file: Path, into: Path) -> DirImpl:
+    """A submission made of ``solutions/`` with ``file`` in place of its namesake."""
+    for path in SOLUTIONS.glob("ex*.py"):
+        shutil.copy(path, into / path.name)
+    shutil.copy(file, into / file.name)
+    for path in SOLUTIONS.glob("ex*.py"):
+        same = (into / path.name).read_bytes() == path.read_bytes()
+        # what grading only this module relies on: every other module is the reference's,
+        # byte for byte, so its results are the reference's
+        assert same == (path.name != file.name), path.name
+    return DirImpl(into)
+
+
+def declaration(folder: Path) -> tuple[Path, str, list[str]]:
+    """The fixture's one ``ex*.py`` file, its declared task and its expected message keys."""
+    file = only_file(folder)
+    doc = ast.get_docstring(ast.parse(file.read_text(encoding="utf-8"))) or ""
     fields = dict(re.findall(r"^(Task|Keys):\s*(.+)$", doc, re.M))
     assert set(fields) == {"Task", "Keys"}, f"{folder.name}: docstring needs Task: and Keys:"
     keys = [k.strip() for k in fields["Keys"].split(",")]
-    return files[0], fields["Task"].strip(), keys
+    return file, fields["Task"].strip(), keys
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -99,19 +122,10 @@ def test_wrong_fixture_loses_points_only_on_its_task(name, reference_results, tm
     assert TASK_BY_ID[task_id].module == file.stem, f"{name}: {task_id} does not live in {file}"
     assert all(k in MESSAGES for k in keys), f"{name}: unknown message key in {keys}"
 
-    # The submission: the reference with this one file replaced.
-    for path in SOLUTIONS.glob("ex*.py"):
-        shutil.copy(path, tmp_path / path.name)
-    shutil.copy(file, tmp_path / file.name)
-    for path in SOLUTIONS.glob("ex*.py"):
-        same = (tmp_path / path.name).read_bytes() == path.read_bytes()
-        # what the shortcut below relies on: every other module is the reference's, byte for byte
-        assert same == (path.name != file.name), path.name
-
+    impl, ctx = overlay(file, tmp_path), Context()
     module_tasks = [t.id for t in TASKS if t.module == file.stem]
     checks = [c for c in checks_for(module_tasks)
               if not (c.task == task_id and c.cost >= TRAINING_RUN_COST)]
-    impl, ctx = DirImpl(tmp_path), Context()
     results = [run_check_in_process(c, impl, ctx) for c in checks]
     by_task = summarize(results)
 
@@ -131,6 +145,20 @@ def test_wrong_fixture_loses_points_only_on_its_task(name, reference_results, tm
         assert res.score == res.max_score == task.points, (name, task.id, res.message)
 
 
+# plt.imshow(tensor) is one of the idioms: matplotlib warns about torch's __array__ signature
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_correct_variant_keeps_full_marks(name, tmp_path):
+    file = only_file(VARIANTS / name)
+    module_tasks = [t.id for t in TASKS if t.module == file.stem]
+    by_task = grade_in_process(overlay(file, tmp_path), Context(), module_tasks)
+    for task_id in module_tasks:
+        res = by_task[task_id]
+        failing = [(c.check, c.key, c.message) for c in res.checks if c.status != "passed"]
+        assert failing == [], (name, task_id)
+        assert res.score == res.max_score == TASK_BY_ID[task_id].points
+
+
 def test_readme_lists_every_fixture_as_declared():
     text = (FIXTURES / "README.md").read_text(encoding="utf-8")
     rows = {}
@@ -139,6 +167,8 @@ def test_readme_lists_every_fixture_as_declared():
         if len(cells) == 4 and cells[0].startswith("`wrong/"):
             rows[cells[0].strip("`").removeprefix("wrong/").split("/")[0]] = cells
     assert sorted(rows) == WRONG_NAMES
+    for name in VARIANT_NAMES:
+        assert f"`alt_variants/{name}/{only_file(VARIANTS / name).name}`" in text, name
     for name in WRONG_NAMES:
         file, task_id, keys = declaration(WRONG / name)
         cells = rows[name]

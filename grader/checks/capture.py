@@ -55,6 +55,10 @@ def number(value: Any) -> Any:
     try:
         import numpy as np
 
+        if type(value) is np.float64:
+            # a subclass of Python's float, converted losslessly: ``np.mean(losses)`` is a
+            # fine history value. Other numpy scalars (float32, ints) stay tagged.
+            return float.__float__(value)
         if isinstance(value, np.floating | np.integer) and type(value).__module__ == "numpy":
             return bad(value, value=float(value))
     except Exception:

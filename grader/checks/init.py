@@ -18,7 +18,7 @@ import torch.nn as nn
 
 from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register
-from grader.checks.capture import capture_mlp, numbers, plain_tensor
+from grader.checks.capture import capture_mlp, linear_layers, numbers, plain_tensor
 from grader.checks.nets import mlp_shapes
 
 SQRT2 = math.sqrt(2.0)
@@ -204,6 +204,60 @@ class ProbeNet(nn.Module):
         return self.layers[-1](x), stds
 
 
+def student_probe_net(
+    cls: Any, scheme: str, weights: list[torch.Tensor]
+) -> tuple[nn.Module, list[torch.Tensor]] | None:
+    """The student's own ``DeepMLP_i`` carrying the grader's weights and a known-good forward.
+
+    ``probe_stats`` is written for the student's own class and may walk its attributes
+    (``net.hidden``, ``net.out``, ...), so it gets an instance of that class. Only its
+    structure is used: its ``nn.Linear`` layers (registration order) must have the shapes
+    of ``weights``; they receive those weights and zero biases, and the instance's
+    ``forward`` is the grader's (ReLU hidden layers, ``(out, stds)``), so a mistake in the
+    student's init or forward (graded by ``init_schemes``) cannot change this task's data.
+    Returns ``(net, inputs_seen)``, or ``None`` when the class cannot be used that way.
+    """
+    depth = len(weights) - 1
+    try:
+        net = cls(init_type=scheme, depth=depth, width=int(weights[0].shape[0]),
+                  in_dim=int(weights[0].shape[1]), out_dim=int(weights[-1].shape[0]))
+    except Exception:
+        return None
+    layers = linear_layers(net)
+    if len(layers) != len(weights) or any(
+        type(layer) is not nn.Linear or tuple(layer.weight.shape) != tuple(w.shape)
+        or layer.bias is None for layer, w in zip(layers, weights)
+    ):
+        return None
+    with torch.no_grad():
+        for layer, w in zip(layers, weights):
+            layer.weight.copy_(w)
+            layer.bias.zero_()
+    seen: list[torch.Tensor] = []
+
+    def forward(x: torch.Tensor) -> tuple[torch.Tensor, list[float]]:
+        seen.append(x.detach().clone())
+        stds = []
+        for layer in layers[:-1]:
+            x = torch.relu(layer(x))
+            stds.append(x.detach().std().item())
+        return layers[-1](x), stds
+
+    net.forward = forward  # an instance attribute: nn.Module.__call__ uses it
+    return net, seen
+
+
+def probe_net(mod: Any, scheme: str, weights: list[torch.Tensor]):
+    """The net handed to ``probe_stats`` and the list of inputs it will have seen."""
+    cls = getattr(mod, "DeepMLP_i", None)
+    if isinstance(cls, type) and issubclass(cls, nn.Module):
+        built = student_probe_net(cls, scheme, weights)
+        if built is not None:
+            return built
+    net = ProbeNet(weights)
+    return net, net.seen
+
+
 def make_weights(scheme: str, shapes: list[tuple[int, int]], gen: torch.Generator):
     """Weights of one scheme drawn from the grader's generator (not torch's global RNG)."""
     weights = []
@@ -251,15 +305,15 @@ class _ProbeCheck(Check):
 
     def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
         results = []
-        for (_, _, _, d_in, batch), weights in zip(self.runs, inp["weights"]):
-            net = ProbeNet(weights)
+        for (scheme, _, _, d_in, batch), weights in zip(self.runs, inp["weights"]):
+            net, seen = probe_net(mod, scheme, weights)
             value = mod.probe_stats(net, batch_size=batch, in_dim=d_in)
             pair = list(value) if type(value) in (tuple, list) else None
             results.append({
                 "pair": len(pair) if pair is not None else -1,
                 "acts": numbers(pair[0]) if pair and len(pair) == 2 else None,
                 "grads": numbers(pair[1]) if pair and len(pair) == 2 else None,
-                "inputs": [plain_tensor(s) for s in net.seen[-3:]],
+                "inputs": [plain_tensor(s) for s in seen[-3:]],
             })
         return {"results": results}
 

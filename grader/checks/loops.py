@@ -10,6 +10,7 @@ call, the batch it saw, whether it was in ``train()`` mode and whether autograd 
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import torch
@@ -64,13 +65,20 @@ class SpySGD(torch.optim.SGD):
         return super().step(closure)
 
 
+#: what counts as "a dict": the built-in one and the standard library's dict subclasses
+#: (``defaultdict(list)`` is a common way to build a history); exact types, read through
+#: ``dict``'s own methods, so a look-alike that overrides them cannot pass.
+DICT_TYPES = (dict, collections.defaultdict, collections.OrderedDict)
+
+
 def capture_history(history: Any) -> Any:
-    if type(history) is not dict:
+    if type(history) not in DICT_TYPES:
         return bad(history)
-    report: dict[str, Any] = {"__keys__": sorted(str(k) for k in list(history)[:20])}
+    keys = list(dict.keys(history))
+    report: dict[str, Any] = {"__keys__": sorted(str(k) for k in keys[:20])}
     for key in HISTORY_KEYS:
-        if key in history:
-            report[key] = numbers(history[key])
+        if dict.__contains__(history, key):
+            report[key] = numbers(dict.__getitem__(history, key))
     return report
 
 
