@@ -197,13 +197,22 @@ def test_stubs_run_completes_with_every_task_not_implemented(stubs_run):
     _html_tree(out / "report.html")
 
 
-@pytest.mark.parametrize("case", ["missing_folder", "no_ex_files", "out_is_file", "bad_epochs"])
-def test_bad_input_is_a_clear_error(tmp_path, case):
+def test_bad_impl_path_is_a_clear_error_exit_2(tmp_path):
+    proc = run_py("-m", "grader", "experiments", "--quick", "--impl", str(tmp_path / "nope"),
+                  "--out", str(tmp_path / "out"), timeout=120)
+    assert proc.returncode == 2
+    assert "no such folder" in proc.stderr and "ex*.py" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+@pytest.mark.parametrize("case", ["no_ex_files", "out_is_file", "bad_epochs"])
+def test_other_bad_input_is_a_clear_error(tmp_path, case, capsys):
+    """The same command line, parsed and run in this process (no training starts)."""
+    from grader.cli import main
+
     args = ["--out", str(tmp_path / "out")]
-    if case == "missing_folder":
-        args += ["--impl", str(tmp_path / "nope")]
-        expected = "no such folder"
-    elif case == "no_ex_files":
+    if case == "no_ex_files":
         (tmp_path / "empty").mkdir()
         args += ["--impl", str(tmp_path / "empty")]
         expected = "holds no ex*.py files"
@@ -214,10 +223,13 @@ def test_bad_input_is_a_clear_error(tmp_path, case):
     else:
         args += ["--epochs", "0"]
         expected = "must be at least 1"
-    proc = run_py("-m", "grader", "experiments", "--quick", *args, timeout=120)
-    assert proc.returncode == 2
-    assert expected in proc.stderr
-    assert "Traceback" not in proc.stderr
+    try:
+        code = main(["experiments", "--quick", *args])
+    except SystemExit as exc:  # argparse rejects a bad --epochs itself
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
     assert not (tmp_path / "out" / "results.json").exists()
 
 
