@@ -459,6 +459,8 @@ def _mnist(run: Run, rec: Record, *, build: tuple[str | None, str, str, tuple[An
         "train_size": len(train_loader.dataset),
         "seed": seed,
     })
+    if init_normal:
+        run.note(rec, "exp_normal_init_note", seed=seed)
     fig = figures.learning_curves(result, run.label(f"exp_title_{rec.id}"), run.label)
     run.save(rec, fig, f"curves_{rec.id}.png")
 
