@@ -699,4 +699,118 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "en": "Test confusion matrix: {model} ({acc})"},
     "exp_fig_overview_title": {"es": "Accuracy en validación por época",
                                "en": "Validation accuracy per epoch"},
+    # ------------------------------------------------------------- experiments report
+    "exp_title_data": {"es": "Datos: ejemplos de MNIST", "en": "Data: MNIST samples"},
+    "exp_title_onehot_mse": {"es": "Red simple, one-hot + MSE", "en": "Simple net, one-hot + MSE"},
+    "exp_title_cross_entropy": {"es": "Red simple, entropía cruzada",
+                                "en": "Simple net, cross-entropy"},
+    "exp_title_parity": {"es": "Paridad de 8 bits: llana vs profunda",
+                         "en": "8-bit parity: shallow vs deep"},
+    "exp_title_parity_scaling": {"es": "Paridad: escala con los bits",
+                                 "en": "Parity: scaling with the bits"},
+    "exp_title_deep_sigmoid": {"es": "MLP profunda sigmoide", "en": "Deep sigmoid MLP"},
+    "exp_title_deep_relu": {"es": "MLP profunda ReLU", "en": "Deep ReLU MLP"},
+    "exp_title_init_probe": {"es": "Inicialización: std por capa",
+                             "en": "Initialization: std per layer"},
+    "exp_title_he_init": {"es": "MLP ReLU con init. de He", "en": "ReLU MLP with He init"},
+    "exp_report_title": {"es": "Práctico 2: experimentos", "en": "Práctico 2: experiments"},
+    "exp_report_intro": {
+        "es": "Implementación: {impl} · dispositivo: {device} · presupuesto: {budget} · "
+              "tiempo total: {seconds} s.",
+        "en": "Implementation: {impl} · device: {device} · budget: {budget} · "
+              "total time: {seconds} s.",
+    },
+    "exp_budget_full": {
+        "es": "el del notebook original ({epochs} épocas en MNIST, {parity_epochs} en paridad; "
+              "train {train})",
+        "en": "the seed notebook's ({epochs} MNIST epochs, {parity_epochs} parity epochs; "
+              "train {train})",
+    },
+    "exp_budget_quick": {
+        "es": "rápido (--quick: {epochs} época(s) sobre {train} imágenes, {parity_epochs} "
+              "épocas de paridad); estas accuracies no se comparan con las del notebook",
+        "en": "quick (--quick: {epochs} epoch(s) on {train} images, {parity_epochs} parity "
+              "epochs); these accuracies are not comparable with the notebook's",
+    },
+    "exp_unfinished": {"es": "(Corrida interrumpida: faltan experimentos.)",
+                       "en": "(Run interrupted: some experiments are missing.)"},
+    "exp_col_experiment": {"es": "experimento", "en": "experiment"},
+    "exp_col_ours": {"es": "nuestra accuracy en test", "en": "our test accuracy"},
+    "exp_col_seed": {"es": "la del notebook", "en": "seed notebook"},
+    "exp_col_time": {"es": "tiempo (s)", "en": "time (s)"},
+    "exp_col_status": {"es": "estado", "en": "status"},
+    "exp_col_task": {"es": "tarea", "en": "task"},
+    "exp_status_ok": {"es": "ok", "en": "ok"},
+    "exp_status_partial": {"es": "parcial", "en": "partial"},
+    "exp_status_not_implemented": {"es": "sin implementar", "en": "not implemented"},
+    "exp_status_error": {"es": "error", "en": "error"},
+    "exp_status_not_run": {"es": "no se llegó a correr", "en": "not reached"},
+    "exp_bits_suffix": {"es": "{bits} bits", "en": "{bits} bits"},
+    "exp_section_tasks": {"es": "Tareas", "en": "Tasks"},
+    "exp_tasks_note": {
+        "es": "«ok» quiere decir que el código corrió sin errores en los experimentos; si está "
+              "bien lo dicen `pytest exercises` y `python -m grader grade`.",
+        "en": "“ok” means the code ran without errors in the experiments; whether it is right "
+              "is for `pytest exercises` and `python -m grader grade` to say.",
+    },
+    "exp_section_problems": {"es": "Problemas encontrados", "en": "Problems found"},
+    "exp_section_notes": {"es": "Notas", "en": "Notes"},
+    "exp_section_figures": {"es": "Figuras", "en": "Figures"},
+    "exp_section_summary": {"es": "Resumen de MNIST", "en": "MNIST summary"},
+    "exp_output_title": {"es": "Lo que imprimió el código (últimas líneas)",
+                         "en": "What the code printed (last lines)"},
+    "exp_bad_return": {
+        "es": "[{task}] {name} devolvió {found}; se esperaba {expected}. Revisá la docstring.",
+        "en": "[{task}] {name} returned {found}; expected {expected}. Check the docstring.",
+    },
+    "exp_standin_note": {
+        "es": "DeepMLP_i no está disponible: probe_stats se midió sobre una red de reemplazo "
+              "del kit (mismo contrato), no sobre la tuya.",
+        "en": "DeepMLP_i is not available: probe_stats was measured on the kit's stand-in net "
+              "(same contract), not on yours.",
+    },
+    "exp_normal_init_note": {
+        "es": "Pesos iniciales N(0, 1): con otra semilla esta red termina varios puntos más "
+              "arriba o más abajo (aprende a saltos). Esta corrida usó la semilla {seed}; "
+              "bench/seed_spread.py prueba otras.",
+        "en": "N(0, 1) initial weights: with another seed this net ends several points higher "
+              "or lower (it learns in jumps). This run used seed {seed}; bench/seed_spread.py "
+              "tries others.",
+    },
+    "exp_standin_suffix": {"es": " (red de reemplazo del kit)", "en": " (kit's stand-in net)"},
+    "exp_internal_error": {
+        "es": "Error interno del kit ({exc_type}: {exc_msg}); el detalle quedó en {log}. "
+              "Los demás experimentos siguieron.",
+        "en": "Internal error of the kit ({exc_type}: {exc_msg}); details in {log}. "
+              "The other experiments went on.",
+    },
+    "exp_interrupted": {"es": "Interrumpido: el reporte tiene lo que llegó a terminar.",
+                        "en": "Interrupted: the report holds what finished."},
+    "exp_written": {"es": "Reporte: {path}", "en": "Report: {path}"},
+    "exp_fig_epoch": {"es": "época", "en": "epoch"},
+    "exp_fig_loss": {"es": "pérdida", "en": "loss"},
+    "exp_fig_train_loss": {"es": "pérdida de entrenamiento", "en": "training loss"},
+    "exp_fig_accuracy": {"es": "accuracy", "en": "accuracy"},
+    "exp_fig_val_acc": {"es": "accuracy en validación", "en": "validation accuracy"},
+    "exp_fig_test_acc": {"es": "accuracy en test", "en": "test accuracy"},
+    "exp_fig_final_acc": {"es": "accuracy final en test", "en": "final test accuracy"},
+    "exp_fig_train": {"es": "entrenamiento", "en": "train"},
+    "exp_fig_val": {"es": "validación", "en": "validation"},
+    "exp_fig_shallow": {"es": "llana", "en": "shallow"},
+    "exp_fig_deep": {"es": "profunda", "en": "deep"},
+    "exp_fig_chance": {"es": "azar", "en": "chance"},
+    "exp_fig_bits": {"es": "cantidad de bits de la entrada", "en": "number of input bits"},
+    "exp_fig_hidden_layer": {"es": "capa oculta (1 = primera)",
+                             "en": "hidden layer (1 = first)"},
+    "exp_fig_linear_layer": {"es": "capa lineal (1 = entrada)", "en": "linear layer (1 = input)"},
+    "exp_fig_act_std": {"es": "std de las activaciones", "en": "activation std"},
+    "exp_fig_grad_std": {"es": "std del gradiente de los pesos", "en": "weight-gradient std"},
+    "exp_fig_act_title": {"es": "Activaciones por capa", "en": "Activations per layer"},
+    "exp_fig_grad_title": {"es": "Gradientes por capa", "en": "Gradients per layer"},
+    "exp_fig_predicted": {"es": "dígito predicho", "en": "predicted digit"},
+    "exp_fig_true": {"es": "dígito real", "en": "true digit"},
+    "exp_fig_confusion_title": {"es": "Matriz de confusión en test: {model} ({acc})",
+                                "en": "Test confusion matrix: {model} ({acc})"},
+    "exp_fig_overview_title": {"es": "Accuracy en validación por época",
+                               "en": "Validation accuracy per epoch"},
 }

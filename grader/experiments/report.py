@@ -99,6 +99,7 @@ def markdown(results: dict[str, Any], lang: str | None) -> str:
     lines.append("|---|---|")
     for task_id, info in results["tasks"].items():
         lines.append(f"| `{task_id}` | {status_label(info['status'], lang)} |")
+    lines += ["", t("exp_tasks_note", lang)]
     problems = [(exp_id, issue) for exp_id, entry in results["experiments"].items()
                 for issue in entry["issues"]]
     if problems:
@@ -183,6 +184,7 @@ def html_report(results: dict[str, Any], out: Path, lang: str | None) -> str:
         parts.append(f"<tr><td><code>{e(task_id)}</code></td><td class=\"{info['status']}\">"
                      f"{e(status_label(info['status'], lang))}</td></tr>")
     parts.append("</table>")
+    parts.append(f"<p>{e(t('exp_tasks_note', lang))}</p>")
     for exp_id, entry in results["experiments"].items():
         parts.append(f'<section id="{exp_id}">')
         parts.append(f"<h2>{e(t(f'exp_title_{exp_id}', lang))} "
