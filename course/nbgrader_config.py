@@ -11,6 +11,7 @@ nbgrader (``pip install -e ".[notebook]"`` from the kit's root, or ``./kit setup
 MNIST must be on disk where ``PRACTICO_DATA`` says (kernels inherit the environment).
 """
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -34,6 +35,10 @@ c.ClearSolutions.text_stub = "TU RESPUESTA AQUÍ"
 # still stopping a student's endless loop.
 c.Execute.timeout = 180
 
+# nbgrader runs the `alembic` command (from its own environment) to open the gradebook;
+# put that environment's bin/ first so `.venv/bin/nbgrader` works without activating .venv.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+
 # Kernels started by nbgrader inherit this process's environment.
 # - The experiments do not earn points (grade cells train with their own fixed budgets), so
 #   when grading they run with the notebook's "minimo" budget: every cell runs, in seconds.
@@ -41,11 +46,22 @@ os.environ.setdefault("PRACTICO_PRESUPUESTO", "minimo")
 # - One thread per kernel: the networks are small, and with several kernels or other jobs
 #   on the same cores, extra threads made training 4-15x slower (measured on 2 cores).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-# nbgrader runs the `alembic` command (from its own environment) to open the gradebook;
-# put that environment's bin/ first so `.venv/bin/nbgrader` works without activating .venv.
-os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-# - The kit next to this course folder, for a checkout where it is not installed.
-_KIT = HERE.parent
-if (_KIT / "grader" / "__init__.py").is_file():
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(_KIT), os.environ.get("PYTHONPATH", "")) if p)
+# - MNIST as an absolute path: kernels run inside each student's folder, where a relative
+#   PRACTICO_DATA (or the default ./data) would point somewhere else and start a download.
+_data = os.environ.get("PRACTICO_DATA")
+os.environ["PRACTICO_DATA"] = (str(Path(_data).expanduser().resolve()) if _data
+                               else str(HERE.parent / "data"))
+
+# The grade cells run `from grader.nb import check_task` in kernels of this same Python. Without
+# the kit installed every grade cell would fail and score 0, silently: stop here instead. (The
+# kit is deliberately not put on PYTHONPATH: that would make `solutions/` importable from a
+# student's notebook.)
+try:
+    _kit_found = importlib.util.find_spec("grader.nb") is not None
+except ModuleNotFoundError:
+    _kit_found = False
+if not _kit_found:
+    raise SystemExit(
+        f"nbgrader_config.py: the kit (package `grader`) is not installed for {sys.executable}; "
+        "every grade cell would score 0. Install it from the kit's root with "
+        "`pip install -e \".[notebook]\"` (or `./kit setup` and use .venv/bin/nbgrader).")
