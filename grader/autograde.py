@@ -27,15 +27,16 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader import __version__
-from grader.checks import Context
 from grader.i18n import t
-from grader.results import to_json_dict, write_json_atomic
-from grader.runner import TaskResult
-from grader.sandbox import ALLOWED_FILE, Sandbox, SandboxOptions, collect_files
 from grader.tasks import TASKS
+
+# torch and the checks load only when grading starts: `python -m grader --help` and
+# every other command stay fast.
+if TYPE_CHECKING:
+    from grader.runner import TaskResult
 
 
 def _user_error(message: str) -> Exception:
@@ -71,6 +72,8 @@ def fingerprint(folder: Path, settings: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps({"kit": __version__, **settings}, sort_keys=True).encode())
     digest.update(_kit_digest().encode())
+    from grader.sandbox import collect_files
+
     files, problems = collect_files(folder)
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
@@ -229,6 +232,10 @@ def autograde(
     lang: str | None = None, variant: int = 0,
 ) -> dict[str, dict[str, Any]]:
     """Grade every student folder of ``root`` into ``out``; returns the per-student JSON."""
+    from grader.checks import Context
+    from grader.results import to_json_dict, write_json_atomic
+    from grader.sandbox import ALLOWED_FILE, Sandbox, SandboxOptions, collect_files
+
     folders = student_folders(root, out)
     jobs = max(1, jobs or os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // jobs)

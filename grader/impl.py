@@ -150,7 +150,8 @@ def resolve_impl_dir(value: str, base: Path | None = None) -> Path:
     for cand in candidates:
         if cand.is_dir():
             return cand.resolve()
+    looked = dict.fromkeys(str(c) for c in candidates)
     raise FileNotFoundError(
-        f"--impl {value!r}: no such folder (looked in: "
-        f"{', '.join(str(c) for c in candidates)}). Give a folder that holds your ex*.py files."
+        f"--impl {value!r}: no such folder (looked in: {', '.join(looked)}). "
+        "Give a folder that holds your ex*.py files."
     )
