@@ -102,7 +102,7 @@ def test_alt_correct_is_a_whole_independent_submission():
         alt = FIXTURES / "alt_correct" / path.name
         assert alt.is_file(), path.name
         text = alt.read_text(encoding="utf-8")
-        assert "NotImplementedError(" not in text.replace("raise ValueError", ""), path.name
+        assert "NotImplementedError" not in text, path.name
         assert text != path.read_text(encoding="utf-8"), path.name
         assert "BEGIN SOLUTION" not in text, path.name
 
@@ -116,7 +116,7 @@ def test_alt_correct_earns_full_marks(alt_results):
 
 
 @pytest.mark.parametrize("name", WRONG_NAMES)
-def test_wrong_fixture_loses_points_only_on_its_task(name, reference_results, tmp_path):
+def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
     file, task_id, keys = declaration(WRONG / name)
     assert task_id in TASK_BY_ID, f"{name}: unknown task {task_id!r}"
     assert TASK_BY_ID[task_id].module == file.stem, f"{name}: {task_id} does not live in {file}"
@@ -138,6 +138,9 @@ def test_wrong_fixture_loses_points_only_on_its_task(name, reference_results, tm
         assert not re.search(r"\{[a-z_]+\}", r.message), f"unformatted message: {r.message}"
     assert by_task[task_id].score < TASK_BY_ID[task_id].points
 
+    # Asked for here, not as an argument: pytest would set the session fixture up before
+    # this module's one-thread setting.
+    reference_results = request.getfixturevalue("reference_results")
     for task in TASKS:
         if task.id == task_id:
             continue

@@ -233,6 +233,10 @@ def student_probe_net(
         for layer, w in zip(layers, weights):
             layer.weight.copy_(w)
             layer.bias.zero_()
+    if not hasattr(net, "layers"):
+        # The practical's own DeepMLP_i keeps its layers in ``layers``: code written against
+        # it keeps working. A plain list, so ``modules()`` does not list the layers twice.
+        net.layers = list(layers)
     seen: list[torch.Tensor] = []
 
     def forward(x: torch.Tensor) -> tuple[torch.Tensor, list[float]]:
