@@ -110,8 +110,9 @@ def check_task(
       it passed there too, so public and hidden runs combine check by check.
     - device, lang: where probes train and the language of the messages.
 
-    Prints one line per check (and its message when it failed) and returns the score
-    as a :class:`TaskScore`: between 0 and the task's points.
+    Prints one line per check (and its message when it failed; after ``after``, only the
+    checks this variant newly fails) and returns the score as a :class:`TaskScore`: between
+    0 and the task's points.
     """
     task = get_task(task_id)
     if after is not None and getattr(after, "task", None) != task.id:
@@ -120,7 +121,10 @@ def check_task(
     ctx = Context(device=device, lang=lang, variant=variant)
     skip = SAME_IN_EVERY_VARIANT if variant != 0 else ()
     results = _run_quietly(task.id, namespace, ctx, skip)
+    shown = list(results)
     if after is not None:
+        # Only what this variant adds is shown: checks that passed before and fail now.
+        shown = [r for r in results if r.status != "passed" and r.check in after.passed]
         # A check skipped in this variant keeps its earlier verdict.
         ran = {r.check for r in results}
         for check in checks_for([task.id]):
@@ -132,10 +136,10 @@ def check_task(
             if r.status == "passed" and r.check not in after.passed:
                 r.points, r.status = 0, "failed"
     summary = summarize(results, lang)[task.id]
-    header = "nb_hidden_header" if variant != 0 else "nb_task_header"
+    header = "nb_task_header" if after is None else "nb_hidden_header"
     print(t(header, lang, task=task.id, title=task.title(lang), score=f"{summary.score:g}",
             max=f"{summary.max_score:g}", variant=variant))
-    for r in summary.checks:
+    for r in shown:
         mark = "✔" if r.status == "passed" else "✘"
         print(f"  {mark} {r.check} ({r.points:g}/{r.max_points:g})")
         if r.message:
