@@ -43,6 +43,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebook", default=str(NOTEBOOK_PATH))
     parser.add_argument("--json", default=None, help="write per-cell times here")
+    parser.add_argument("--save", default=None, help="write the executed notebook here")
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--budget", default="minimo", choices=("minimo", "rapido", "completo"),
                         help="PRACTICO_PRESUPUESTO for the kernel (nbgrader uses minimo)")
@@ -59,6 +60,8 @@ def main() -> int:
         client.execute()
         total = time.perf_counter() - t0
 
+    if args.save:
+        nbformat.write(nb, args.save)
     rows = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":

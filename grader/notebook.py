@@ -46,6 +46,7 @@ NOTEBOOK_IMPORTS = """\
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from IPython.display import display
+from matplotlib.ticker import MaxNLocator
 from grader.data import FastLoader, fast_mnist_loaders
 """
 
@@ -258,6 +259,7 @@ PLOT_HELPERS = r'''def graficar_curvas(historias: dict[str, dict[str, list[float
     ax_loss.set(xlabel="época", ylabel="pérdida", title=f"{titulo}: pérdida")
     ax_acc.set(xlabel="época", ylabel="accuracy", title=f"{titulo}: accuracy de validación")
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # épocas enteras
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     plt.show()
@@ -268,6 +270,7 @@ def graficar_por_capa(ax, series: dict[str, list[float]], titulo: str, ylabel: s
     for nombre, valores in series.items():
         ax.plot(range(1, len(valores) + 1), valores, marker="o", label=nombre)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="capa (1 = la primera)", ylabel=ylabel, title=titulo)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
@@ -753,8 +756,9 @@ pensá:
 - En paridad, ¿cómo cambia la ventaja de la red profunda con la cantidad de bits?
 - Con 15 capas y Xavier, ¿qué le pasa al gradiente de las primeras capas? ¿Qué esperarías si la
   red tuviera 50 capas?
-- ¿Por qué la diferencia entre sigmoide y ReLU es chica con 4 capas en MNIST y sería enorme con
-  20?
+- Con el presupuesto completo, la accuracy final de la red sigmoide de 4 capas y la de la ReLU
+  difieren poco (0,965 contra 0,973); con el rápido la diferencia es grande. ¿Qué dice eso sobre
+  la *velocidad* con la que aprende cada una? ¿Qué esperarías con 20 capas?
 """
 
 LAYOUT: tuple[tuple[str, ...], ...] = (
