@@ -312,9 +312,10 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
     from grader.cli import _device, _task_ids, require_data
 
     task_ids = _task_ids(args.tasks)
+    out = Path(args.out)
+    student_folders(Path(args.root), out)  # bad input fails here, before torch loads
     device = _device(args.device)
     require_data()
-    out = Path(args.out)
     results = autograde(Path(args.root), out, jobs=args.jobs, force=args.force,
                         timeout=args.timeout, device=device, task_ids=task_ids, lang=args.lang)
     scores = [r["score"] for r in results.values()]

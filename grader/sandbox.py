@@ -51,8 +51,11 @@ import json, os, sys
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "paths.json")) as fh:
     sys.path[:] = [here] + json.load(fh) + sys.path
-from grader.sandbox_child import main
-main(sys.argv[1], int(sys.argv[2]))
+from grader.sandbox_child import main, zygote_main
+if sys.argv[1] == "--zygote":
+    zygote_main()
+else:
+    main(sys.argv[1], int(sys.argv[2]))
 """
 
 
@@ -73,10 +76,16 @@ class SandboxOptions:
     threads: int = 1
     timeout: float | None = None  # wall seconds per check; None: from each check's cost
     namespaces: bool = True
+    #: fork children from a process that has already imported torch (much faster)
+    zygote: bool = True
     #: use a user namespace even as root (how non-root instructors run; for tests)
     force_user_namespace: bool = False
     hide: tuple[str, ...] = ()  # extra paths the child must not see (results, other students)
     limits: Limits = field(default_factory=Limits)
+
+
+class GradingCancelled(Exception):
+    """Grading was stopped from outside (Ctrl-C): the submission has no result."""
 
 
 def check_budget(check: Check, options: SandboxOptions) -> float:
@@ -155,19 +164,27 @@ class Sandbox:
             os.chmod(folder, 0o755)
         self._inputs: dict[tuple[str, int], dict[str, Any]] = {}
         self._inputs_lock = threading.Lock()
-        self._active: set[subprocess.Popen] = set()
+        self._active: set[_Child] = set()
         self._active_lock = threading.Lock()
+        self._cancelled = False
+        self._zygote: _Zygote | None = None
+        self._zygote_failed = False
+        self._zygote_lock = threading.Lock()
 
     # ---------------------------------------------------------------- lifecycle
     def kill_all(self) -> None:
-        """Kill every running child (on Ctrl-C): nothing is left behind."""
+        """Kill every running child (on Ctrl-C): nothing is left behind, and the submissions
+        being graded raise :class:`GradingCancelled` instead of reporting a crash."""
         with self._active_lock:
+            self._cancelled = True
             active = list(self._active)
-        for proc in active:
-            _kill_group(proc)
+        for child in active:
+            child.kill()
 
     def close(self) -> None:
         self.kill_all()
+        if self._zygote is not None:
+            self._zygote.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
@@ -259,6 +276,8 @@ class Sandbox:
                     pending.remove(index)
                 if not pending:
                     break
+                if self._cancelled:
+                    raise GradingCancelled(str(folder))
                 info["children"] += 1
                 done = self._run_child(job, files, checks, pending, ctx, record, crashed_modules,
                                        info)
@@ -311,10 +330,66 @@ class Sandbox:
             "PYTHONDONTWRITEBYTECODE": "1",
             "OMP_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads,
             "PRACTICO_DATA": str(data_root().resolve()),
             "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")
             if self.options.device == "cuda" else "",
         }
+
+    def _launch(self, job: Path) -> tuple[_Child, int]:
+        """Start a child for ``job``; returns it and the read end of its result channel.
+
+        Children are forked from a zygote that has already imported torch and the harness
+        (a fresh interpreter per child spends seconds on imports); if the zygote cannot be
+        used, a fresh ``python -I -S`` is started instead.
+        """
+        zygote = self._get_zygote()
+        if zygote is not None:
+            fifo = job / "result.fifo"
+            fifo.unlink(missing_ok=True)  # a fresh channel for every child of this job
+            os.mkfifo(fifo, 0o600)
+            read_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                child: _Child = zygote.spawn(job)
+            except _ZygoteGone:
+                os.close(read_fd)
+                fifo.unlink()
+                self._zygote = None
+            else:
+                return self._register(child), read_fd
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(read_fd, False)
+        try:
+            with open(job / "stdout.txt", "wb") as out, open(job / "stderr.txt", "wb") as err:
+                proc = subprocess.Popen(
+                    [sys.executable, "-I", "-S", str(self.harness / "boot.py"), str(job),
+                     str(write_fd)],
+                    pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                    env=self._env(job), cwd=str(job), start_new_session=True,
+                )
+        finally:
+            os.close(write_fd)
+        return self._register(_PopenChild(proc)), read_fd
+
+    def _register(self, child: _Child) -> _Child:
+        with self._active_lock:
+            self._active.add(child)
+            if self._cancelled:
+                child.kill()
+        return child
+
+    def _get_zygote(self) -> _Zygote | None:
+        if not self.options.zygote:
+            return None
+        with self._zygote_lock:
+            if self._zygote is None and not self._zygote_failed:
+                try:
+                    self._zygote = _Zygote(
+                        [sys.executable, "-I", "-S", str(self.harness / "boot.py"), "--zygote"],
+                        self._env(self.base), self.base, self.options.limits.startup_seconds)
+                except _ZygoteGone:
+                    self._zygote_failed = True
+            return self._zygote
 
     def _run_child(
         self,
@@ -338,27 +413,12 @@ class Sandbox:
         (job / "request.bin").write_bytes(codec.encode(request))
         if os.geteuid() == 0:
             os.chown(job, config["uid"], config["uid"])
-        read_fd, write_fd = os.pipe()
-        out = open(job / "stdout.txt", "wb")
-        err = open(job / "stderr.txt", "wb")
         finished: set[int] = set()
         current: int | None = None  # position in ``pending`` of the running check
         importing: str | None = None
         reason: dict[str, Any] | None = None
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", str(self.harness / "boot.py"), str(job),
-                 str(write_fd)],
-                pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                env=self._env(job), cwd=str(job), start_new_session=True,
-            )
-            with self._active_lock:
-                self._active.add(proc)
-        finally:
-            os.close(write_fd)
-            out.close()
-            err.close()
-        reader = _FrameReader(read_fd)
+        child, read_fd = self._launch(job)
+        reader = _FrameReader(read_fd, child.alive)
         deadline = time.monotonic() + self.options.limits.startup_seconds
         said_hello = False
         try:
@@ -411,13 +471,15 @@ class Sandbox:
                               "message"}
                     break
         finally:
-            _kill_group(proc)
-            os.close(read_fd)
+            child.kill()
+            reader.close()
             with self._active_lock:
-                self._active.discard(proc)
+                self._active.discard(child)
             if not info.get("isolation", {}).get("namespaces"):
                 _kill_uid(config["uid"])
-        code = proc.returncode
+        if self._cancelled:
+            raise GradingCancelled(str(job))
+        code = child.returncode
         if current is None and not said_hello:
             current_index = None
         else:
@@ -451,16 +513,147 @@ def _exit_reason(code: int | None, isolation: dict[str, Any]) -> str:
     return f"exited early with code {code}"
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+class _Child:
+    """A running child: alive?, kill (its whole process group), exit status."""
+
+    pid: int
+
+    def alive(self) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def kill(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def returncode(self) -> int | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class _PopenChild(_Child):
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.pid = proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
+
+
+class _ZygoteGone(Exception):
+    pass
+
+
+class _ZygoteChild(_Child):
+    def __init__(self, zygote: _Zygote, pid: int) -> None:
+        self.zygote = zygote
+        self.pid = pid
+
+    def alive(self) -> bool:
+        return self.zygote.returncode(self.pid) is None and self.zygote.running()
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.zygote.wait(self.pid, 30)
+
+    @property
+    def returncode(self) -> int | None:
+        return self.zygote.returncode(self.pid)
+
+
+class _Zygote:
+    """A trusted process that imported torch and the harness once and forks a child per job.
+
+    Control protocol on its stdin/stdout, one line each: ``spawn <job dir>`` → ``pid <n>``;
+    and, whenever a child ends, ``exit <pid> <returncode>``.
+    """
+
+    def __init__(self, cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> None:
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=open(cwd / "zygote.log", "wb"), env=env,
+                                     cwd=str(cwd), start_new_session=True)
+        self.exits: dict[int, int] = {}
+        self.pids: list[int] = []
+        self.cond = threading.Condition()
+        self.spawn_lock = threading.Lock()
+        self.gone = False
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._read, args=(ready,), daemon=True)
+        self.thread.start()
+        if not ready.wait(timeout) or self.gone:
+            self.close()
+            raise _ZygoteGone("the zygote did not start")
+
+    def _read(self, ready: threading.Event) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            parts = raw.decode(errors="replace").split()
+            with self.cond:
+                if parts[:1] == ["ready"]:
+                    ready.set()
+                elif parts[:1] == ["pid"] and len(parts) == 2:
+                    self.pids.append(int(parts[1]))
+                elif parts[:1] == ["exit"] and len(parts) == 3:
+                    self.exits[int(parts[1])] = int(parts[2])
+                self.cond.notify_all()
+        with self.cond:
+            self.gone = True
+            self.cond.notify_all()
+        ready.set()
+
+    def running(self) -> bool:
+        return not self.gone
+
+    def spawn(self, job: Path) -> _ZygoteChild:
+        with self.spawn_lock:
+            with self.cond:
+                if self.gone:
+                    raise _ZygoteGone("the zygote has ended")
+                before = len(self.pids)
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(f"spawn {job}\n".encode())
+                self.proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                raise _ZygoteGone("the zygote has ended") from None
+            with self.cond:
+                if not self.cond.wait_for(lambda: len(self.pids) > before or self.gone, 30):
+                    raise _ZygoteGone("the zygote did not answer")
+                if len(self.pids) == before:
+                    raise _ZygoteGone("the zygote has ended")
+                return _ZygoteChild(self, self.pids[before])
+
+    def returncode(self, pid: int) -> int | None:
+        with self.cond:
+            return self.exits.get(pid)
+
+    def wait(self, pid: int, timeout: float) -> int | None:
+        with self.cond:
+            self.cond.wait_for(lambda: pid in self.exits or self.gone, timeout)
+            return self.exits.get(pid)
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
 
 
 def _count_processes(uid: int) -> int:
@@ -497,12 +690,47 @@ MAX_FRAME = 256 * 1024 * 1024
 
 
 class _FrameReader:
-    """Reads length-prefixed codec frames from a pipe with a timeout."""
+    """Reads length-prefixed codec frames from a non-blocking pipe or FIFO with a timeout.
 
-    def __init__(self, fd: int) -> None:
+    The stream ends at end-of-file, or once the child has exited and the channel is drained
+    (a FIFO that the grader itself keeps open for writing never reports end-of-file).
+    """
+
+    def __init__(self, fd: int, alive: Callable[[], bool]) -> None:
         self.fd = fd
+        self.alive = alive
         self.buffer = bytearray()
         self.eof = False
+        self._keepalive: int | None = None
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            try:  # without a writer, a FIFO reads as end-of-file until the child opens it
+                self._keepalive = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                self._keepalive = None
+
+    def close(self) -> None:
+        for fd in (self.fd, self._keepalive):
+            if fd is not None:
+                os.close(fd)
+        self._keepalive = None
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                return
+            if not chunk:
+                self.eof = True
+                return
+            self.buffer.extend(chunk)
+            if len(self.buffer) > MAX_FRAME + 4:
+                raise _ProtocolError("too much data")
+
+    def _frame_ready(self) -> bool:
+        if len(self.buffer) < 4:
+            return False
+        return len(self.buffer) >= 4 + struct.unpack(">I", self.buffer[:4])[0]
 
     def _frame(self) -> Any:
         if len(self.buffer) < 4:
@@ -533,12 +761,11 @@ class _FrameReader:
             left = end - time.monotonic()
             if left <= 0:
                 return None
-            ready, _, _ = select.select([self.fd], [], [], min(left, 1.0))
+            ready, _, _ = select.select([self.fd], [], [], min(left, 0.2))
             if ready:
-                chunk = os.read(self.fd, 1 << 20)
-                if not chunk:
-                    self.eof = True
-                else:
-                    self.buffer.extend(chunk)
-                    if len(self.buffer) > MAX_FRAME + 4:
-                        raise _ProtocolError("too much data")
+                self._drain()
+            elif not self.alive():
+                self._drain()
+                if self._frame_ready():
+                    continue
+                self.eof = True

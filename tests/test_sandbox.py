@@ -241,7 +241,7 @@ def test_sample_class_scores(sample_class):
     for name, spec in students.items():
         data = json.loads((out / "students" / name / "result.json").read_text())
         for task in ALL:
-            want = spec["expect"].get(task, spec["expect"].get("*", task.points))
+            want = spec["expect"].get(task.id, spec["expect"].get("*", task.points))
             got = data["tasks"][task.id]["score"]
             if want == "partial":
                 assert 0 < got < task.points, (name, task.id, got)
