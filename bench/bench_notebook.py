@@ -23,10 +23,12 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from grader.nbkernel import SteadyKernelClient  # noqa: E402
 from grader.notebook import NOTEBOOK_PATH  # noqa: E402
 
 
@@ -45,6 +47,10 @@ def main() -> int:
     parser.add_argument("--json", default=None, help="write per-cell times here")
     parser.add_argument("--save", default=None, help="write the executed notebook here")
     parser.add_argument("--top", type=int, default=12)
+    parser.add_argument("--timeout", type=int, default=600, help="per-cell limit, seconds")
+    parser.add_argument("--stock-client", action="store_true",
+                        help="nbclient's own kernel client instead of grader.nbkernel's "
+                             "(which course/nbgrader_config.py installs)")
     parser.add_argument("--budget", default="minimo", choices=("minimo", "rapido", "completo"),
                         help="PRACTICO_PRESUPUESTO for the kernel (nbgrader uses minimo)")
     parser.add_argument("--threads", default="1", help="OMP_NUM_THREADS for the kernel")
@@ -54,11 +60,35 @@ def main() -> int:
 
     nb = nbformat.read(args.notebook, as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
-        client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                                record_timing=True, resources={"metadata": {"path": tmp}})
         t0 = time.perf_counter()
+        marks: list[tuple[float, str]] = []
+
+        def mark(what: str):
+            def hook(**kwargs):
+                cell = kwargs.get("cell")
+                marks.append((time.perf_counter() - t0, f"{what} {cell.get('id') if cell else ''}"))
+            return hook
+
+        config = Config()
+        if not args.stock_client:
+            config.AsyncKernelManager.client_factory = SteadyKernelClient
+        client = NotebookClient(nb, config=config, timeout=args.timeout, kernel_name="python3", allow_errors=True,
+                                record_timing=True, resources={"metadata": {"path": tmp}},
+                                on_notebook_start=mark("notebook_start"),
+                                on_cell_start=mark("cell_start"),
+                                on_cell_complete=mark("cell_complete"),
+                                on_notebook_complete=mark("notebook_complete"))
+        client.on_notebook_start = lambda **kw: marks.append(
+            (time.perf_counter() - t0, f"client {type(client.kc).__name__}"))
         client.execute()
         total = time.perf_counter() - t0
+    print(next(what for _, what in marks if what.startswith("client ")))
+    # Gaps between hooks longer than the cells themselves (kernel start/stop, lost messages).
+    previous = 0.0
+    for at, what in marks + [(total, "closed")]:
+        if at - previous > 5:
+            print(f"  gap of {at - previous:.1f} s before: {what}")
+        previous = at
 
     if args.save:
         nbformat.write(nb, args.save)
@@ -72,7 +102,8 @@ def main() -> int:
         rows.append({"index": i, "id": cell.get("id"), "seconds": _seconds(cell),
                      "errors": errors, "value": value[-1] if value else None,
                      "grade": cell.metadata.get("nbgrader", {}).get("grade", False)})
-    print(f"budget {args.budget}, OMP_NUM_THREADS={args.threads}")
+    print(f"budget {args.budget}, OMP_NUM_THREADS={args.threads}, "
+          f"{'stock' if args.stock_client else 'sliced'} kernel client")
     print(f"total wall time (kernel start included): {total:.1f} s")
     print(f"sum of cell times: {sum(r['seconds'] or 0 for r in rows):.1f} s")
     print("slowest cells:")

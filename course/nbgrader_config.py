@@ -34,6 +34,10 @@ c.ClearSolutions.text_stub = "TU RESPUESTA AQUÍ"
 # for them (bench/bench_notebook.py); 180 s leaves room for a slow laptop-class grader while
 # still stopping a student's endless loop.
 c.Execute.timeout = 180
+# The kit's kernel client polls in short slices (grader/nbkernel.py). With nbclient's own,
+# a cell that opens widgets sometimes finished but was only noticed when the whole timeout ran
+# out (a missed ZMQ wake-up): 4 of 6 runs on 2 busy cores each lost one full timeout.
+c.AsyncKernelManager.client_factory = "grader.nbkernel.SteadyKernelClient"
 
 # nbgrader runs the `alembic` command (from its own environment) to open the gradebook;
 # put that environment's bin/ first so `.venv/bin/nbgrader` works without activating .venv.

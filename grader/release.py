@@ -24,7 +24,7 @@ from grader.cli import KIT_ROOT, UserError
 
 #: Modules of the kit's ``grader`` package that only instructors use; they read
 #: ``solutions/`` at run time, so they are useless (and confusing) in a release.
-INSTRUCTOR_ONLY = ("notebook.py", "release.py")
+INSTRUCTOR_ONLY = ("notebook.py", "release.py", "nbkernel.py")
 
 #: A file in every release, so ``--force`` only ever replaces a folder this command made.
 MARKER = ".practico-release"

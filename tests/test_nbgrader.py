@@ -115,6 +115,54 @@ def test_check_task_scores_partially_combines_the_hidden_variant_and_stays_quiet
     assert "✘ shows_test_image" in out
 
 
+def test_sliced_kernel_channel_keeps_timeouts_and_delivers():
+    """grader.nbkernel's channel polls in slices but still honours the caller's deadline."""
+    import asyncio
+    import time
+    from queue import Empty
+
+    import zmq
+    import zmq.asyncio
+    from jupyter_client.session import Session
+
+    from grader.nbkernel import SLICE, SlicedChannel
+
+    async def scenario() -> tuple[float, str]:
+        ctx = zmq.asyncio.Context()
+        kernel, client = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
+        kernel.bind("inproc://sliced-test")
+        client.connect("inproc://sliced-test")
+        session = Session()
+        channel = SlicedChannel(client, session)
+        start = time.monotonic()
+        with pytest.raises(Empty):
+            await channel.get_msg(timeout=3 * SLICE)
+        waited = time.monotonic() - start
+        session.send(kernel, "execute_reply", {"status": "ok"})
+        msg = await channel.get_msg(timeout=None)
+        kernel.close(linger=0)
+        client.close(linger=0)
+        ctx.term()
+        return waited, msg["msg_type"]
+
+    waited, msg_type = asyncio.run(scenario())
+    assert 3 * SLICE - 0.05 <= waited < 3 * SLICE + 1.0
+    assert msg_type == "execute_reply"
+
+
+def test_course_config_installs_the_sliced_client():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    saved = dict(os.environ)  # the config sets variables for nbgrader's kernels: keep ours
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT / "course")).load_config()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert config.AsyncKernelManager.client_factory == "grader.nbkernel.SteadyKernelClient"
+    assert config.CourseDirectory.root == str(ROOT / "course")
+
+
 # --------------------------------------------------------------------- helpers
 
 
