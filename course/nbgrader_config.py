@@ -29,10 +29,10 @@ c.CourseDirectory.db_url = f"sqlite:///{HERE / 'gradebook.db'}"
 c.ClearSolutions.code_stub = {"python": "# TU CÓDIGO AQUÍ\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "TU RESPUESTA AQUÍ"
 
-# One limit for every cell (nbgrader has no per-cell limit). The slowest cell under autograde
-# is a grade cell: about 10 s on 2 idle CPU cores and up to 40 s with other jobs competing
-# for them (bench/bench_notebook.py); 180 s leaves room for a slow laptop-class grader while
-# still stopping a student's endless loop.
+# One limit for every cell (nbgrader has no per-cell limit). The slowest cells under autograde
+# are the grade cells of onehot_mse and ce_net: 3.7 s on 2 quiet CPU cores, 7.6 s with other
+# jobs on them (one thread), 37 s there with two threads per kernel (bench/bench_notebook.py).
+# 180 s leaves room for a slower grader and still stops a student's endless loop.
 c.Execute.timeout = 180
 # The kit's kernel client polls in short slices (grader/nbkernel.py). With nbclient's own,
 # a cell that opens widgets sometimes finished but was only noticed when the whole timeout ran
