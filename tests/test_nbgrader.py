@@ -2,7 +2,7 @@
 
 A copy of ``course/`` in a temporary folder goes through the whole cycle an instructor
 runs: ``generate_assignment``, three simulated students (the reference, the untouched
-release, a partial one with a plausible bug and an edited grade cell) autograded in one
+release, a partial one with plausible bugs and an edited grade cell) autograded in one
 ``autograde`` call, the gradebook read through ``nbgrader.api.Gradebook``, feedback,
 and ``validate`` on the source notebook.
 """
@@ -29,9 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NB_NAME = f"{ASSIGNMENT}.ipynb"
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
-#: The partial student: these tasks right, relu_net with a bug, the rest untouched. (Tasks
-#: whose checks train on MNIST for seconds are left out, to keep the autograde short.)
-PARTIAL_RIGHT = ("test_viewer", "deep_net", "init_schemes", "probe_stats")
+#: The partial student: these tasks right, one half right, relu_net with a bug that costs
+#: every check, the rest untouched. (Tasks whose checks train on MNIST for seconds are
+#: left out, to keep the autograde short.)
+PARTIAL_RIGHT = ("test_viewer", "deep_net", "probe_stats")
+HALF_TASK, HALF_FAILS = "init_schemes", "orthogonal_init"  # orthogonal_ without the sqrt(2) gain
 BUGGY_TASK = "relu_net"
 EDITED_GRADE_TASK = "he_init"  # left unimplemented, its grade cell rewritten to claim full marks
 
@@ -210,6 +212,14 @@ def _solution_ids(nb, task_id: str) -> list[str]:
     return ids
 
 
+def _orthogonal_bug(source: str) -> str:
+    """Orthogonal init without the sqrt(2) gain: only the orthogonal check should fail."""
+    buggy = source.replace("nn.init.orthogonal_(layer.weight, gain=math.sqrt(2.0))",
+                           "nn.init.orthogonal_(layer.weight)")
+    assert buggy != source, "the reference DeepMLP_i no longer calls orthogonal_ that way"
+    return buggy
+
+
 def _relu_bug(source: str) -> str:
     """DeepMLPR with the sigmoid left in from DeepMLP: a copy-paste slip students make."""
     buggy = source.replace("torch.relu(", "torch.sigmoid(")
@@ -352,8 +362,10 @@ def autograded(course) -> dict:
 
     submit("referencia", filled(tuple(t.id for t in TASKS)))
     submit("sin_hacer", nbformat.from_dict(release))
-    partial = filled(PARTIAL_RIGHT + (BUGGY_TASK,))
+    partial = filled(PARTIAL_RIGHT + (HALF_TASK, BUGGY_TASK))
     cells = _cells_by_id(partial)
+    for grade_id in _solution_ids(source, HALF_TASK):
+        cells[grade_id].source = _orthogonal_bug(cells[grade_id].source)
     for grade_id in _solution_ids(source, BUGGY_TASK):
         cells[grade_id].source = _relu_bug(cells[grade_id].source)
     edited = cells[f"prueba_{EDITED_GRADE_TASK}"]
@@ -387,8 +399,14 @@ def test_gradebook_full_zero_and_partial(autograded):
     assert (score, max_score) == (0, total)
     assert set(per_task.values()) == {0}
 
+    # Partial credit inside one grade cell: nbgrader took the number the cell printed.
+    from grader.runner import checks_for
+
+    lost = sum(c.points for c in checks_for([HALF_TASK]) if c.name == HALF_FAILS)
+    assert 0 < lost < TASK_BY_ID[HALF_TASK].points
     score, _, per_task = _scores(root, "parcial")
     expected = {t.id: (t.points if t.id in PARTIAL_RIGHT else 0) for t in TASKS}
+    expected[HALF_TASK] = TASK_BY_ID[HALF_TASK].points - lost
     assert per_task == expected
     assert per_task[BUGGY_TASK] == 0
     assert score == sum(expected.values())
