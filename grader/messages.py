@@ -591,4 +591,18 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "en": "Test confusion matrix: {model} ({acc})"},
     "exp_fig_overview_title": {"es": "Accuracy en validación por época",
                                "en": "Validation accuracy per epoch"},
+    "exp_normal_init_note": {
+        "es": "Pesos iniciales N(0, 1): con otra semilla esta red termina varios puntos más "
+              "arriba o más abajo (aprende a saltos). Esta corrida usó la semilla {seed}; "
+              "bench/seed_spread.py prueba otras.",
+        "en": "N(0, 1) initial weights: with another seed this net ends several points higher "
+              "or lower (it learns in jumps). This run used seed {seed}; bench/seed_spread.py "
+              "tries others.",
+    },
+    "exp_tasks_note": {
+        "es": "«ok» quiere decir que el código corrió sin errores en los experimentos; si está "
+              "bien lo dicen `pytest exercises` y `python -m grader grade`.",
+        "en": "“ok” means the code ran without errors in the experiments; whether it is right "
+              "is for `pytest exercises` and `python -m grader grade` to say.",
+    },
 }
