@@ -258,8 +258,7 @@ def autograde(
     if skipped:
         print(f"{skipped} student(s) already graded with these files: skipped (--force to "
               "grade again)", file=sys.stderr)
-    options = SandboxOptions(device=device, threads=threads, timeout=timeout,
-                             hide=(str(root.resolve()), str(out.resolve())))
+    options = SandboxOptions(device=device, threads=threads, timeout=timeout)
     progress = _Progress(len(folders), skipped)
     csv_lock = threading.Lock()
     ctx = Context(device=device, lang=lang, variant=variant)

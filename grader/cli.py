@@ -83,9 +83,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     else:
         from grader.sandbox import Sandbox, SandboxOptions
 
-        hide = [str(folder)] + ([str(Path(args.json).resolve().parent)] if args.json else [])
         options = SandboxOptions(device=device, threads=os.cpu_count() or 1,
-                                 timeout=args.timeout, hide=tuple(hide))
+                                 timeout=args.timeout)
         with Sandbox(options) as sandbox:
             results = sandbox.grade(folder, ctx, task_ids, info=info)
     print(format_table(results, args.lang))

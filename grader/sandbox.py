@@ -41,9 +41,6 @@ from grader.runner import CheckResult, TaskResult, check_inputs, checks_for, jud
 KIT_ROOT = Path(__file__).resolve().parent.parent
 ALLOWED_FILE = re.compile(r"^ex\d+_\w+\.py$")
 MAX_FILE_BYTES = 1024 * 1024
-#: kit folders a child must never read (the reference above all)
-PRIVATE_KIT_DIRS = ("solutions", "fixtures", "tests", "course", "bench", "report", ".git",
-                    "exercises", "build", "dist")
 UID_BASE = 61000
 
 BOOT = """\
@@ -80,7 +77,6 @@ class SandboxOptions:
     zygote: bool = True
     #: use a user namespace even as root (how non-root instructors run; for tests)
     force_user_namespace: bool = False
-    hide: tuple[str, ...] = ()  # extra paths the child must not see (results, other students)
     limits: Limits = field(default_factory=Limits)
 
 
@@ -159,7 +155,7 @@ class Sandbox:
         import json
 
         (self.harness / "paths.json").write_text(json.dumps(_site_paths()))
-        for folder in (self.base / "jobs", self.base / "private"):
+        for folder in (self.base / "jobs", self.base / "private", self.base / "root"):
             folder.mkdir()
             os.chmod(folder, 0o755)
         self._inputs: dict[tuple[str, int], dict[str, Any]] = {}
@@ -289,14 +285,9 @@ class Sandbox:
     def _config(self, job: Path, checks_budget: float) -> dict[str, Any]:
         opts = self.options
         lim = opts.limits
-        hide = [str(KIT_ROOT / name) for name in PRIVATE_KIT_DIRS]
-        hide += [str(self.base / "jobs"), "/tmp", "/var/tmp", "/dev/shm"]
-        hide += [str(Path(p).resolve()) for p in opts.hide]
-        home = Path.home()
-        needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), self.base,
+        # With namespaces the child sees only these (and system folders): see _new_root.
+        needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), self.harness,
                   data_root().resolve()]
-        if os.geteuid() != 0 and not any(n == home or home in n.parents for n in needed):
-            hide.append(str(home))  # an instructor's own files, readable by their own uid
         processes = lim.processes
         if os.geteuid() != 0:
             processes += _count_processes(os.geteuid())
@@ -307,8 +298,8 @@ class Sandbox:
             "threads": max(1, int(opts.threads)),
             "namespaces": bool(opts.namespaces and sys.platform.startswith("linux")),
             "force_user_namespace": opts.force_user_namespace,
-            "hide": hide,
             "private_dir": str(self.base / "private"),
+            "root_dir": str(self.base / "root"),
             "uid": self._uid(),
             "limits": {
                 "cpu_seconds": int(checks_budget * max(1, opts.threads) + 60),

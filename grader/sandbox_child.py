@@ -5,9 +5,10 @@ single line of student code runs it:
 
 1. reads its request and the student's ``ex*.py`` into memory;
 2. where Linux namespaces allow: a new mount, network and PID namespace (a user namespace
-   too when not root); the kit's private folders, the other submissions and the results
-   folder are covered with empty read-only tmpfs mounts; a fresh ``/proc`` hides the
-   grader's processes; the network has only a downed loopback;
+   too when not root); a new root (``pivot_root``) that holds only the system folders, the
+   Python installation, the grader's public harness and MNIST, read-only, so the reference,
+   the other submissions and the results do not exist for the child; a fresh ``/proc``
+   hides the grader's processes; the network has only a downed loopback;
 3. writes the student's files into a private tmpfs, sets resource limits (CPU seconds,
    address space on CPU, file size, open files, processes, no core dumps), and drops to an
    unprivileged uid (as root) or locks the mounts and drops capabilities (user namespace);
@@ -90,67 +91,77 @@ def _closed_ancestor(path: str) -> str | None:
     return None
 
 
-def _isolate_filesystem(hide: list[str], needed: list[str], private_dir: str,
-                        dropping_uid: bool) -> list[str]:
-    """Cover private paths with empty tmpfs mounts; keep the paths the child needs reachable.
+#: system folders every Python process needs (libraries, loader cache, timezone data)
+SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+#: pivot_root(2) has no libc wrapper; its syscall number per architecture
+PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+MNT_DETACH = 2
 
-    A needed path (the Python installation, packages, data, harness) under a covered path,
-    or under a folder an unprivileged uid cannot traverse (``/root``), is held open with an
-    ``O_PATH`` descriptor while its cover goes on, then bind-mounted back into place,
-    read-only. Finally a fresh tmpfs at ``private_dir`` becomes the only writable folder.
-    Returns the covered paths.
+
+def _bind(source: str, target: str, readonly: bool = True) -> None:
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "a"):
+            pass
+    _mount(source, target, None, MS_BIND | MS_REC, None)
+    if readonly:
+        _mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, None)
+
+
+def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool) -> list[str]:
+    """Build a root holding only what the child needs, and ``pivot_root`` into it.
+
+    Visible afterwards, read-only: the system folders, the Python installation and its
+    packages, the grader's public harness and MNIST; plus a fresh ``/proc``, a few device
+    nodes, an empty ``/tmp`` and the private working folder (the only writable places).
+    Everything else on the machine, the reference and the other submissions included,
+    simply does not exist for the child. Returns the paths made visible.
     """
-    covers = {p for p in hide if os.path.exists(p)}
-    if dropping_uid:
-        covers |= {a for a in map(_closed_ancestor, needed) if a}
-    covers = {c for c in covers if not any(o != c and _under(c, o) for o in covers)}
+    import platform
+
+    number = PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(0, f"pivot_root: unknown architecture {platform.machine()}")
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    visible = []
+    for path in SYSTEM_DIRS:
+        target = root + path
+        if os.path.islink(path):
+            os.symlink(os.readlink(path), target)
+        elif os.path.isdir(path):
+            _bind(path, target)
+            visible.append(path)
     needed = [n for n in needed if os.path.isdir(n)]
-    needed = [n for n in needed if not any(o != n and _under(n, o) for o in needed)]
-    held = [(os.open(n, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC), n) for n in needed
-            if any(_under(n, c) for c in covers)]
-    keep = [n for _, n in held] + [private_dir]
-    for cover in sorted(covers):
-        if os.path.isfile(cover):
-            _mount("/dev/null", cover, None, MS_BIND, None)
-        elif any(_under(p, cover) for p in keep):
-            _mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-        else:
-            _mount("tmpfs", cover, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                   "size=4k,mode=0555")
-    for fd, path in held:
-        os.makedirs(path, exist_ok=True)
-        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
-        _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
-        os.close(fd)
-    os.makedirs(private_dir, exist_ok=True)
-    _mount("tmpfs", private_dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")
-    return sorted(covers)
-
-
-_MOUNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
-
-
-def _readonly_everywhere(private_dir: str) -> int:
-    """Remount every mount read-only but the private folder; returns how many failed.
-
-    Used inside a user namespace, where the child keeps its real uid and could otherwise
-    write the grader's own files.
-    """
-    failed = 0
-    with open("/proc/self/mountinfo") as fh:
-        rows = [line.split() for line in fh]
-    for row in rows:
-        point = row[4].replace("\\040", " ")
-        if _under(point, private_dir) or point.startswith("/proc"):
-            continue
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
-        for option in row[5].split(","):
-            flags |= _MOUNT_FLAGS.get(option, 0)
-        try:
-            _mount("none", point, None, flags, None)
-        except OSError:
-            failed += 1
-    return failed
+    for path in sorted(n for n in needed
+                       if not any(o != n and _under(n, o) for o in [*needed, *visible])):
+        _bind(path, root + path)
+        visible.append(path)
+    os.makedirs(root + "/dev", exist_ok=True)
+    nodes = list(DEVICES)
+    if cuda:
+        nodes += [n for n in os.listdir("/dev") if n.startswith("nvidia")]
+    for node in nodes:
+        if os.path.exists("/dev/" + node):
+            _bind("/dev/" + node, f"{root}/dev/{node}", readonly=False)
+    for fs, path, opts in (("proc", "/proc", None), ("tmpfs", "/tmp", "size=16m,mode=1777"),
+                           ("tmpfs", "/dev/shm", "size=16m,mode=1777"),
+                           ("tmpfs", private_dir, "size=64m,mode=0755")):
+        os.makedirs(root + path, exist_ok=True)
+        _mount(fs, root + path, fs, MS_NOSUID | MS_NODEV | (MS_NOEXEC if fs == "proc" else 0),
+               opts)
+    if os.path.isdir("/sys/devices/system/cpu"):  # CPU count for torch and OpenMP
+        _bind("/sys/devices/system/cpu", root + "/sys/devices/system/cpu")
+    os.chdir(root)
+    os.makedirs(".old")
+    _check(_libc.syscall(number, b".", b".old"), "pivot_root")
+    os.chdir("/")
+    _check(_libc.umount2(b"/.old", MNT_DETACH), "umount old root")
+    os.rmdir("/.old")
+    _mount("none", "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+    return visible
 
 
 def _enter_namespaces(cfg: dict) -> dict:
@@ -257,7 +268,7 @@ def main(job_dir: str, fd: int) -> None:
             files[name] = fh.read()
 
     applied: dict = {"namespaces": False, "user_namespace": False, "uid": os.geteuid(),
-                     "hidden": [], "network": True}
+                     "visible": None, "network": True}
     work = job_dir
     if cfg["namespaces"]:
         try:
@@ -267,11 +278,14 @@ def main(job_dir: str, fd: int) -> None:
     if applied["namespaces"]:
         applied["network"] = False
         work = cfg["private_dir"]
-        applied["hidden"] = _isolate_filesystem(
-            cfg["hide"], cfg["needed"], work,
-            dropping_uid=os.geteuid() == 0 and not applied["user_namespace"])
-        if applied["user_namespace"]:
-            applied["readonly_failures"] = _readonly_everywhere(work)
+        try:
+            applied["visible"] = _new_root(cfg["root_dir"], cfg["needed"], work,
+                                           cuda=cfg["device"] == "cuda")
+        except OSError as exc:
+            # Reported to the grader (and in each result.json), never silent: the child
+            # still has its own PID and network namespaces, but sees the whole filesystem.
+            applied["filesystem_error"] = str(exc)
+            work = job_dir
     sub = os.path.join(work, "sub")
     home = os.path.join(work, "home")
     for folder in (sub, home, os.path.join(work, "tmp")):
