@@ -4,13 +4,14 @@
   (other layer names, ``nn.Sequential`` where the reference uses attributes and the other way
   round, ``F.one_hot``, its own loops, ``plt.subplots`` and ``gray_r`` in the viewer, ...)
   must earn full marks on every task.
-- ``fixtures/alt_variants/<name>/``: one ``ex*.py`` each, the reference with one part written
-  in another correct idiom that an earlier version of the checks rejected; overlaid on a copy
-  of ``solutions/`` it must keep full marks.
-- ``fixtures/wrong/<name>/``: one ``ex*.py`` each, the reference with one plausible mistake.
-  Its docstring declares ``Task:`` (the one task that must lose points) and ``Keys:`` (the
-  message keys of the checks that fail). Overlaid on a copy of ``solutions/``, it must fail
-  exactly those keys, only in that task, and keep full marks on every other task.
+- ``fixtures/alt_variants/<name>/``: one ``ex*.py.diff`` each, a patch that rewrites one part
+  of the reference in another correct idiom that an earlier version of the checks rejected;
+  the patched file, overlaid on a copy of ``solutions/``, must keep full marks.
+- ``fixtures/wrong/<name>/``: one ``ex*.py.diff`` each, a patch that puts one plausible
+  mistake into the reference (see ``tests/patching.py``). Its header declares ``Task:`` (the
+  one task that must lose points) and ``Keys:`` (the message keys of the checks that fail).
+  Overlaid on a copy of ``solutions/``, the patched file must fail exactly those keys, only
+  in that task, and keep full marks on every other task.
 
 Time: a wrong fixture changes one module, so only that module's tasks are graded here; the
 other tasks' results are the reference's (``reference_results``), which is valid because the
@@ -22,12 +23,12 @@ other tasks of the same module are graded in full, training runs included.
 
 from __future__ import annotations
 
-import ast
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+from patching import build, read_fixture
 
 from grader.checks import Context
 from grader.impl import DirImpl
@@ -47,31 +48,32 @@ TRAINING_RUN_COST = 2.0
 
 
 def only_file(folder: Path) -> Path:
-    files = sorted(p for p in folder.iterdir() if p.suffix == ".py")
-    assert len(files) == 1 and re.fullmatch(r"ex\d+_\w+\.py", files[0].name), (
-        f"{folder.name}: the fixture holds exactly one ex*.py file, found {files}")
+    """The fixture's one ``ex<N>_<module>.py.diff`` (a patch against the reference)."""
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    assert len(files) == 1 and re.fullmatch(r"ex\d+_\w+\.py\.diff", files[0].name), (
+        f"{folder.name}: the fixture holds exactly one ex*.py.diff file, found {files}")
     return files[0]
 
 
-def overlay(file: Path, into: Path) -> DirImpl:
-    """A submission made of ``solutions/`` with ``file`` in place of its namesake."""
+def overlay(patch: Path, into: Path) -> DirImpl:
+    """A submission made of ``solutions/`` with the patched file in place of its namesake."""
     for path in SOLUTIONS.glob("ex*.py"):
         shutil.copy(path, into / path.name)
-    shutil.copy(file, into / file.name)
+    name, source = build(patch, SOLUTIONS)
+    (into / name).write_text(source, encoding="utf-8")
     for path in SOLUTIONS.glob("ex*.py"):
         same = (into / path.name).read_bytes() == path.read_bytes()
         # what grading only this module relies on: every other module is the reference's,
         # byte for byte, so its results are the reference's
-        assert same == (path.name != file.name), path.name
+        assert same == (path.name != name), path.name
     return DirImpl(into)
 
 
 def declaration(folder: Path) -> tuple[Path, str, list[str]]:
-    """The fixture's one ``ex*.py`` file, its declared task and its expected message keys."""
+    """The fixture's patch, its declared task and its expected message keys."""
     file = only_file(folder)
-    doc = ast.get_docstring(ast.parse(file.read_text(encoding="utf-8"))) or ""
-    fields = dict(re.findall(r"^(Task|Keys):\s*(.+)$", doc, re.M))
-    assert set(fields) == {"Task", "Keys"}, f"{folder.name}: docstring needs Task: and Keys:"
+    fields, _ = read_fixture(file)
+    assert {"Task", "Keys"} <= set(fields), f"{folder.name}: the header needs Task: and Keys:"
     keys = [k.strip() for k in fields["Keys"].split(",")]
     return file, fields["Task"].strip(), keys
 
@@ -119,11 +121,12 @@ def test_alt_correct_earns_full_marks(alt_results):
 def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
     file, task_id, keys = declaration(WRONG / name)
     assert task_id in TASK_BY_ID, f"{name}: unknown task {task_id!r}"
-    assert TASK_BY_ID[task_id].module == file.stem, f"{name}: {task_id} does not live in {file}"
+    module = file.name.removesuffix(".py.diff")
+    assert TASK_BY_ID[task_id].module == module, f"{name}: {task_id} does not live in {file}"
     assert all(k in MESSAGES for k in keys), f"{name}: unknown message key in {keys}"
 
     impl, ctx = overlay(file, tmp_path), Context()
-    module_tasks = [t.id for t in TASKS if t.module == file.stem]
+    module_tasks = [t.id for t in TASKS if t.module == module]
     checks = [c for c in checks_for(module_tasks)
               if not (c.task == task_id and c.cost >= TRAINING_RUN_COST)]
     results = [run_check_in_process(c, impl, ctx) for c in checks]
@@ -153,7 +156,7 @@ def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
 @pytest.mark.parametrize("name", VARIANT_NAMES)
 def test_correct_variant_keeps_full_marks(name, tmp_path):
     file = only_file(VARIANTS / name)
-    module_tasks = [t.id for t in TASKS if t.module == file.stem]
+    module_tasks = [t.id for t in TASKS if t.module == file.name.removesuffix(".py.diff")]
     by_task = grade_in_process(overlay(file, tmp_path), Context(), module_tasks)
     for task_id in module_tasks:
         res = by_task[task_id]
