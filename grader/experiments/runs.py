@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
 import random
 import re
 import sys
@@ -582,34 +581,19 @@ def exp_parity_scaling(run: Run, rec: Record) -> None:
     run.save(rec, fig, "parity_scaling.png")
 
 
-class StandInProbeNet(nn.Module):
-    """The kit's own net with the ``DeepMLP_i`` contract, used only when the student's is missing.
+def stand_in_net(init_type: str, seed: int) -> nn.Module:
+    """The checks' own ``ProbeNet`` with the ``DeepMLP_i`` contract, for a missing ``DeepMLP_i``.
 
-    ``depth`` ReLU layers of ``width`` then a linear output; ``forward(x (B, in_dim))``
-    returns ``(out (B, out_dim), [std after each ReLU])``. Lets ``probe_stats`` be tried
-    before ``DeepMLP_i`` is written.
+    Weights of that scheme drawn from a seeded generator; ``forward(x (B, in_dim))`` returns
+    ``(out (B, 10), [std after each ReLU])``. Lets ``probe_stats`` be tried before
+    ``DeepMLP_i`` is written.
     """
+    from grader.checks.init import ProbeNet, make_weights
+    from grader.checks.nets import mlp_shapes
 
-    def __init__(self, init_type: str, depth: int = PROBE_DEPTH, width: int = PROBE_WIDTH,
-                 in_dim: int = PROBE_IN, out_dim: int = 10) -> None:
-        super().__init__()
-        dims = [in_dim] + [width] * depth + [out_dim]
-        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
-        for lin in self.linears:
-            if init_type == "xavier":
-                nn.init.xavier_uniform_(lin.weight)
-            elif init_type == "he":
-                nn.init.kaiming_uniform_(lin.weight, nonlinearity="relu")
-            else:
-                nn.init.orthogonal_(lin.weight, gain=math.sqrt(2.0))
-            nn.init.zeros_(lin.bias)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[float]]:
-        stds = []
-        for lin in self.linears[:-1]:
-            x = torch.relu(lin(x))
-            stds.append(float(x.detach().std()))
-        return self.linears[-1](x), stds
+    gen = torch.Generator().manual_seed(seed)
+    return ProbeNet(make_weights(init_type, mlp_shapes(PROBE_IN, 10, PROBE_WIDTH, PROBE_DEPTH),
+                                 gen))
 
 
 def _stats(value: Any) -> tuple[list[float], list[float]]:
@@ -640,8 +624,7 @@ def exp_init_probe(run: Run, rec: Record) -> None:
     stand_in = len(nets) < len(INIT_TYPES)
     if stand_in:
         # Without the student's nets, probe_stats still gets measured (and drawn, marked).
-        seed_all(run.seeds["probe"])
-        nets = {init: StandInProbeNet(init) for init in INIT_TYPES}
+        nets = {init: stand_in_net(init, run.seeds["probe"]) for init in INIT_TYPES}
     results: dict[str, Any] = {}
     for init, net in nets.items():
         # The same random input for every init: probe_stats draws it right after this.
