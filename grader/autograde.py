@@ -236,12 +236,23 @@ def autograde(
     from grader.results import to_json_dict, write_json_atomic
     from grader.sandbox import ALLOWED_FILE, Sandbox, SandboxOptions, collect_files
 
+    if variant:
+        from grader.hidden import secret_problem
+
+        problem = secret_problem(lang=lang)
+        if problem is not None:
+            raise _user_error(f"--variant {variant}: {problem}")
     folders = student_folders(root, out)
     jobs = max(1, jobs or os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // jobs)
     # What decides a verdict; the timeout does not (a re-run with another timeout keeps the
     # finished students; --force grades them again).
     settings = {"tasks": task_ids, "device": device, "variant": variant}
+    if variant:
+        # Another course secret draws other hidden inputs: earlier results no longer hold.
+        from grader.hidden import variant_token
+
+        settings["variant_key"] = hashlib.sha256(variant_token(variant).encode()).hexdigest()
     (out / "students").mkdir(parents=True, exist_ok=True)
     names = [f.name for f in folders]
     results: dict[str, dict[str, Any]] = {}

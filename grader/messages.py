@@ -471,6 +471,51 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "[{task}] Con otros datos (variante {variant}): {score}/{max} puntos en total",
         "en": "[{task}] With other inputs (variant {variant}): {score}/{max} points in all",
     },
+    # ------------------------------------------------------------- hidden variants, nbgrader
+    "secret_missing": {
+        "es": "Las variantes ocultas necesitan el secreto del curso y {var} no está definida. "
+              "Generá uno una sola vez (python -c \"import secrets; "
+              "print(secrets.token_hex(16))\"), guardalo fuera del material que reciben los "
+              "alumnos y exportalo antes de calificar: export {var}=... (al menos {min} "
+              "caracteres).",
+        "en": "Hidden variants need the course secret and {var} is not set. Make one once "
+              "(python -c \"import secrets; print(secrets.token_hex(16))\"), keep it out of "
+              "everything students receive, and export it before grading: export {var}=... "
+              "(at least {min} characters).",
+    },
+    "secret_short": {
+        "es": "{var} tiene {length} caracteres: con menos de {min} se puede adivinar. Usá uno "
+              "generado con python -c \"import secrets; print(secrets.token_hex(16))\".",
+        "en": "{var} has {length} characters: under {min} it can be guessed. Use one made with "
+              "python -c \"import secrets; print(secrets.token_hex(16))\".",
+    },
+    "nb_autograde_note": {
+        "es": "[{task}] La nota oficial la calcula el calificador aislado del curso, no este "
+              "kernel: esta celda no corre las pruebas durante la calificación.",
+        "en": "[{task}] The official score comes from the course's isolated grader, not from "
+              "this kernel: this cell does not run the checks during grading.",
+    },
+    "nb_sandbox_header": {
+        "es": "[{task}] {title}: {score}/{max} puntos (calificado aparte de tu kernel, en un "
+              "proceso aislado)",
+        "en": "[{task}] {title}: {score}/{max} points (graded apart from your kernel, in an "
+              "isolated process)",
+    },
+    "nb_sandbox_hidden": {
+        "es": "Con otros datos (pruebas ocultas): {score}/{max} puntos en total.",
+        "en": "With other inputs (hidden tests): {score}/{max} points in all.",
+    },
+    "nb_isolation_missing": {
+        "es": "Aviso: este cuaderno se calificó sin aislamiento completo ({what}); las notas "
+              "salen igual del calificador aislado.",
+        "en": "Warning: this notebook was graded without full isolation ({what}); the scores "
+              "still come from the isolated grader.",
+    },
+    "nb_cell_failed": {
+        "es": "Al ejecutar tu cuaderno para calificarlo, la celda {cell} terminó con "
+              "{exc_type}: {exc_msg}",
+        "en": "Running your notebook to grade it, cell {cell} ended with {exc_type}: {exc_msg}",
+    },
     # ------------------------------------------------------------- summaries
     "summary_title": {
         "es": "Práctico 2: puntaje por tarea",

@@ -9,8 +9,11 @@ A grade cell of ``course/source/practico2/practico2.ipynb`` reads::
     ### END HIDDEN TESTS
     nota
 
-These are the checks ``pytest exercises`` runs (``grader.runner``), on a
-:class:`grader.impl.NamespaceImpl` of the notebook's globals, in the kernel's process.
+In the student's own Jupyter these are the checks ``pytest exercises`` runs
+(``grader.runner``), on a :class:`grader.impl.NamespaceImpl` of the notebook's globals, in
+the kernel's process: instant feedback, with no authority. During ``nbgrader autograde``
+the cell does nothing: :mod:`grader.nbgrading` grades the student's code cells in the
+sandbox, outside the kernel, and writes every grade cell's output itself.
 Each check's message is printed; the cell's value is the task's score, a plain
 number, which nbgrader takes as partial credit (``nbgrader.utils.determine_grade``:
 a grade cell whose only ``execute_result`` is a number between 0 and its points
@@ -23,11 +26,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from grader.checks import Check, Context
+from grader.hidden import MissingSecretError, secret_problem
 from grader.i18n import current_lang, t
 from grader.impl import NamespaceImpl
 from grader.runner import CheckResult, checks_for, run_check_in_process, summarize
@@ -91,6 +96,49 @@ def _run_quietly(task_id: str, namespace: Mapping[str, Any], ctx: Context,
     return results
 
 
+def combine_hidden(task_id: str, passed_before: frozenset[str] | set[str],
+                   hidden: list[CheckResult]) -> tuple[list[CheckResult], list[CheckResult]]:
+    """Fold a hidden variant's results into the public ones, check by check.
+
+    A check counts only if it passed on the public inputs *and* on the hidden ones; a
+    check the variant skips (:data:`SAME_IN_EVERY_VARIANT`) keeps its public verdict.
+    Returns the combined results and those to show: checks that passed before and fail now.
+    """
+    shown = [r for r in hidden if r.status != "passed" and r.check in passed_before]
+    results = [CheckResult(**vars(r)) for r in hidden]
+    ran = {r.check for r in results}
+    for check in checks_for([task_id]):
+        if check.name not in ran:
+            ok = check.name in passed_before
+            results.append(CheckResult(task_id, check.name, check.points if ok else 0,
+                                       check.points, "passed" if ok else "failed"))
+    for r in results:
+        if r.status == "passed" and r.check not in passed_before:
+            r.points, r.status = 0, "failed"
+    return results, shown
+
+
+def check_lines(shown: list[CheckResult]) -> list[str]:
+    """One line per check (and its message, indented, when it has one)."""
+    lines = []
+    for r in shown:
+        mark = "✔" if r.status == "passed" else "✘"
+        lines.append(f"  {mark} {r.check} ({r.points:g}/{r.max_points:g})")
+        if r.message:
+            lines.append("      " + r.message.replace("\n", "\n      "))
+    return lines
+
+
+def under_autograde() -> bool:
+    """True inside ``nbgrader autograde``'s kernel (nbgrader sets this variable there).
+
+    Then the sandboxed grader (:mod:`grader.nbgrading`) scores the notebook from outside
+    this kernel and writes this cell's output itself; running the checks here would only
+    cost time (and could not be trusted: the student's cells ran in this same process).
+    """
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
 def check_task(
     task_id: str,
     namespace: Mapping[str, Any],
@@ -105,44 +153,40 @@ def check_task(
     - task_id: one of the ids in :mod:`grader.tasks`.
     - namespace: where the student's definitions live.
     - variant: 0 for the public inputs (those of ``pytest exercises``); others draw other
-      seeded inputs (nbgrader's hidden tests) and skip :data:`SAME_IN_EVERY_VARIANT`.
+      inputs from the course secret (nbgrader's hidden tests) and skip
+      :data:`SAME_IN_EVERY_VARIANT`.
     - after: the score of an earlier call for the same task; a check then counts only if
       it passed there too, so public and hidden runs combine check by check.
     - device, lang: where probes train and the language of the messages.
 
     Prints one line per check (and its message when it failed; after ``after``, only the
     checks this variant newly fails) and returns the score as a :class:`TaskScore`: between
-    0 and the task's points.
+    0 and the task's points. This is the student's instant feedback; under ``nbgrader
+    autograde`` it only says that the official score comes from the isolated grader.
     """
     task = get_task(task_id)
     if after is not None and getattr(after, "task", None) != task.id:
         raise ValueError(f"after= must be the score of an earlier check_task({task.id!r}, ...)")
     lang = current_lang(lang)
+    if under_autograde():
+        if after is None:
+            print(t("nb_autograde_note", lang, task=task.id))
+        return TaskScore(0, task.id, float(task.points), frozenset())
+    if variant != 0:
+        problem = secret_problem(lang=lang)
+        if problem is not None:
+            raise MissingSecretError(problem)
     ctx = Context(device=device, lang=lang, variant=variant)
     skip = SAME_IN_EVERY_VARIANT if variant != 0 else ()
     results = _run_quietly(task.id, namespace, ctx, skip)
     shown = list(results)
     if after is not None:
-        # Only what this variant adds is shown: checks that passed before and fail now.
-        shown = [r for r in results if r.status != "passed" and r.check in after.passed]
-        # A check skipped in this variant keeps its earlier verdict.
-        ran = {r.check for r in results}
-        for check in checks_for([task.id]):
-            if check.name not in ran:
-                ok = check.name in after.passed
-                results.append(CheckResult(task.id, check.name, check.points if ok else 0,
-                                           check.points, "passed" if ok else "failed"))
-        for r in results:
-            if r.status == "passed" and r.check not in after.passed:
-                r.points, r.status = 0, "failed"
+        results, shown = combine_hidden(task.id, after.passed, results)
     summary = summarize(results, lang)[task.id]
     header = "nb_task_header" if after is None else "nb_hidden_header"
     print(t(header, lang, task=task.id, title=task.title(lang), score=f"{summary.score:g}",
             max=f"{summary.max_score:g}", variant=variant))
-    for r in shown:
-        mark = "✔" if r.status == "passed" else "✘"
-        print(f"  {mark} {r.check} ({r.points:g}/{r.max_points:g})")
-        if r.message:
-            print("      " + r.message.replace("\n", "\n      "))
+    for line in check_lines(shown):
+        print(line)
     passed = frozenset(r.check for r in summary.checks if r.status == "passed")
     return TaskScore(summary.score, task.id, summary.max_score, passed)

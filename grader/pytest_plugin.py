@@ -77,8 +77,17 @@ def practico_context(request: pytest.FixtureRequest) -> Any:
         # A setup problem, not a wrong answer: stop once, with the fix, instead of
         # failing every check with the same message.
         pytest.exit(str(exc), returncode=3)
+    variant = opt("--variant")
+    if variant != 0:
+        # Hidden variants are seeded from the course secret: without it there is nothing
+        # to draw them from (and a public fallback would make them predictable).
+        from grader.hidden import secret_problem
+
+        problem = secret_problem(lang=opt("--lang"))
+        if variant < 0 or problem is not None:
+            raise pytest.UsageError(f"--variant {variant}: " + (problem or "must be >= 0"))
     return Context(device=resolve_device(opt("--device")), lang=opt("--lang"),
-                   variant=opt("--variant"))
+                   variant=variant)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ Student code never runs in the grader's process. For one submission the grader:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
@@ -41,6 +42,11 @@ from grader.runner import CheckResult, TaskResult, check_inputs, checks_for, jud
 KIT_ROOT = Path(__file__).resolve().parent.parent
 ALLOWED_FILE = re.compile(r"^ex\d+_\w+\.py$")
 MAX_FILE_BYTES = 1024 * 1024
+#: the one file of a notebook submission: its code cells, codec-encoded
+NOTEBOOK_FILE = "notebook.cells"
+#: wall seconds a child may spend running a notebook's cells before its first check (the
+#: course notebook takes 7-15 s on 2 busy cores with the grading budget, see README)
+NOTEBOOK_SECONDS = 240.0
 UID_BASE = 61000
 
 BOOT = """\
@@ -152,8 +158,6 @@ class Sandbox:
         shutil.copytree(KIT_ROOT / "grader", self.harness / "grader",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         (self.harness / "boot.py").write_text(BOOT)
-        import json
-
         (self.harness / "paths.json").write_text(json.dumps(_site_paths()))
         for folder in (self.base / "jobs", self.base / "private", self.base / "root"):
             folder.mkdir()
@@ -215,12 +219,46 @@ class Sandbox:
         ``info``, when given, receives ``isolation`` (what the last child applied) and
         ``children`` (how many children it took).
         """
+        folder = Path(submission)
+        files, problems = collect_files(folder)
+        return self._grade(files, problems, folder, ctx, task_ids, on_check, info)
+
+    def grade_notebook(
+        self,
+        cells: list[tuple[str, str]],
+        ctx: Context | None = None,
+        task_ids: Iterable[str] | None = None,
+        on_check: Callable[[CheckResult], None] | None = None,
+        info: dict[str, Any] | None = None,
+        skip_checks: Iterable[str] = (),
+    ) -> dict[str, TaskResult]:
+        """Grade a notebook's code: ``cells`` are ``(label, python source)`` in order.
+
+        The child runs the cells one after the other in one namespace (as a kernel would,
+        see :mod:`grader.nbgrading.run_cells`), then probes that namespace, for every
+        module of every task. Same isolation, limits and verdicts as :meth:`grade`.
+        """
+        payload = json.dumps([[str(label), str(source)] for label, source in cells]).encode()
+        return self._grade({NOTEBOOK_FILE: payload}, {}, Path("notebook"), ctx, task_ids,
+                           on_check, info, notebook=True, skip_checks=skip_checks)
+
+    def _grade(
+        self,
+        files: dict[str, bytes],
+        problems: dict[str, str],
+        folder: Path,
+        ctx: Context | None,
+        task_ids: Iterable[str] | None,
+        on_check: Callable[[CheckResult], None] | None,
+        info: dict[str, Any] | None,
+        notebook: bool = False,
+        skip_checks: Iterable[str] = (),
+    ) -> dict[str, TaskResult]:
         info = {} if info is None else info
         info.setdefault("children", 0)
         ctx = ctx or Context(device=self.options.device)
-        folder = Path(submission)
-        files, problems = collect_files(folder)
-        checks = checks_for(task_ids)
+        skip = set(skip_checks)
+        checks = [c for c in checks_for(task_ids) if c.name not in skip]
         results: dict[int, CheckResult] = {}
 
         lost: dict[str, CheckResult] = {}  # first timeout or crash of each task
@@ -235,7 +273,9 @@ class Sandbox:
         pending: list[int] = []
         for index, check in enumerate(checks):
             name = f"{check.module}.py"
-            if name in problems:
+            if notebook:  # one namespace serves every module
+                pending.append(index)
+            elif name in problems:
                 outcome = {"status": "unreadable_file", "module": check.module,
                            "reason": problems[name]}
                 record(index, judge(check, {}, outcome, ctx))
@@ -276,8 +316,17 @@ class Sandbox:
                     raise GradingCancelled(str(folder))
                 info["children"] += 1
                 done = self._run_child(job, files, checks, pending, ctx, record, crashed_modules,
-                                       info)
+                                       info, notebook)
                 pending = [i for i in pending if i not in done]
+                if notebook and not info.get("notebook_ran") and done:
+                    # The notebook itself did not run to the end (a cell that never ends, a
+                    # crash): every check would start it again and end the same way.
+                    first = results[max(done)]
+                    for index in pending:
+                        check = checks[index]
+                        record(index, CheckResult(check.task, check.name, 0, check.points,
+                                                  first.status, first.message))
+                    pending = []
         finally:
             shutil.rmtree(job, ignore_errors=True)
         return summarize([results[i] for i in sorted(results)], ctx.lang)
@@ -392,15 +441,20 @@ class Sandbox:
         record: Callable[[int, CheckResult], None],
         crashed_modules: dict[str, str],
         info: dict[str, Any],
+        notebook: bool = False,
     ) -> set[int]:
         """One child over the pending checks. Returns the indices that got a result."""
         budgets = [check_budget(checks[i], self.options) for i in pending]
-        config = self._config(job, sum(budgets) + self.options.limits.startup_seconds)
+        # A notebook runs all its cells before the first check: that has its own budget.
+        prelude = NOTEBOOK_SECONDS if notebook else 0.0
+        config = self._config(job, sum(budgets) + prelude + self.options.limits.startup_seconds)
         request = {
             "config": config,
             "files": sorted(files),
+            "notebook": notebook,
             "checks": [{"id": checks[i].id, "inp": self.inputs(checks[i], ctx)} for i in pending],
         }
+        info["notebook_ran"] = False
         (job / "request.bin").write_bytes(codec.encode(request))
         if os.geteuid() == 0:
             os.chown(job, config["uid"], config["uid"])
@@ -435,11 +489,12 @@ class Sandbox:
                     said_hello = True
                     isolation = message.get("isolation")
                     info["isolation"] = isolation if isinstance(isolation, dict) else {}
-                    deadline = time.monotonic() + (budgets[0] if budgets else 1)
+                    deadline = time.monotonic() + prelude + (budgets[0] if budgets else 1)
                 elif ev == "start" and said_hello and message.get("i") == (
                     0 if current is None else current + 1
                 ):
                     current = message["i"]
+                    info["notebook_ran"] = True
                     importing = None
                     deadline = time.monotonic() + budgets[current]
                 elif ev == "import" and current is not None:

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from grader.hidden import variant_token
 from grader.i18n import t
 from grader.tasks import TASK_BY_ID
 
@@ -63,16 +64,19 @@ class Context:
     """What the grader side knows while grading: device, language, input variant.
 
     ``variant`` 0 gives the public inputs; other values (nbgrader's hidden tests)
-    give different seeded inputs for the same checks.
+    give different seeded inputs for the same checks, derived from the course secret
+    (:mod:`grader.hidden`): without it they raise :class:`~grader.hidden.MissingSecretError`.
     """
 
     device: str = "cpu"
     lang: str | None = None
     variant: int = 0
-    _gens: dict[str, int] = field(default_factory=dict)
+    _token: str | None = field(default=None, repr=False, compare=False)
 
     def seed(self, label: str) -> int:
-        return stable_seed("practico2", self.variant, label)
+        if self._token is None:
+            self._token = variant_token(self.variant)
+        return stable_seed("practico2", self._token, label)
 
     def gen(self, label: str) -> torch.Generator:
         return torch.Generator().manual_seed(self.seed(label))

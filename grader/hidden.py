@@ -1,0 +1,50 @@
+"""Seeds of the hidden input variants: derived from a course secret, never from the kit.
+
+Variant 0 is public: its inputs come from constants in the kit, so ``pytest exercises``
+gives every student the same checks the instructor runs. Any other variant (nbgrader's
+hidden tests, ``grade --variant N``) must be unpredictable from the release, so its seeds
+are an HMAC of the variant number under the course secret, read from ``PRACTICO_SECRET``
+in the grader's process only (the sandboxed child and the student's kernel never get it).
+
+A missing or too short secret is an error that names the fix, never a silent fall back
+to a public seed: that would hand the hidden inputs to anyone who reads the checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from grader.i18n import t
+
+ENV_VAR = "PRACTICO_SECRET"
+#: 16 characters: a typed word is guessable, a token from `secrets.token_hex(16)` (32) is not
+MIN_LENGTH = 16
+
+
+class MissingSecretError(RuntimeError):
+    """A hidden variant was asked for without a usable course secret."""
+
+
+def secret_problem(environ: dict[str, str] | None = None, lang: str | None = None) -> str | None:
+    """Why the course secret cannot be used (a message with the fix), or None when it can."""
+    value = (os.environ if environ is None else environ).get(ENV_VAR, "")
+    if not value.strip():
+        return t("secret_missing", lang, var=ENV_VAR, min=MIN_LENGTH)
+    if len(value.strip()) < MIN_LENGTH:
+        return t("secret_short", lang, var=ENV_VAR, min=MIN_LENGTH, length=len(value.strip()))
+    return None
+
+
+def variant_token(variant: int) -> str:
+    """What a variant's seeds are derived from: ``"0"`` in public, a keyed digest otherwise."""
+    if isinstance(variant, bool) or not isinstance(variant, int) or variant < 0:
+        raise ValueError(f"variant must be a whole number >= 0, not {variant!r}")
+    if variant == 0:
+        return "0"
+    problem = secret_problem()
+    if problem is not None:
+        raise MissingSecretError(problem)
+    key = os.environ[ENV_VAR].strip().encode()
+    return hmac.new(key, f"practico2/variant/{variant}".encode(), hashlib.sha256).hexdigest()

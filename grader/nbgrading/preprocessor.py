@@ -1,0 +1,158 @@
+"""The nbgrader preprocessor that scores every grade cell in the kit's sandbox.
+
+Put in ``Autograde.autograde_preprocessors`` after nbgrader's ``Execute`` (and
+``LimitOutput``) and before ``SaveAutoGrades`` (``course/nbgrader_config.py`` does). For
+each notebook it:
+
+1. takes the student's code cells (:func:`grader.nbgrading.cells.student_cells`) and grades
+   them in :class:`grader.sandbox.Sandbox`: a separate child, namespaces, limits, a
+   data-only channel, every verdict computed here; the public inputs first, then, for the
+   grade cells that carry hidden tests, inputs drawn from the course secret;
+2. replaces each grade cell's outputs with the sandbox's messages (stdout) and its score
+   (the ``execute_result`` nbgrader reads as partial credit). Whatever the kernel printed
+   or returned there is gone, so nothing the student's kernel did decides a point.
+
+One sandbox (and its zygote) serves every notebook of the ``nbgrader autograde`` run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from typing import Any
+
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float, Unicode
+
+from grader.checks import Context
+from grader.hidden import MissingSecretError, secret_problem
+from grader.i18n import current_lang, t
+from grader.nbgrading.cells import GradeCell, grade_cells, student_cells
+from grader.runner import CheckResult, checks_for, summarize
+from grader.tasks import get_task
+
+#: where :class:`grader.nbgrading.kernel.JailedExecute` leaves what its kernel jail applied
+KERNEL_ISOLATION = "practico_kernel_isolation"
+
+_sandboxes: dict[str, Any] = {}
+_sandboxes_lock = threading.Lock()
+
+
+def _sandbox(device: str, timeout: float | None) -> Any:
+    """One sandbox per (device, timeout) for the whole process; closed when it exits."""
+    from grader.sandbox import Sandbox, SandboxOptions
+
+    key = f"{device}/{timeout}"
+    with _sandboxes_lock:
+        if key not in _sandboxes:
+            box = Sandbox(SandboxOptions(device=device, timeout=timeout))
+            _sandboxes[key] = box
+            atexit.register(box.close)
+        return _sandboxes[key]
+
+
+def notebook_message(result: CheckResult, lang: str) -> str:
+    """The runner speaks of files (``ex1_onehot_mse.py``); in a notebook, speak of cells."""
+    task = get_task(result.task)
+    if result.status == "not_implemented":
+        return t("nb_not_implemented", lang, task=task.id, names=", ".join(task.names))
+    if result.status == "missing_name":
+        needs = next((c.needs for c in checks_for([task.id]) if c.name == result.check), ())
+        return t("nb_missing_name", lang, task=task.id, names=", ".join(needs or task.names))
+    return result.message
+
+
+def _isolation_gaps(info: dict[str, Any], kernel: dict[str, Any] | None) -> list[str]:
+    """What isolation was missing, in a few words each (empty when everything applied)."""
+    gaps = []
+    iso = info.get("isolation") or {}
+    if not iso.get("namespaces"):
+        gaps.append("sandbox: " + str(iso.get("namespace_error") or "no namespaces")[:200])
+    elif iso.get("filesystem_error"):
+        gaps.append("sandbox: " + str(iso["filesystem_error"])[:200])
+    if kernel is not None and not kernel.get("jailed"):
+        gaps.append("kernel: " + str(kernel.get("error") or "not jailed")[:200])
+    return gaps
+
+
+class SandboxedGrades(NbGraderPreprocessor):
+    """Score every grade cell in the kit's sandbox and write its outputs."""
+
+    lang = Unicode("", help="Language of the grade cells' messages: es or en "
+                            "(default: $PRACTICO_LANG, else es).").tag(config=True)
+    device = Unicode("cpu", help="Where the sandboxed checks run: cpu or cuda.").tag(
+        config=True)
+    check_timeout = Float(None, allow_none=True,
+                          help="Wall seconds per check (default: from each check's cost)."
+                          ).tag(config=True)
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        lang = current_lang(self.lang or None)
+        cells = grade_cells(nb)
+        ours = [g for g in cells if g.task]
+        tasks = list(dict.fromkeys(g.task for g in ours))
+        hidden_tasks = list(dict.fromkeys(g.task for g in ours if g.hidden))
+        if hidden_tasks:
+            problem = secret_problem(lang=lang)
+            if problem is not None:
+                raise MissingSecretError(problem)
+        code = student_cells(nb)
+        box = _sandbox(self.device, self.check_timeout)
+        info: dict[str, Any] = {}
+        public = box.grade_notebook(code, Context(device=self.device, lang=lang), tasks,
+                                    info=info) if tasks else {}
+        hidden = {}
+        if hidden_tasks:
+            from grader.nb import SAME_IN_EVERY_VARIANT
+
+            hidden = box.grade_notebook(
+                code, Context(device=self.device, lang=lang, variant=1), hidden_tasks,
+                info={}, skip_checks=SAME_IN_EVERY_VARIANT)
+        gaps = _isolation_gaps(info, resources.get(KERNEL_ISOLATION))
+        if gaps:
+            self.log.warning("graded without full isolation: %s", "; ".join(gaps))
+        for cell in cells:
+            nb.cells[cell.index].outputs = self._outputs(nb.cells[cell.index], cell, public,
+                                                         hidden, gaps, lang)
+        return nb, resources
+
+    def _outputs(self, nb_cell: Any, cell: GradeCell, public: dict[str, Any],
+                 hidden: dict[str, Any], gaps: list[str], lang: str) -> list[Any]:
+        count = nb_cell.get("execution_count")
+        if not cell.task or cell.task not in public:
+            # Not a cell of the kit's (or nothing graded it): an error output scores 0.
+            return [new_output("error", ename="GradeCellError", evalue=cell.grade_id,
+                               traceback=[f"{cell.grade_id}: not a grade cell of this course"])]
+        from grader.nb import check_lines, combine_hidden
+
+        task = get_task(cell.task)
+        results = public[cell.task].checks
+        for r in results:
+            r.message = notebook_message(r, lang)
+        lines = []
+        shown = results
+        if cell.hidden and cell.task in hidden:
+            passed = {r.check for r in results if r.status == "passed"}
+            mine = hidden[cell.task].checks
+            for r in mine:
+                r.message = notebook_message(r, lang)
+            combined, newly_failed = combine_hidden(cell.task, passed, mine)
+            total = summarize(combined, lang)[cell.task]
+        else:
+            newly_failed, total = [], public[cell.task]
+        first = public[cell.task]
+        lines.append(t("nb_sandbox_header", lang, task=task.id, title=task.title(lang),
+                       score=f"{first.score:g}", max=f"{first.max_score:g}"))
+        lines += check_lines(shown)
+        if cell.hidden and cell.task in hidden:
+            lines.append(t("nb_sandbox_hidden", lang, score=f"{total.score:g}",
+                           max=f"{total.max_score:g}"))
+            lines += check_lines(newly_failed)
+        for gap in gaps:
+            lines.append(t("nb_isolation_missing", lang, what=gap))
+        return [
+            new_output("stream", name="stdout", text="\n".join(lines) + "\n"),
+            new_output("execute_result", data={"text/plain": f"{total.score:g}"},
+                       execution_count=count),
+        ]
