@@ -5,6 +5,14 @@
     nbgrader autograde practico2                # grades submitted/<student>/practico2/
     nbgrader generate_feedback practico2        # feedback/<student>/practico2/*.html
 
+Scores come from the kit's sandbox, never from the student's kernel: `autograde` runs the
+kernel in a jail (it sees only that student's folder, no network) and then grades the
+student's code cells in the sandbox, writing each grade cell's score and messages
+(grader/nbgrading/). Hidden tests draw their inputs from the course secret: export
+PRACTICO_SECRET (python -c "import secrets; print(secrets.token_hex(16))", kept out of
+everything students receive) before `nbgrader autograde` and before `nbgrader validate` of
+the source notebook; without it both stop with an error that says so.
+
 The grade cells import the kit (``from grader.nb import check_task``), so the kernel
 that nbgrader starts must see it: install the kit in the environment that runs
 nbgrader (``pip install -e ".[notebook]"`` from the kit's root, or ``./kit setup``).
@@ -39,6 +47,24 @@ c.Execute.timeout = 180
 # out (a missed ZMQ wake-up): 4 of 6 runs on 2 busy cores each lost one full timeout.
 c.AsyncKernelManager.client_factory = "grader.nbkernel.SteadyKernelClient"
 
+# Autograde: nbgrader's pipeline with two of the kit's preprocessors. JailedExecute is
+# nbgrader's Execute with the kernel in a jail; SandboxedGrades replaces every grade cell's
+# outputs with the sandbox's verdict before SaveAutoGrades reads them.
+# nbgrader's own default list is kept otherwise, whatever its version holds.
+def _autograde_pipeline() -> list:
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute, SaveAutoGrades
+
+    default = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    if Execute not in default or SaveAutoGrades not in default:
+        raise SystemExit("nbgrader_config.py: this nbgrader's autograde pipeline has no "
+                         "Execute/SaveAutoGrades step; the kit supports nbgrader 0.9.")
+    pipeline = ["grader.nbgrading.kernel.JailedExecute" if p is Execute else p for p in default]
+    pipeline.insert(pipeline.index(SaveAutoGrades), "grader.nbgrading.preprocessor.SandboxedGrades")
+    return pipeline
+
+
+
 # nbgrader runs the `alembic` command (from its own environment) to open the gradebook;
 # put that environment's bin/ first so `.venv/bin/nbgrader` works without activating .venv.
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
@@ -69,3 +95,5 @@ if not _kit_found:
         f"nbgrader_config.py: the kit (package `grader`) is not installed for {sys.executable}; "
         "every grade cell would score 0. Install it from the kit's root with "
         "`pip install -e \".[notebook]\"` (or `./kit setup` and use .venv/bin/nbgrader).")
+
+c.Autograde.autograde_preprocessors = _autograde_pipeline()

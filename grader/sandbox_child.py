@@ -111,14 +111,17 @@ def _bind(source: str, target: str, readonly: bool = True) -> None:
         _mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, None)
 
 
-def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool) -> list[str]:
+def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool,
+              writable: tuple[str, ...] = ()) -> list[str]:
     """Build a root holding only what the child needs, and ``pivot_root`` into it.
 
     Visible afterwards, read-only: the system folders, the Python installation and its
     packages, the grader's public harness and MNIST; plus a fresh ``/proc``, a few device
     nodes, an empty ``/tmp`` and the private working folder (the only writable places).
     Everything else on the machine, the reference and the other submissions included,
-    simply does not exist for the child. Returns the paths made visible.
+    simply does not exist for the child. ``writable`` folders (the nbgrader kernel's own
+    notebook folder and connection folder) are bound read-write, last, so that a fresh
+    ``/tmp`` does not hide them. Returns the paths made visible.
     """
     import platform
 
@@ -154,6 +157,9 @@ def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool) -> lis
                opts)
     if os.path.isdir("/sys/devices/system/cpu"):  # CPU count for torch and OpenMP
         _bind("/sys/devices/system/cpu", root + "/sys/devices/system/cpu")
+    for path in writable:
+        _bind(path, root + path, readonly=False)
+        visible.append(path)
     os.chdir(root)
     os.makedirs(".old")
     _check(_libc.syscall(number, b".", b".old"), "pivot_root")

@@ -171,6 +171,7 @@ def test_course_config_installs_the_sliced_client():
 def _env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PRACTICO_LANG"] = "es"
+    env["PRACTICO_SECRET"] = COURSE_SECRET  # the hidden tests' inputs come from it
     env.pop("PRACTICO_PRESUPUESTO", None)  # the course config picks the grading budget
     # Only the course's own nbgrader_config.py, never a user's global one.
     env["JUPYTER_CONFIG_DIR"] = str(tmp / "jupyter-config")
@@ -231,6 +232,7 @@ def _relu_bug(source: str) -> str:
 
 
 SECRET = f"CANARIO_{uuid.uuid4().hex}"
+COURSE_SECRET = f"secreto-del-curso-{uuid.uuid4().hex}"
 VISIBLE = f"VISIBLE_{uuid.uuid4().hex}"
 
 
