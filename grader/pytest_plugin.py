@@ -36,6 +36,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "task(task_id): the graded task a check belongs to")
     config.stash[_results_key] = {}
+    variant = config.getoption("--variant", 0) or 0
+    if variant != 0:
+        # Hidden variants are seeded from the course secret: without it there is nothing
+        # to draw them from (and a public fallback would make them predictable).
+        from grader.hidden import secret_problem
+
+        problem = secret_problem(lang=config.getoption("--lang", None))
+        if variant < 0 or problem is not None:
+            raise pytest.UsageError(f"--variant {variant}: " + (problem or "must be >= 0"))
 
 
 def resolve_device(value: str) -> str:
@@ -77,17 +86,8 @@ def practico_context(request: pytest.FixtureRequest) -> Any:
         # A setup problem, not a wrong answer: stop once, with the fix, instead of
         # failing every check with the same message.
         pytest.exit(str(exc), returncode=3)
-    variant = opt("--variant")
-    if variant != 0:
-        # Hidden variants are seeded from the course secret: without it there is nothing
-        # to draw them from (and a public fallback would make them predictable).
-        from grader.hidden import secret_problem
-
-        problem = secret_problem(lang=opt("--lang"))
-        if variant < 0 or problem is not None:
-            raise pytest.UsageError(f"--variant {variant}: " + (problem or "must be >= 0"))
     return Context(device=resolve_device(opt("--device")), lang=opt("--lang"),
-                   variant=variant)
+                   variant=opt("--variant"))
 
 
 @pytest.fixture(scope="session")

@@ -90,7 +90,8 @@ def test_notebook_command_check_detects_drift(tmp_path, capsys):
     assert stale.read_text(encoding="utf-8") == NOTEBOOK_PATH.read_text(encoding="utf-8")
 
 
-def test_check_task_scores_partially_combines_the_hidden_variant_and_stays_quiet(capsys):
+def test_check_task_scores_partially_combines_the_hidden_variant_and_stays_quiet(
+        capsys, monkeypatch):
     """A viewer right only on the public inputs: full marks there, fewer once the hidden
     variant runs; the student's stderr never reaches the cell (nbgrader would give it 0)."""
     from grader.checks import Context
@@ -98,6 +99,8 @@ def test_check_task_scores_partially_combines_the_hidden_variant_and_stays_quiet
     from grader.nb import check_task
     from grader.runner import checks_for
 
+    monkeypatch.setenv("PRACTICO_SECRET", COURSE_SECRET)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     reference = DirImpl(ROOT / "solutions").get("ex0_data")
     public = set(checks_for(["test_viewer"])[0].inputs(Context(variant=0))["indices"])
 
@@ -412,6 +415,117 @@ def test_gradebook_full_zero_and_partial(autograded):
     assert per_task == expected
     assert per_task[BUGGY_TASK] == 0
     assert score == sum(expected.values())
+
+
+# --------------------------------------------------------------------- forging attempts
+
+
+def _viewer_indices(seed_of) -> set[int]:
+    """The test indices the viewer checks ask for, with seeds from ``seed_of(label)``."""
+    from grader.checks import Context
+    from grader.runner import checks_for
+
+    class Seeded(Context):
+        def seed(self, label: str) -> int:
+            return seed_of(label)
+
+    return {i for check in checks_for(["test_viewer"])
+            for i in check.inputs(Seeded()).get("indices", [])}
+
+
+def _precomputed_viewer(source_cell: str) -> str:
+    """A viewer right only on the indices a student can compute from the release: the
+    public ones and those the hidden variant drew from public constants before the course
+    secret existed (``stable_seed("practico2", 1, label)``); the first digit elsewhere."""
+    from grader.checks.base import stable_seed
+
+    known = (_viewer_indices(lambda label: stable_seed("practico2", 0, label))
+             | _viewer_indices(lambda label: stable_seed("practico2", 1, label)))
+    real = _strip_markers(source_cell).replace("def show_test_example(", "def _visor_real(", 1)
+    return (real + f"\n\n_CONOCIDOS = {sorted(known)!r}\n\n\n"
+            "def show_test_example(test_ds, index):\n"
+            "    return _visor_real(test_ds, index if index in _CONOCIDOS else 10)\n")
+
+
+@pytest.fixture(scope="module")
+def attacks(autograded) -> dict:
+    """Four hostile students autograded in a second ``nbgrader autograde`` call, after their
+    classmates' grades are in the gradebook (so a write there would destroy a real grade)."""
+    from nb_attacks import FORGE_DISPLAY, FORGE_MODULES, SPY
+
+    root, release, source = autograded["root"], autograded["release"], autograded["source"]
+    before = {"parcial": _scores(root, "parcial"),
+              "source": (root / "source" / ASSIGNMENT / NB_NAME).read_bytes()}
+
+    def submit(student: str, nb) -> None:
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / NB_NAME)
+
+    def with_cell(code: str):
+        nb = nbformat.from_dict(release)
+        nb.cells.insert(0, nbformat.v4.new_code_cell(code))
+        return nb
+
+    submit("ataque_modulos", with_cell(FORGE_MODULES))
+    submit("ataque_display", with_cell(FORGE_DISPLAY))
+    submit("espia", with_cell(SPY.replace("COURSE_ROOT", str(root))))
+    hidden = nbformat.from_dict(release)
+    viewer = _cells_by_id(hidden)["respuesta_show_test_example"]
+    viewer.source = _precomputed_viewer(_cells_by_id(source)["respuesta_show_test_example"].source)
+    submit("oculto_precalculado", hidden)
+    proc = nbgrader("autograde", ASSIGNMENT, cwd=root, env=autograded["env"])
+    return {**autograded, "before": before, "log2": proc.stdout + proc.stderr}
+
+
+def _autograded_nb(root: Path, student: str):
+    return nbformat.read(root / "autograded" / student / ASSIGNMENT / NB_NAME, as_version=4)
+
+
+@pytest.mark.nbgrader
+@pytest.mark.parametrize("student", ["ataque_modulos", "ataque_display", "espia"])
+def test_forged_notebook_scores_what_the_release_scores(attacks, student):
+    from nb_attacks import attack_report
+
+    root = attacks["root"]
+    score, _, per_task = _scores(root, student)
+    assert per_task == _scores(root, "sin_hacer")[2] == {t.id: 0 for t in TASKS}
+    assert score == 0
+    graded = _autograded_nb(root, student)
+    assert attack_report(graded)  # the attack cell did run in the student's kernel
+    for task in TASKS:
+        outputs = _cells_by_id(graded)[f"prueba_{task.id}"].outputs
+        assert [o.output_type for o in outputs] == ["stream", "execute_result"]
+        assert outputs[1].data["text/plain"] == "0"
+        assert "calificado aparte de tu kernel" in outputs[0].text
+
+
+@pytest.mark.nbgrader
+def test_course_access_reads_nothing_and_a_classmate_keeps_the_grade(attacks):
+    from nb_attacks import attack_report
+
+    root = attacks["root"]
+    report = attack_report(_autograded_nb(root, "espia"))
+    assert report["cwd"].endswith(f"autograded/espia/{ASSIGNMENT}")
+    assert report["source"] == [] and report["gradebook"] == []
+    others = ("referencia", "sin_hacer", "parcial", "ataque", "oculto")
+    assert not [s for s in report["students"] if any(o in s for o in others)], report
+    assert all(isinstance(a, str) and a.endswith("Error") for a in report["absolute"]), report
+    assert report["network"] != "connected" and report["secret"] == []
+    assert _scores(root, "parcial") == attacks["before"]["parcial"]
+    assert (root / "source" / ASSIGNMENT / NB_NAME).read_bytes() == attacks["before"]["source"]
+
+
+@pytest.mark.nbgrader
+def test_precomputed_hidden_variant_loses_the_hidden_points(attacks):
+    root = attacks["root"]
+    _, _, per_task = _scores(root, "oculto_precalculado")
+    full = TASK_BY_ID["test_viewer"].points
+    assert 0 < per_task["test_viewer"] < full
+    cell = _cells_by_id(_autograded_nb(root, "oculto_precalculado"))["prueba_test_viewer"]
+    text = cell.outputs[0].text
+    assert f"[test_viewer] {TASK_BY_ID['test_viewer'].title_es}: {full}/{full} puntos" in text
+    assert f"pruebas ocultas): {per_task['test_viewer']:g}/{full} puntos" in text
 
 
 @pytest.mark.nbgrader
