@@ -505,16 +505,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Con otros datos (pruebas ocultas): {score}/{max} puntos en total.",
         "en": "With other inputs (hidden tests): {score}/{max} points in all.",
     },
+    "nb_hidden_check_failed": {
+        "es": "Pasa con los datos de ejemplo pero no con otros: revisá que tu código no dependa "
+              "de esos casos en particular (los datos ocultos no se muestran).",
+        "en": "Passes on the sample inputs but not on others: check that your code does not "
+              "depend on those particular cases (the hidden inputs are not shown).",
+    },
     "nb_isolation_missing": {
         "es": "Aviso: este cuaderno se calificó sin aislamiento completo ({what}); las notas "
               "salen igual del calificador aislado.",
         "en": "Warning: this notebook was graded without full isolation ({what}); the scores "
               "still come from the isolated grader.",
-    },
-    "nb_cell_failed": {
-        "es": "Al ejecutar tu cuaderno para calificarlo, la celda {cell} terminó con "
-              "{exc_type}: {exc_msg}",
-        "en": "Running your notebook to grade it, cell {cell} ended with {exc_type}: {exc_msg}",
     },
     # ------------------------------------------------------------- summaries
     "summary_title": {

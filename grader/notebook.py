@@ -197,6 +197,8 @@ devolver; no cambies los nombres). Después de cada tarea hay una celda **Compro
 lectura: corre las mismas pruebas que `pytest exercises` sobre *tus* definiciones de este
 cuaderno y muestra un mensaje por cada prueba y tu puntaje. Al calificar se agregan pruebas con
 otros datos, así que una solución que solo sirve para los datos de ejemplo no alcanza.
+Ese puntaje es una guía inmediata: la nota oficial la calcula el calificador del curso, que corre
+tu código aparte de este kernel.
 
 Corré el cuaderno de arriba hacia abajo (*Kernel → Restart & Run All*): cada sección usa lo
 definido en las anteriores. Las celdas de solo lectura se restauran al calificar, así que

@@ -436,7 +436,8 @@ def _viewer_indices(seed_of) -> set[int]:
 def _precomputed_viewer(source_cell: str) -> str:
     """A viewer right only on the indices a student can compute from the release: the
     public ones and those the hidden variant drew from public constants before the course
-    secret existed (``stable_seed("practico2", 1, label)``); the first digit elsewhere."""
+    secret existed (``stable_seed("practico2", 1, label)``; with them it kept 10/10 after
+    the hidden tests); test image 10 for any other index."""
     from grader.checks.base import stable_seed
 
     known = (_viewer_indices(lambda label: stable_seed("practico2", 0, label))
@@ -521,11 +522,26 @@ def test_precomputed_hidden_variant_loses_the_hidden_points(attacks):
     root = attacks["root"]
     _, _, per_task = _scores(root, "oculto_precalculado")
     full = TASK_BY_ID["test_viewer"].points
-    assert 0 < per_task["test_viewer"] < full
+    # Right on every public input, but all three checks draw the hidden indices too.
+    assert per_task["test_viewer"] == 0
     cell = _cells_by_id(_autograded_nb(root, "oculto_precalculado"))["prueba_test_viewer"]
     text = cell.outputs[0].text
     assert f"[test_viewer] {TASK_BY_ID['test_viewer'].title_es}: {full}/{full} puntos" in text
     assert f"pruebas ocultas): {per_task['test_viewer']:g}/{full} puntos" in text
+    # The feedback names the failing check, never the hidden inputs it was given.
+    assert "✘ shows_test_image" in text and "los datos ocultos no se muestran" in text
+    os.environ["PRACTICO_SECRET"], saved = COURSE_SECRET, os.environ.get("PRACTICO_SECRET")
+    try:
+        from grader.checks import Context
+
+        hidden = _viewer_indices(Context(variant=1).seed)
+    finally:
+        if saved is None:
+            del os.environ["PRACTICO_SECRET"]
+        else:
+            os.environ["PRACTICO_SECRET"] = saved
+    public = _viewer_indices(Context(variant=0).seed)
+    assert not [i for i in hidden - public if re.search(rf"\b{i}\b", text)]
 
 
 @pytest.mark.nbgrader

@@ -135,9 +135,11 @@ class SandboxedGrades(NbGraderPreprocessor):
         if cell.hidden and cell.task in hidden:
             passed = {r.check for r in results if r.status == "passed"}
             mine = hidden[cell.task].checks
-            for r in mine:
-                r.message = notebook_message(r, lang)
             combined, newly_failed = combine_hidden(cell.task, passed, mine)
+            for r in newly_failed:
+                # Never the hidden inputs nor what was expected on them: feedback is
+                # read by the student, and the same secret serves the whole course.
+                r.message = t("nb_hidden_check_failed", lang)
             total = summarize(combined, lang)[cell.task]
         else:
             newly_failed, total = [], public[cell.task]
