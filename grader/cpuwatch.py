@@ -4,19 +4,23 @@ A check's limit is in wall seconds, so on a busy machine (other students graded 
 parallel, or anything else running) a correct check can run out of time without having
 had the CPU. Grades must not depend on that. At the deadline the grader asks
 :meth:`CpuMeter.starved`; when it says yes, the check gets another budget of wall time
-(it keeps its progress: re-running it from scratch under the same load would starve again).
+(it keeps its progress: re-running it from scratch under the same load would starve again,
+and would pay again for what it had already done).
 
-How "starved" is told apart, from kernel counters the child cannot forge:
+How "starved" is told apart, from kernel counters the child cannot forge, counted from the
+check's start (not per extension):
 
-- *CPU used* in the window (the child's cgroup counter, or the sum over the child's process
-  tree): a check that used at least 90 % of what it was entitled to (``threads`` CPUs for
-  the whole window) had its share and is simply slow. This is also what catches a child that
+- *CPU used* (the child's cgroup counter, or the sum over the child's process tree): a check
+  that has used at least 90 % of what its budget entitled it to (``threads`` CPUs for the
+  whole budget) has had what it would have had on an idle machine, and is simply slow. So on
+  a loaded machine the budget works as a CPU budget. This is also what catches a child that
   competes with itself (30 busy threads under a 1-CPU quota use the whole quota).
 - *Run-queue wait* in the window (``/proc/<tid>/schedstat``, second field: time runnable but
   not running, summed over the child's threads): a check that sleeps (``time.sleep``, a
   blocking read, a deadlock) is not runnable, so it waits for nothing and is not starved.
 
-Starved = waited at least a quarter of the window *and* used under 90 % of its entitlement.
+Starved = waited at least a quarter of the wall time so far *and* used under 90 % of its
+budget's entitlement.
 Extensions are bounded (``max_extensions`` per window), so a submission that somehow looks
 starved costs at most that many extra budgets.
 """
@@ -97,17 +101,20 @@ class CpuMeter:
         """A new window starts (a check started, or the child said hello)."""
         self._start = self._clock()
         self._usage0, self._wait0 = self._sample()
+        self._budget: float | None = None
         self.extensions = 0
 
     def starved(self) -> bool:
-        """At a deadline: was this window's check kept from running by others? A yes
-        starts a new window in which the same check continues (bounded per window)."""
+        """At a deadline: was this window's check kept from running by others? A yes gives
+        the same check more wall time (the window goes on; bounded per window)."""
         now = self._clock()
         usage, waits = self._sample()
         wall = max(1e-3, now - self._start)
+        if self._budget is None:  # the first deadline of the window: its budget
+            self._budget = wall
         used = max(0, usage - self._usage0) / 1e9
         waited = sum(max(0, w - self._wait0.get(tid, 0)) for tid, w in waits.items()) / 1e9
-        entitled = wall * self.cpus
+        entitled = self._budget * self.cpus
         self.last = {"wall": round(wall, 2), "cpu": round(used, 2), "wait": round(waited, 2),
                      "entitled": round(entitled, 2)}
         if self.extensions >= self.max_extensions:
@@ -116,7 +123,4 @@ class CpuMeter:
             return False
         self.extensions += 1
         self.total_extensions += 1
-        self._start = now
-        self._usage0 = usage
-        self._wait0 = waits
         return True
