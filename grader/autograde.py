@@ -229,7 +229,7 @@ class _Progress:
 def autograde(
     root: Path, out: Path, jobs: int | None = None, force: bool = False,
     timeout: float | None = None, device: str = "cpu", task_ids: list[str] | None = None,
-    lang: str | None = None, variant: int = 0,
+    lang: str | None = None, variant: int = 0, unsafe_no_isolation: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Grade every student folder of ``root`` into ``out``; returns the per-student JSON."""
     from grader.checks import Context
@@ -269,7 +269,10 @@ def autograde(
     if skipped:
         print(f"{skipped} student(s) already graded with these files: skipped (--force to "
               "grade again)", file=sys.stderr)
-    options = SandboxOptions(device=device, threads=threads, timeout=timeout)
+    # In cuda mode the children share one GPU: each allocator may take its share of it.
+    options = SandboxOptions(device=device, threads=threads, timeout=timeout,
+                             unsafe_no_isolation=unsafe_no_isolation,
+                             gpu_memory_fraction=0.9 / jobs if device == "cuda" else None)
     progress = _Progress(len(folders), skipped)
     csv_lock = threading.Lock()
     ctx = Context(device=device, lang=lang, variant=variant)
@@ -326,8 +329,16 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
     student_folders(Path(args.root), out)  # bad input fails here, before torch loads
     device = _device(args.device)
     require_data()
-    results = autograde(Path(args.root), out, jobs=args.jobs, force=args.force,
-                        timeout=args.timeout, device=device, task_ids=task_ids, lang=args.lang)
+    from grader.sandbox import IsolationRefused
+
+    try:
+        results = autograde(Path(args.root), out, jobs=args.jobs, force=args.force,
+                            timeout=args.timeout, device=device, task_ids=task_ids,
+                            lang=args.lang, unsafe_no_isolation=args.unsafe_no_isolation)
+    except IsolationRefused as exc:
+        from grader.cli import UserError
+
+        raise UserError(str(exc)) from None
     scores = [r["score"] for r in results.values()]
     mean = sum(scores) / len(scores) if scores else 0.0
     print(f"graded {len(results)} student(s); mean score {mean:.1f}; results in {out}/ "
@@ -347,4 +358,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     p.add_argument("--tasks", action="append", metavar="ID[,ID]", help="grade only these tasks")
     p.add_argument("--lang", choices=("es", "en"), default=None)
+    from grader.cli import add_unsafe_flag
+
+    add_unsafe_flag(p)
     p.set_defaults(func=_cmd_autograde)

@@ -67,6 +67,8 @@ class Limits:
     """Resource limits of one child. CPU seconds count every thread of the child."""
 
     memory_bytes: int = 6 * 1024**3  # address space; a reference run peaks at ~4 GiB
+    #: host memory of the whole child (cgroup memory cap; RLIMIT_DATA in cuda mode without one)
+    host_memory_bytes: int = 6 * 1024**3
     file_bytes: int = 16 * 1024**2  # any file written, stdout and stderr included
     open_files: int = 256
     processes: int = 64  # threads count too (torch, OpenMP)
@@ -83,11 +85,27 @@ class SandboxOptions:
     zygote: bool = True
     #: use a user namespace even as root (how non-root instructors run; for tests)
     force_user_namespace: bool = False
+    #: a cgroup per child (CPU quota = ``threads``, memory and process caps) where possible
+    cgroups: bool = True
+    #: without cgroups: pin each child to ``threads`` CPUs of its own (round robin)
+    cpu_affinity: bool = True
+    #: cap the address space (RLIMIT_AS); None: on CPU only (CUDA reserves huge mappings)
+    address_space_limit: bool | None = None
+    #: share of the GPU's memory each child's allocator may take (cuda mode); None: all
+    gpu_memory_fraction: float | None = None
+    #: extra budgets a check gets when it ran out of wall time starved of CPU (cpuwatch)
+    starved_extensions: int = 2
+    #: without namespaces, let student code run as root when it cannot drop to a private uid
+    unsafe_no_isolation: bool = False
     limits: Limits = field(default_factory=Limits)
 
 
 class GradingCancelled(Exception):
     """Grading was stopped from outside (Ctrl-C): the submission has no result."""
+
+
+class IsolationRefused(Exception):
+    """The child would have run student code as root: nothing was graded."""
 
 
 def check_budget(check: Check, options: SandboxOptions) -> float:
@@ -149,6 +167,7 @@ class Sandbox:
 
     _uid_lock = threading.Lock()
     _uid_next = 0
+    _share_lock = threading.Lock()  # cgroup manager, CPU slots, shares waiting for a launch
 
     def __init__(self, options: SandboxOptions | None = None) -> None:
         self.options = options or SandboxOptions()
@@ -185,6 +204,8 @@ class Sandbox:
         self.kill_all()
         if self._zygote is not None:
             self._zygote.close()
+        if getattr(self, "_cgroups", None) is not None:
+            self._cgroups.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
@@ -340,6 +361,11 @@ class Sandbox:
         processes = lim.processes
         if os.geteuid() != 0:
             processes += _count_processes(os.geteuid())
+        threads = max(1, int(opts.threads))
+        address_space = (opts.device == "cpu" if opts.address_space_limit is None
+                         else opts.address_space_limit)
+        group, cpus = self._cpu_share(job, threads, processes)
+        memory_capped = group is not None and any(x.startswith("memory") for x in group.applied)
         return {
             "needed": [str(p) for p in dict.fromkeys(
                 [*needed, *map(Path, _site_paths()), self.harness])],
@@ -355,9 +381,70 @@ class Sandbox:
                 "file_size": lim.file_bytes,
                 "open_files": lim.open_files,
                 "processes": processes,
-                "address_space": lim.memory_bytes if opts.device == "cpu" else 0,
+                "address_space": lim.memory_bytes if address_space else 0,
+                # RLIMIT_AS cannot be used with CUDA (the driver reserves tens of GiB of
+                # address space); RLIMIT_DATA counts only private writable memory, which
+                # CUDA's reservations are not. A cgroup memory cap is better still (the whole
+                # process tree, tmpfs included), so RLIMIT_DATA is only the fallback.
+                "data": lim.host_memory_bytes if not address_space and not memory_capped
+                else 0,
             },
+            "cgroup": None if group is None else {
+                "kind": group.kind, "procs": group.procs_files, "limits": group.applied},
+            "cpus": cpus,
+            "unsafe_no_isolation": bool(opts.unsafe_no_isolation),
+            "gpu_memory_fraction": opts.gpu_memory_fraction,
         }
+
+    def _cpu_share(self, job: Path, threads: int, processes: int
+                   ) -> tuple[Any, list[int] | None]:
+        """This child's cgroup (or None), and its CPUs to pin to when it has none.
+
+        Both are kept for ``job`` until its child is launched (see :meth:`_launch`), which
+        hands them to the child object: killing the child also frees them.
+        """
+        from grader.cgroups import CgroupManager
+
+        with self._share_lock:
+            if not hasattr(self, "_cgroups"):
+                self._cgroups = CgroupManager() if self.options.cgroups else None
+                self._slots: dict[int, int] = {}  # slot -> children using it
+        group = None
+        if self._cgroups is not None:
+            group = self._cgroups.create(threads, self.options.limits.host_memory_bytes,
+                                         processes)
+        cpus = slot = None
+        if group is None and self.options.cpu_affinity and hasattr(os, "sched_getaffinity"):
+            allowed = sorted(os.sched_getaffinity(0))
+            count = max(1, len(allowed) // threads)
+            with self._share_lock:
+                slot = min(range(count), key=lambda k: self._slots.get(k, 0))
+                self._slots[slot] = self._slots.get(slot, 0) + 1
+            cpus = allowed[slot * threads:(slot + 1) * threads] or allowed
+        with self._share_lock:
+            self._shares = getattr(self, "_shares", {})
+            self._shares[str(job)] = (group, slot)
+        return group, cpus
+
+    def _release_share(self, share: tuple[Any, int | None]) -> None:
+        group, slot = share
+        if group is not None:
+            group.remove()
+        if slot is not None:
+            with self._share_lock:
+                self._slots[slot] -= 1
+
+    def _meter(self, child: _Child) -> Any:
+        """The CPU meter of a running child (see :mod:`grader.cpuwatch`)."""
+        from grader.cpuwatch import CpuMeter, process_tree_threads
+
+        group = getattr(child, "share", (None, None))[0]
+        threads = max(1, int(self.options.threads))
+        if group is not None:
+            return CpuMeter(group.threads, group.usage_ns, threads,
+                            self.options.starved_extensions)
+        return CpuMeter(lambda: process_tree_threads(child.pid), lambda: None, threads,
+                        self.options.starved_extensions)
 
     def _env(self, job: Path) -> dict[str, str]:
         threads = str(max(1, int(self.options.threads)))
@@ -396,7 +483,7 @@ class Sandbox:
                 fifo.unlink()
                 self._zygote = None
             else:
-                return self._register(child), read_fd
+                return self._register(self._attach_share(child, job)), read_fd
         read_fd, write_fd = os.pipe()
         os.set_blocking(read_fd, False)
         try:
@@ -409,7 +496,15 @@ class Sandbox:
                 )
         finally:
             os.close(write_fd)
-        return self._register(_PopenChild(proc)), read_fd
+        return self._register(self._attach_share(_PopenChild(proc), job)), read_fd
+
+    def _attach_share(self, child: _Child, job: Path) -> _Child:
+        """The child owns its cgroup and CPU slot from now on: killing it frees them."""
+        with self._share_lock:
+            share = getattr(self, "_shares", {}).pop(str(job), (None, None))
+        child.share = share
+        child.release = lambda: self._release_share(share)
+        return child
 
     def _register(self, child: _Child) -> _Child:
         with self._active_lock:
@@ -463,12 +558,19 @@ class Sandbox:
         importing: str | None = None
         reason: dict[str, Any] | None = None
         child, read_fd = self._launch(job)
+        meter = self._meter(child)
         reader = _FrameReader(read_fd, child.alive)
         deadline = time.monotonic() + self.options.limits.startup_seconds
         said_hello = False
         try:
             while True:
                 timeout = deadline - time.monotonic()
+                if timeout <= 0 and meter.starved():
+                    # kept from running by other load, not slow: the same check goes on
+                    info["starved_extensions"] = info.get("starved_extensions", 0) + 1
+                    deadline = time.monotonic() + (budgets[current] if current is not None
+                                                   else self.options.limits.startup_seconds)
+                    continue
                 if timeout <= 0:
                     seconds = (budgets[current] if current is not None
                                else self.options.limits.startup_seconds)
@@ -490,6 +592,7 @@ class Sandbox:
                     isolation = message.get("isolation")
                     info["isolation"] = isolation if isinstance(isolation, dict) else {}
                     deadline = time.monotonic() + prelude + (budgets[0] if budgets else 1)
+                    meter.mark()
                 elif ev == "start" and said_hello and message.get("i") == (
                     0 if current is None else current + 1
                 ):
@@ -497,6 +600,7 @@ class Sandbox:
                     info["notebook_ran"] = True
                     importing = None
                     deadline = time.monotonic() + budgets[current]
+                    meter.mark()
                 elif ev == "import" and current is not None:
                     importing = str(message.get("module", ""))[:100]
                 elif ev == "imported" and current is not None:
@@ -525,6 +629,7 @@ class Sandbox:
                 _kill_uid(config["uid"])
         if self._cancelled:
             raise GradingCancelled(str(job))
+        _raise_if_refused(info)
         code = child.returncode
         if current is None and not said_hello:
             current_index = None
@@ -548,6 +653,17 @@ class Sandbox:
         return done
 
 
+def _raise_if_refused(info: dict[str, Any]) -> None:
+    """The child stopped before student code because it would have run as root."""
+    refused = info.get("isolation", {}).get("refused")
+    if refused:
+        raise IsolationRefused(
+            f"student code would run as root: {str(refused)[:300]}. Run the grader as an "
+            "ordinary user, or where Linux namespaces work, or keep the Python installation, "
+            "the kit and MNIST out of folders closed to other users; or, for trusted code "
+            "only, pass --unsafe-no-isolation")
+
+
 def _exit_reason(code: int | None, isolation: dict[str, Any]) -> str:
     if code is None:
         return "killed"
@@ -563,6 +679,14 @@ class _Child:
     """A running child: alive?, kill (its whole process group), exit status."""
 
     pid: int
+    share: tuple[Any, int | None] = (None, None)
+    release: Callable[[], None] | None = None
+
+    def _release(self) -> None:
+        """After the kill: empty and delete its cgroup, free its CPU slot (once)."""
+        release, self.release = self.release, None
+        if release is not None:
+            release()
 
     def alive(self) -> bool:  # pragma: no cover - interface
         raise NotImplementedError
@@ -593,6 +717,7 @@ class _PopenChild(_Child):
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self._release()
 
     @property
     def returncode(self) -> int | None:
@@ -617,6 +742,7 @@ class _ZygoteChild(_Child):
         except (ProcessLookupError, PermissionError):
             pass
         self.zygote.wait(self.pid, 30)
+        self._release()
 
     @property
     def returncode(self) -> int | None:

@@ -4,14 +4,20 @@ Started by :mod:`grader.sandbox` as ``python -I -S <harness>/boot.py <job dir> <
 single line of student code runs it:
 
 1. reads its request and the student's ``ex*.py`` into memory;
-2. where Linux namespaces allow: a new mount, network and PID namespace (a user namespace
-   too when not root); a new root (``pivot_root``) that holds only the system folders, the
+0. joins its own control group (CPU quota, memory and process caps; see
+   :mod:`grader.cgroups`), or, where there is none, pins itself to its own CPUs;
+2. where Linux namespaces allow: a new mount, network, PID, IPC and UTS namespace (a user
+   namespace too when not root); a new root (``pivot_root``) that holds only the system folders, the
    Python installation, the grader's public harness and MNIST, read-only, so the reference,
    the other submissions and the results do not exist for the child; a fresh ``/proc``
-   hides the grader's processes; the network has only a downed loopback;
+   hides the grader's processes; the network has only a downed loopback; SysV shared memory,
+   message queues and semaphores are the child's own (and vanish with it);
 3. writes the student's files into a private tmpfs, sets resource limits (CPU seconds,
    address space on CPU, file size, open files, processes, no core dumps), and drops to an
-   unprivileged uid (as root) or locks the mounts and drops capabilities (user namespace);
+   unprivileged uid (as root) or locks the mounts and drops capabilities (user namespace).
+   Without namespaces, as root, it refuses to run student code when it cannot drop to that
+   uid (a needed folder under a closed one such as ``/root``), unless the instructor asked
+   for it (``unsafe_no_isolation``);
 4. imports everything the harness needs, keeping its own references, then imports the
    student's modules lazily, check by check.
 
@@ -30,6 +36,8 @@ import struct
 import sys
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
@@ -129,6 +137,12 @@ def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool,
     if number is None:
         raise OSError(0, f"pivot_root: unknown architecture {platform.machine()}")
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    # The fresh /tmp comes first and the needed folders are bound *on top of it*: a kit,
+    # a venv or MNIST that lives under /tmp stays visible (mounted later, the tmpfs would
+    # cover them). The folders created to reach them are root's, so the child cannot
+    # write there; the rest of /tmp is the child's.
+    os.makedirs(root + "/tmp")
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777")
     visible = []
     for path in SYSTEM_DIRS:
         target = root + path
@@ -149,7 +163,7 @@ def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool,
     for node in nodes:
         if os.path.exists("/dev/" + node):
             _bind("/dev/" + node, f"{root}/dev/{node}", readonly=False)
-    for fs, path, opts in (("proc", "/proc", None), ("tmpfs", "/tmp", "size=16m,mode=1777"),
+    for fs, path, opts in (("proc", "/proc", None),
                            ("tmpfs", "/dev/shm", "size=16m,mode=1777"),
                            ("tmpfs", private_dir, "size=64m,mode=0755")):
         os.makedirs(root + path, exist_ok=True)
@@ -173,9 +187,14 @@ def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool,
 def _enter_namespaces(cfg: dict) -> dict:
     """Unshare and fork into a new PID namespace. Returns what was applied (in the child)."""
     root = os.geteuid() == 0 and not cfg.get("force_user_namespace")
-    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | (0 if root else CLONE_NEWUSER)
+    # IPC: host SysV segments, queues and semaphores are out of reach, and whatever the
+    # child creates is destroyed with its namespace. UTS: its own host name.
+    flags = (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+             | (0 if root else CLONE_NEWUSER))
     uid, gid = os.geteuid(), os.getegid()
     _check(_libc.unshare(flags), "unshare")
+    name = b"sandbox"
+    _check(_libc.sethostname(name, len(name)), "sethostname")
     if not root:
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"0 {uid} 1")
@@ -189,7 +208,7 @@ def _enter_namespaces(cfg: dict) -> dict:
     # The harness runs as PID 2, an ordinary process (signals behave as usual); PID 1
     # only reaps and passes the harness's fate on.
     _relay(os.fork(), reap_all=True)
-    return {"namespaces": True, "user_namespace": not root}
+    return {"namespaces": True, "user_namespace": not root, "ipc": True, "uts": True}
 
 
 def _relay(pid: int, reap_all: bool = False) -> None:
@@ -260,6 +279,58 @@ def _limits(cfg: dict) -> None:
     cap(resource.RLIMIT_NPROC, int(lim["processes"]))
     if lim.get("address_space"):
         cap(resource.RLIMIT_AS, int(lim["address_space"]))
+    if lim.get("data"):  # cuda mode without a cgroup memory cap: see Sandbox._config
+        cap(resource.RLIMIT_DATA, int(lim["data"]))
+
+
+def _join_cgroup(cfg: dict, applied: dict) -> None:
+    """Enter this child's cgroup (before any process is created, so all are inside it),
+    or pin to this child's CPUs where there is none."""
+    group = cfg.get("cgroup")
+    if group:
+        try:
+            for path in group["procs"]:
+                _write(path, str(os.getpid()))
+            applied["cgroup"] = {"kind": group["kind"], "limits": group["limits"]}
+        except OSError as exc:
+            applied["cgroup_error"] = str(exc)
+    if cfg.get("cpus") and not applied.get("cgroup"):
+        try:
+            os.sched_setaffinity(0, cfg["cpus"])
+            applied["cpu_affinity"] = sorted(cfg["cpus"])
+        except OSError as exc:
+            applied["cpu_affinity_error"] = str(exc)
+
+
+def _refusal(cfg: dict, applied: dict) -> str | None:
+    """Why student code must not run here (it would run as root), or None."""
+    if applied["namespaces"] or os.geteuid() != 0:
+        return None
+    closed = next((c for c in map(_closed_ancestor, cfg["needed"]) if c), None)
+    if closed is None:
+        return None  # _drop_privileges switches to the private uid
+    if cfg.get("unsafe_no_isolation"):
+        applied["unsafe_root"] = True
+        return None
+    why = applied.get("namespace_error", "namespaces disabled")
+    return (f"no Linux namespaces ({why}), and {closed} is closed to other users, so the "
+            "child could not leave root")
+
+
+def _gpu_fraction(cfg: dict, applied: dict) -> None:
+    """Cap the caching allocator's share of the GPU before student code runs. Student code
+    can raise it again (it is a setting of this process): it keeps honest code from taking a
+    classmate's memory, it is no barrier against hostile code."""
+    fraction = cfg.get("gpu_memory_fraction")
+    if cfg["device"] != "cuda" or not fraction:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        applied["gpu_memory_fraction"] = "unavailable: no CUDA device"
+        return
+    torch.cuda.set_per_process_memory_fraction(float(fraction))
+    applied["gpu_memory_fraction"] = float(fraction)
 
 
 def main(job_dir: str, fd: int) -> None:
@@ -274,7 +345,8 @@ def main(job_dir: str, fd: int) -> None:
             files[name] = fh.read()
 
     applied: dict = {"namespaces": False, "user_namespace": False, "uid": os.geteuid(),
-                     "visible": None, "network": True}
+                     "visible": None, "network": True, "ipc": False, "uts": False}
+    _join_cgroup(cfg, applied)
     work = job_dir
     if cfg["namespaces"]:
         try:
@@ -305,9 +377,14 @@ def main(job_dir: str, fd: int) -> None:
     os.chdir(sub)
 
     _limits(cfg)
-    if applied["namespaces"] or (
-        os.geteuid() == 0 and not any(_closed_ancestor(p) for p in cfg["needed"])
-    ):
+    refused = _refusal(cfg, applied)
+    if refused is not None:
+        # Said before any student module is imported; the grader stops with this reason.
+        applied["refused"] = refused
+        Channel(fd, codec.encode).send({"ev": "hello", "isolation": applied,
+                                        "pid": os.getpid()})
+        os._exit(3)
+    if not applied.get("unsafe_root"):
         _drop_privileges(cfg, applied)
 
     # Everything the harness needs is imported (and kept) before any student code.
@@ -318,6 +395,7 @@ def main(job_dir: str, fd: int) -> None:
     from grader.runner import probe_outcome
 
     torch.set_num_threads(int(cfg["threads"]))
+    _gpu_fraction(cfg, applied)
     channel = Channel(fd, codec.encode)
     channel.send({"ev": "hello", "isolation": applied, "pid": os.getpid()})
 
