@@ -36,7 +36,9 @@ def main() -> None:
         outcome = probe_outcome(check, impl, inp, ProbeEnv())
         frame = codec.encode({"ev": "result", "i": 0, "outcome": outcome})
         sizes.append((len(frame), check.id, time.monotonic() - start))
-        print(f"{len(frame):>12,d} B  {check.id}  ({sizes[-1][2]:.1f} s)", flush=True)
+        containers = frame.count(b"[") + frame.count(b"{")
+        print(f"{len(frame):>12,d} B  {containers:>8,d} containers  {frame.count(b','):>8,d} "
+              f"commas  {check.id}  ({sizes[-1][2]:.1f} s)", flush=True)
     print("largest first:")
     for size, cid, _ in sorted(sizes, reverse=True)[:5]:
         print(f"{size:>12,d} B  {cid}")

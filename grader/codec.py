@@ -35,6 +35,12 @@ MAX_INT_DIGITS = 20  # checked on the text, before Python converts it
 MAX_STR = 64 * 1024  # characters in one plain string or dict key (tensor data excluded)
 MAX_NDIM = 8  # tensor dimensions
 MAX_DIM = 2**31 - 1  # size of one tensor dimension
+#: Lists and dicts, and values, in one payload. Counted on the bytes before parsing (a
+#: bracket or comma inside a string counts too: an over-estimate, never an under-estimate):
+#: a 16 MiB frame of empty lists would otherwise cost 800 MB of Python objects. The largest
+#: reference result has 304 containers and 381 values (bench/frame_sizes.py).
+MAX_CONTAINERS = 100_000
+MAX_VALUES = 1_000_000
 
 
 class CodecError(ValueError):
@@ -170,8 +176,14 @@ def decode(payload: bytes) -> Any:
     try:
         if len(payload) > MAX_BYTES:
             raise CodecError(f"payload of {len(payload)} bytes exceeds {MAX_BYTES}")
+        payload = bytes(payload)
+        containers = payload.count(b"[") + payload.count(b"{")
+        if containers > MAX_CONTAINERS:
+            raise CodecError(f"{containers} lists and dicts exceed {MAX_CONTAINERS}")
+        if payload.count(b",") >= MAX_VALUES:
+            raise CodecError(f"more than {MAX_VALUES} values")
         try:
-            text = bytes(payload).decode("utf-8")
+            text = payload.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CodecError(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
         tree = json.loads(text, parse_int=_parse_int, parse_constant=_parse_constant)

@@ -118,6 +118,19 @@ def test_other_malformed_input_is_refused(payload):
         decode(payload)
 
 
+@pytest.mark.parametrize("unit, count", [
+    (b"[],", codec.MAX_CONTAINERS + 1), (b"{},", codec.MAX_CONTAINERS + 1),
+    (b"0,", codec.MAX_VALUES + 1), (b'"",', codec.MAX_VALUES + 1),
+], ids=["lists", "dicts", "ints", "strings"])
+def test_payloads_of_many_small_objects_are_refused_before_parsing(unit, count):
+    """A frame of empty lists costs the grader ~50 bytes per byte once parsed: refused unread."""
+    payload = b"[" + unit * (count - 1) + unit[:-1] + b"]"
+    with pytest.raises(CodecError):
+        decode(payload)
+    below = b"[" + unit * 999 + unit[:-1] + b"]"
+    assert len(decode(below)) == 1000
+
+
 def test_encode_applies_the_same_caps():
     for value in (10**30, "x" * (codec.MAX_STR + 1), {"k" * (codec.MAX_STR + 1): 1}):
         with pytest.raises(CodecError):
