@@ -25,6 +25,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from grader import __version__
 from grader.i18n import t
 from grader.tasks import TASKS
+from grader.textsafe import safe_name, safe_text
 
 # torch and the checks load only when grading starts: `python -m grader --help` and
 # every other command stay fast.
@@ -65,6 +67,31 @@ def student_folders(root: Path, out: Path) -> list[Path]:
         raise _user_error(f"{root}: holds no student folders (expected one subfolder per "
                           "student, each with their ex*.py files).")
     return folders
+
+
+#: file names listed in ``ignored_files`` of a result (a folder may hold thousands)
+MAX_IGNORED_LISTED = 100
+
+
+def ignored_files(folder: Path) -> tuple[list[str], int]:
+    """Names (escaped where not UTF-8) of the files in ``folder`` that are not graded, at most
+    ``MAX_IGNORED_LISTED`` of them, and how many more there are."""
+    from grader.sandbox import ALLOWED_NAMES
+
+    names: list[str] = []
+    more = 0
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name in ALLOWED_NAMES or not entry.is_file(follow_symlinks=False):
+                    continue
+                if len(names) < MAX_IGNORED_LISTED:
+                    names.append(safe_name(entry.name))
+                else:
+                    more += 1
+    except OSError:
+        pass
+    return sorted(names), more
 
 
 def fingerprint(folder: Path, settings: dict[str, Any]) -> str:
@@ -173,20 +200,28 @@ def _label(status: str, lang: str | None) -> str:
     return t(key, lang) if key in MESSAGES else status
 
 
-def write_grades_csv(out: Path, students: list[str]) -> None:
-    """``grades.csv`` from every finished student's ``result.json`` (atomic rewrite)."""
+def write_grades_csv(out: Path, students: list[str], errors: Iterable[str] = ()) -> None:
+    """``grades.csv`` from every finished student's ``result.json`` (atomic rewrite).
+
+    ``students`` are folder names as on disk; the file shows them escaped where they are not
+    UTF-8 (:func:`grader.textsafe.safe_name`). ``errors``: students the grader itself failed
+    on (status ``grader_error``: grade them again once fixed).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", *(task.id for task in TASKS), "total", "max_score", "status"])
+    errors = set(errors)
     for student in students:
         path = out / "students" / student / "result.json"
+        shown = safe_name(student)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            writer.writerow([student, *([""] * len(TASKS)), "", "", "pending"])
-            continue
-        writer.writerow([student, *(f"{data['tasks'][task.id]['score']:g}" for task in TASKS),
-                         f"{data['score']:g}", f"{data['max_score']:g}", "graded"])
+            row = [shown, *(f"{data['tasks'][task.id]['score']:g}" for task in TASKS),
+                   f"{data['score']:g}", f"{data['max_score']:g}", "graded"]
+        except (OSError, ValueError, KeyError, TypeError):
+            status = "grader_error" if student in errors else "pending"
+            row = [shown, *([""] * len(TASKS)), "", "", status]
+        writer.writerow(row)
     target = out / "grades.csv"
     tmp = target.with_name(f".grades.csv.{os.getpid()}.{threading.get_ident()}")
     tmp.write_text(buffer.getvalue(), encoding="utf-8")
@@ -214,9 +249,18 @@ class _Progress:
 
     def update(self, student: str, data: dict[str, Any], seconds: float) -> None:
         self.count += 1
-        line = f"{student}: {data['score']:g}/{data['max_score']:g} ({seconds:.1f} s)"
+        line = f"{safe_name(student)}: {data['score']:g}/{data['max_score']:g} ({seconds:.1f} s)"
         if self.bar is not None:
             self.bar.set_postfix_str(line[:60])
+            self.bar.update(1)
+        else:
+            print(f"[{self.count}/{self.total}] {line}", file=sys.stderr, flush=True)
+
+    def failed(self, student: str, error: str) -> None:
+        self.count += 1
+        line = f"{safe_name(student)}: NOT GRADED, grader error: {error}"
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
             self.bar.update(1)
         else:
             print(f"[{self.count}/{self.total}] {line}", file=sys.stderr, flush=True)
@@ -230,11 +274,16 @@ def autograde(
     root: Path, out: Path, jobs: int | None = None, force: bool = False,
     timeout: float | None = None, device: str = "cpu", task_ids: list[str] | None = None,
     lang: str | None = None, variant: int = 0, unsafe_no_isolation: bool = False,
+    grader_errors: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Grade every student folder of ``root`` into ``out``; returns the per-student JSON."""
+    """Grade every student folder of ``root`` into ``out``; returns the per-student JSON.
+
+    ``grader_errors``, when given, receives the students the grader itself failed on (folder
+    name -> what happened); they have no result and are graded again on the next run.
+    """
     from grader.checks import Context
     from grader.results import to_json_dict, write_json_atomic
-    from grader.sandbox import ALLOWED_FILE, Sandbox, SandboxOptions, collect_files
+    from grader.sandbox import GradingCancelled, Sandbox, SandboxOptions, collect_files
 
     if variant:
         from grader.hidden import secret_problem
@@ -276,6 +325,7 @@ def autograde(
     progress = _Progress(len(folders), skipped)
     csv_lock = threading.Lock()
     ctx = Context(device=device, lang=lang, variant=variant)
+    errors: dict[str, str] = {} if grader_errors is None else grader_errors
 
     def one(folder: Path, fp: str) -> tuple[str, dict[str, Any], float]:
         start = time.monotonic()
@@ -284,16 +334,19 @@ def autograde(
         graded = sandbox.grade(folder, ctx, task_ids, info=info)
         seconds = time.monotonic() - start
         data = to_json_dict(graded)
-        data.update({"student": folder.name, "fingerprint": fp, "seconds": round(seconds, 1),
+        ignored, more = ignored_files(folder)
+        shown = safe_name(folder.name)
+        data.update({"student": shown, "fingerprint": fp, "seconds": round(seconds, 1),
                      "files": sorted(files), "unusable_files": problems,
-                     "ignored_files": sorted(p.name for p in folder.iterdir()
-                                             if p.is_file() and not ALLOWED_FILE.match(p.name)),
+                     "ignored_files": ignored,
                      "sandbox": {"children": info.get("children", 0),
                                  "isolation": info.get("isolation", {})}})
+        if more:
+            data["ignored_files_not_listed"] = more
         target = out / "students" / folder.name
         target.mkdir(parents=True, exist_ok=True)
-        (target / "feedback.md").write_text(feedback_markdown(folder.name, data, lang), "utf-8")
-        (target / "feedback.html").write_text(feedback_html(folder.name, data, lang), "utf-8")
+        (target / "feedback.md").write_text(feedback_markdown(shown, data, lang), "utf-8")
+        (target / "feedback.html").write_text(feedback_html(shown, data, lang), "utf-8")
         write_json_atomic(target / "results.json", gradescope_json(graded, seconds, lang))
         write_json_atomic(target / "result.json", data)  # last: it marks the student done
         return folder.name, data, seconds
@@ -301,13 +354,25 @@ def autograde(
     sandbox = Sandbox(options)
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(one, folder, fp) for folder, fp in todo]
+            futures = {pool.submit(one, folder, fp): folder.name for folder, fp in todo}
             try:
                 for future in as_completed(futures):
-                    name, data, seconds = future.result()
+                    try:
+                        name, data, seconds = future.result()
+                    except (GradingCancelled, KeyboardInterrupt):
+                        raise
+                    except Exception as exc:
+                        # A failure of the grader itself (a bug, a full disk): this student
+                        # is reported, not given a score, and everyone else is still graded.
+                        errors[futures[future]] = safe_text(f"{type(exc).__name__}: {exc}",
+                                                            300, newlines=False)
+                        with csv_lock:
+                            write_grades_csv(out, names, errors)
+                        progress.failed(futures[future], errors[futures[future]])
+                        continue
                     results[name] = data
                     with csv_lock:
-                        write_grades_csv(out, names)
+                        write_grades_csv(out, names, errors)
                     progress.update(name, data, seconds)
             except KeyboardInterrupt:
                 for future in futures:
@@ -317,7 +382,7 @@ def autograde(
     finally:
         progress.close()
         sandbox.close()
-    write_grades_csv(out, names)
+    write_grades_csv(out, names, errors)
     return results
 
 
@@ -331,10 +396,12 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
     require_data()
     from grader.sandbox import IsolationRefused
 
+    errors: dict[str, str] = {}
     try:
         results = autograde(Path(args.root), out, jobs=args.jobs, force=args.force,
                             timeout=args.timeout, device=device, task_ids=task_ids,
-                            lang=args.lang, unsafe_no_isolation=args.unsafe_no_isolation)
+                            lang=args.lang, unsafe_no_isolation=args.unsafe_no_isolation,
+                            grader_errors=errors)
     except IsolationRefused as exc:
         from grader.cli import UserError
 
@@ -343,6 +410,11 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
     mean = sum(scores) / len(scores) if scores else 0.0
     print(f"graded {len(results)} student(s); mean score {mean:.1f}; results in {out}/ "
           f"(grades.csv, students/<name>/)")
+    if errors:
+        print(f"{len(errors)} student(s) NOT graded because of a grader error (status "
+              "grader_error in grades.csv; run again to retry them): "
+              + ", ".join(safe_name(n) for n in sorted(errors)), file=sys.stderr)
+        return 1
     return 0
 
 

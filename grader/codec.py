@@ -27,18 +27,44 @@ DTYPES: dict[str, torch.dtype] = {
 
 TENSOR_TAG = "__tensor__"
 MAX_BYTES = 512 * 1024 * 1024
+#: Caps on what :func:`decode` accepts, so hostile data costs the grader little and every
+#: verdict gets values it can compute with. Legitimate data stays far below each of them.
+MAX_DEPTH = 64  # nesting of lists and dicts
+MAX_INT = 2**63  # |int| < MAX_INT: what an int64 holds (sizes, counts, seeds)
+MAX_INT_DIGITS = 20  # checked on the text, before Python converts it
+MAX_STR = 64 * 1024  # characters in one plain string or dict key (tensor data excluded)
+MAX_NDIM = 8  # tensor dimensions
+MAX_DIM = 2**31 - 1  # size of one tensor dimension
+#: Lists and dicts, and values, in one payload. Counted on the bytes before parsing (a
+#: bracket or comma inside a string counts too: an over-estimate, never an under-estimate):
+#: a 16 MiB frame of empty lists would otherwise cost 800 MB of Python objects. The largest
+#: reference result has 304 containers and 381 values (bench/frame_sizes.py).
+MAX_CONTAINERS = 100_000
+MAX_VALUES = 1_000_000
 
 
 class CodecError(ValueError):
     """Data that is not plain, or a payload that is malformed or too large."""
 
 
+def _string(value: str) -> str:
+    if len(value) > MAX_STR:
+        raise CodecError(f"string of {len(value)} characters exceeds {MAX_STR}")
+    return value
+
+
 def _enc(obj: Any, depth: int) -> Any:
-    if depth > 64:
-        raise CodecError("nesting deeper than 64 levels")
+    if depth > MAX_DEPTH:
+        raise CodecError(f"nesting deeper than {MAX_DEPTH} levels")
     kind = type(obj)
-    if obj is None or kind in (bool, int, str):
+    if obj is None or kind is bool:
         return obj
+    if kind is int:  # the caps of decode, applied here too: refused at the source
+        if not -MAX_INT < obj < MAX_INT:
+            raise CodecError(f"integer out of range (|x| >= 2**63): {obj.bit_length()} bits")
+        return obj
+    if kind is str:
+        return _string(obj)
     if kind is float:
         # JSON has no NaN/inf: keep them as tagged strings so verdicts can see them.
         if math.isfinite(obj):
@@ -51,7 +77,7 @@ def _enc(obj: Any, depth: int) -> Any:
         for k, v in obj.items():
             if type(k) is not str:
                 raise CodecError(f"dict keys must be str, got {type(k).__name__}")
-            out[k] = _enc(v, depth + 1)
+            out[_string(k)] = _enc(v, depth + 1)
         return out
     if kind is torch.Tensor:
         if obj.layout is not torch.strided:
@@ -59,6 +85,8 @@ def _enc(obj: Any, depth: int) -> Any:
         name = str(obj.dtype).removeprefix("torch.")
         if name not in DTYPES:
             raise CodecError(f"dtype {obj.dtype} is not allowed on the wire")
+        if obj.dim() > MAX_NDIM or any(s > MAX_DIM for s in obj.shape):
+            raise CodecError(f"tensor shape {tuple(obj.shape)} exceeds the wire's caps")
         flat = obj.detach().to("cpu").contiguous().reshape(-1)
         raw = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
         return {TENSOR_TAG: {"dtype": name, "shape": list(obj.shape),
@@ -71,53 +99,105 @@ def encode(obj: Any) -> bytes:
     return json.dumps(_enc(obj, 0), separators=(",", ":")).encode("utf-8")
 
 
+def _tensor(spec: Any) -> torch.Tensor:
+    if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "data"}:
+        raise CodecError("malformed tensor record")
+    dtype = DTYPES.get(spec["dtype"]) if isinstance(spec["dtype"], str) else None
+    shape = spec["shape"]
+    if dtype is None:
+        raise CodecError(f"dtype {str(spec['dtype'])[:40]!r} is not allowed")
+    if (not isinstance(shape, list) or len(shape) > MAX_NDIM
+            or not all(type(s) is int and 0 <= s <= MAX_DIM for s in shape)):
+        raise CodecError("malformed tensor shape")
+    data = spec["data"]
+    if not isinstance(data, str):
+        raise CodecError("tensor data is not base64")
+    numel = math.prod(shape)
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    # Checked on the text, before decoding: base64 holds 3 bytes per 4 characters.
+    if len(data) != 4 * ((numel * itemsize + 2) // 3):
+        raise CodecError("tensor byte count does not match its shape")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (ValueError, TypeError):
+        raise CodecError("tensor data is not base64") from None
+    if len(raw) != numel * itemsize:
+        raise CodecError("tensor byte count does not match its shape")
+    if numel == 0:
+        return torch.empty(shape, dtype=dtype)
+    return torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(dtype).reshape(shape)
+
+
 def _dec(obj: Any, depth: int) -> Any:
-    if depth > 64:
-        raise CodecError("nesting deeper than 64 levels")
-    if isinstance(obj, list):
+    if depth > MAX_DEPTH:
+        raise CodecError(f"nesting deeper than {MAX_DEPTH} levels")
+    kind = type(obj)
+    if kind is list:
         return [_dec(v, depth + 1) for v in obj]
-    if isinstance(obj, dict):
+    if kind is dict:
         if set(obj) == {"__float__"}:
             value = obj["__float__"]
             if value not in ("nan", "inf", "-inf"):
-                raise CodecError(f"bad float tag {value!r}")
+                raise CodecError(f"bad float tag {str(value)[:40]!r}")
             return float(value)
         if set(obj) == {TENSOR_TAG}:
-            spec = obj[TENSOR_TAG]
-            if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "data"}:
-                raise CodecError("malformed tensor record")
-            dtype = DTYPES.get(spec["dtype"]) if isinstance(spec["dtype"], str) else None
-            shape = spec["shape"]
-            if dtype is None:
-                raise CodecError(f"dtype {spec['dtype']!r} is not allowed")
-            if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape):
-                raise CodecError("malformed tensor shape")
-            try:
-                raw = base64.b64decode(spec["data"], validate=True)
-            except (ValueError, TypeError):
-                raise CodecError("tensor data is not base64") from None
-            numel = math.prod(shape)
-            itemsize = torch.empty((), dtype=dtype).element_size()
-            if len(raw) != numel * itemsize:
-                raise CodecError("tensor byte count does not match its shape")
-            if numel == 0:
-                return torch.empty(shape, dtype=dtype)
-            return torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(dtype).reshape(shape)
-        return {str(k): _dec(v, depth + 1) for k, v in obj.items()}
-    if obj is None or isinstance(obj, (bool, int, float, str)):
+            return _tensor(obj[TENSOR_TAG])
+        return {_string(k): _dec(v, depth + 1) for k, v in obj.items()}
+    if kind is str:
+        return _string(obj)
+    if kind is int:
+        if not -MAX_INT < obj < MAX_INT:
+            raise CodecError(f"integer out of range (|x| >= 2**63): {obj.bit_length()} bits")
         return obj
-    raise CodecError(f"unexpected JSON value {type(obj).__name__}")
+    if kind is float:
+        if not math.isfinite(obj):  # only the tagged form carries nan and inf
+            raise CodecError("non-finite float outside a __float__ tag")
+        return obj
+    if obj is None or kind is bool:
+        return obj
+    raise CodecError(f"unexpected JSON value {kind.__name__}")
+
+
+def _parse_int(text: str) -> int:
+    # Python would refuse (ValueError) or spend quadratic time on a huge literal: refuse it
+    # here, by its length, with the codec's own error.
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise CodecError(f"integer literal of {len(text)} digits")
+    return int(text)
+
+
+def _parse_constant(text: str) -> Any:
+    raise CodecError(f"{text} is not JSON")  # json.loads would accept NaN and Infinity
 
 
 def decode(payload: bytes) -> Any:
-    """Inverse of :func:`encode`. Raises :class:`CodecError` on anything unexpected."""
-    if len(payload) > MAX_BYTES:
-        raise CodecError(f"payload of {len(payload)} bytes exceeds {MAX_BYTES}")
+    """Inverse of :func:`encode`. Raises :class:`CodecError`, and nothing else, on any input
+    that :func:`encode` could not have produced or that exceeds a cap (``MAX_*`` above)."""
     try:
-        tree = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CodecError(f"not valid JSON: {exc}") from None
-    return _dec(tree, 0)
+        if len(payload) > MAX_BYTES:
+            raise CodecError(f"payload of {len(payload)} bytes exceeds {MAX_BYTES}")
+        payload = bytes(payload)
+        containers = payload.count(b"[") + payload.count(b"{")
+        if containers > MAX_CONTAINERS:
+            raise CodecError(f"{containers} lists and dicts exceed {MAX_CONTAINERS}")
+        if payload.count(b",") >= MAX_VALUES:
+            raise CodecError(f"more than {MAX_VALUES} values")
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CodecError(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
+        tree = json.loads(text, parse_int=_parse_int, parse_constant=_parse_constant)
+        return _dec(tree, 0)
+    except CodecError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise CodecError(f"not valid JSON: {exc.msg} at position {exc.pos}") from None
+    except RecursionError:
+        raise CodecError("nesting too deep") from None
+    except MemoryError:
+        raise CodecError("payload too large to decode") from None
+    except Exception as exc:  # whatever else malformed input provokes: still the codec's error
+        raise CodecError(f"malformed payload ({type(exc).__name__})") from None
 
 
 def roundtrip(obj: Any) -> Any:

@@ -651,4 +651,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "“ok” means the code ran without errors in the experiments; whether it is right "
               "is for `pytest exercises` and `python -m grader grade` to say.",
     },
+    # ---------------------------------------- oracle input caps (grader/checks/expect.py)
+    "oracle_too_many_layers": {
+        "es": "{what}: tiene {found} capas nn.Linear; ninguna red de esta tarea necesita más de "
+              "{limit}. Revisá el bucle que construye las capas ocultas.",
+        "en": "{what}: has {found} nn.Linear layers; no net of this task needs more than "
+              "{limit}. Check the loop that builds the hidden layers.",
+    },
+    "oracle_layer_shape": {
+        "es": "{what}: la capa lineal #{layer} tiene una forma que ninguna red de esta tarea "
+              "usa ({found}): cada nn.Linear necesita entre 1 y {limit} entradas y salidas, y "
+              "un bias del largo de sus salidas. Revisá los tamaños que le pasás a nn.Linear.",
+        "en": "{what}: linear layer #{layer} has a shape no net of this task uses ({found}): "
+              "each nn.Linear needs 1 to {limit} inputs and outputs, and a bias as long as its "
+              "outputs. Check the sizes you pass to nn.Linear.",
+    },
+    "oracle_too_many_weights": {
+        "es": "{what}: las capas lineales suman más de {limit} pesos, muchos más de los que "
+              "pide la tarea. Revisá el ancho y la cantidad de capas.",
+        "en": "{what}: the linear layers hold more than {limit} weights, far more than the "
+              "task asks for. Check the width and the number of layers.",
+    },
 }

@@ -11,6 +11,10 @@ from typing import Any
 from grader.i18n import t
 from grader.runner import TaskResult
 from grader.tasks import TASKS
+from grader.textsafe import safe_text, safe_tree
+
+#: longest string written to a result file (a task's messages together stay far below)
+MAX_FILE_STRING = 64 * 1024
 
 TABLE_STATUSES = ("passed", "failed", "partial", "not_implemented", "missing_file",
                   "missing_name", "import_error", "unreadable_file", "error", "timeout",
@@ -45,7 +49,12 @@ def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:
 
 
 def write_json_atomic(path: str | Path, data: Any) -> None:
-    """Write JSON so a reader never sees half a file (temp file + rename)."""
+    """Write JSON so a reader never sees half a file (temp file + rename).
+
+    Every string is made UTF-8-safe and bounded first (:mod:`grader.textsafe`): a lone
+    surrogate from a student's exception text can never make the write fail.
+    """
+    data = safe_tree(data, MAX_FILE_STRING)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -83,4 +92,5 @@ def format_table(results: dict[str, TaskResult], lang: str | None = None,
                 lines.append("")
                 lines.append(f"[{task.id}]")
                 lines.extend("  - " + m for m in res.message.splitlines())
-    return "\n".join(lines)
+    # Messages are already safe (grader.i18n.t); this is the last guard before a terminal.
+    return safe_text("\n".join(lines), 10**7)

@@ -12,6 +12,7 @@ from grader.codec import CodecError, roundtrip
 from grader.i18n import t
 from grader.impl import Impl, ImplError, describe_exception
 from grader.tasks import TASKS, get_task
+from grader.textsafe import safe_text
 
 #: statuses a check can end with; only "passed" earns points
 STATUSES = (
@@ -99,7 +100,23 @@ def status_message(status: str, outcome: dict[str, Any], check: Check, lang: str
 
 
 def judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Context) -> CheckResult:
-    """Turn a probe outcome into a scored result. All decisions happen here, in the grader."""
+    """Turn a probe outcome into a scored result. All decisions happen here, in the grader.
+
+    Never raises (but for Ctrl-C): whatever the data, this check gets a result. Data no
+    verdict can handle (a 400-digit int where a flag belongs, nesting that exhausts the
+    stack, a value that overflows a conversion) fails this check with the reason, and the
+    other checks go on.
+    """
+    try:
+        return _judge(check, inp, outcome, ctx)
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {safe_text(exc, 300, newlines=False)}"
+        return CheckResult(check.task, check.name, 0, check.points, "failed",
+                           t("malformed_output", ctx.lang, detail=detail), "malformed_output")
+
+
+def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Context
+           ) -> CheckResult:
     status = outcome.get("status") if isinstance(outcome, dict) else None
     if status != "ok":
         if status not in STATUSES:

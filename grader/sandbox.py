@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import select
 import shutil
 import signal
@@ -38,15 +37,21 @@ from grader import codec
 from grader.checks import Check, Context
 from grader.data import data_root
 from grader.runner import CheckResult, TaskResult, check_inputs, checks_for, judge, summarize
+from grader.tasks import MODULES
+from grader.textsafe import safe_name
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
-ALLOWED_FILE = re.compile(r"^ex\d+_\w+\.py$")
+#: the only files of a submission the grader reads: the kit's own exercise modules. A student
+#: folder may hold anything else (notes, data, thousands of files): none of it is read.
+ALLOWED_NAMES: frozenset[str] = frozenset(f"{module}.py" for module in MODULES)
 MAX_FILE_BYTES = 1024 * 1024
 #: the one file of a notebook submission: its code cells, codec-encoded
 NOTEBOOK_FILE = "notebook.cells"
 #: wall seconds a child may spend running a notebook's cells before its first check (the
 #: course notebook takes 7-15 s on 2 busy cores with the grading budget, see README)
 NOTEBOOK_SECONDS = 240.0
+#: all of a submission's files together (the reference's six files are 25 KB)
+MAX_TOTAL_BYTES = 2 * 1024 * 1024
 UID_BASE = 61000
 
 BOOT = """\
@@ -116,24 +121,48 @@ def check_budget(check: Check, options: SandboxOptions) -> float:
 
 
 def collect_files(folder: Path) -> tuple[dict[str, bytes], dict[str, str]]:
-    """The allow-listed files of a submission, and the problems of those that are unusable."""
+    """The allow-listed files of a submission, and the problems of those that are unusable.
+
+    Only the kit's own module names are looked up (never a listing of the folder, which may
+    be huge); each file is read up to its cap, and all of them together up to
+    ``MAX_TOTAL_BYTES``, so a submission costs the grader a bounded amount of memory.
+    """
     files: dict[str, bytes] = {}
     problems: dict[str, str] = {}
-    for entry in sorted(os.listdir(folder)):
-        if not ALLOWED_FILE.match(entry):
-            continue
+    total = 0
+    for entry in sorted(ALLOWED_NAMES):
         path = folder / entry
-        info = os.lstat(path)
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problems[entry] = f"cannot be read ({exc.strerror or exc})"
+            continue
         if not stat.S_ISREG(info.st_mode):
             problems[entry] = "not a regular file (a link or a folder)"
             continue
         if info.st_size > MAX_FILE_BYTES:
             problems[entry] = f"larger than {MAX_FILE_BYTES // 1024} KiB"
             continue
+        if total + info.st_size > MAX_TOTAL_BYTES:
+            problems[entry] = (f"the files together are larger than "
+                               f"{MAX_TOTAL_BYTES // 1024} KiB")
+            continue
         try:
-            files[entry] = path.read_bytes()
+            # O_NOFOLLOW: a file swapped for a link after the lstat is refused, not followed;
+            # one byte more than the cap is read, so a file that grew is caught too.
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             problems[entry] = f"cannot be read ({exc.strerror or exc})"
+            continue
+        if len(data) > MAX_FILE_BYTES:
+            problems[entry] = f"larger than {MAX_FILE_BYTES // 1024} KiB"
+            continue
+        total += len(data)
+        files[entry] = data
     return files, problems
 
 
@@ -302,7 +331,7 @@ class Sandbox:
                 record(index, judge(check, {}, outcome, ctx))
             elif name not in files:  # nothing to run: no child needed
                 outcome = {"status": "missing_file", "module": check.module,
-                           "folder": str(folder)}
+                           "folder": safe_name(str(folder))}
                 record(index, judge(check, {}, outcome, ctx))
             else:
                 pending.append(index)
@@ -581,7 +610,7 @@ class Sandbox:
                 except _ProtocolError as exc:
                     reason = {"status": "crashed", "reason": f"protocol violation: {exc}"}
                     break
-                if message is None:  # timeout slice elapsed; loop re-checks the deadline
+                if message is _NOTHING:  # timeout slice elapsed; loop re-checks the deadline
                     continue
                 if message is _EOF:
                     reason = None
@@ -593,32 +622,37 @@ class Sandbox:
                     info["isolation"] = isolation if isinstance(isolation, dict) else {}
                     deadline = time.monotonic() + prelude + (budgets[0] if budgets else 1)
                     meter.mark()
-                elif ev == "start" and said_hello and message.get("i") == (
-                    0 if current is None else current + 1
-                ):
+                elif ev == "start" and said_hello and _is_index(
+                        message.get("i"), 0 if current is None else current + 1, len(pending)):
                     current = message["i"]
                     info["notebook_ran"] = True
                     importing = None
                     deadline = time.monotonic() + budgets[current]
                     meter.mark()
-                elif ev == "import" and current is not None:
-                    importing = str(message.get("module", ""))[:100]
+                elif ev == "import" and current is not None and isinstance(
+                        message.get("module"), str):
+                    importing = message["module"][:100]
                 elif ev == "imported" and current is not None:
                     importing = None
-                elif ev == "result" and current is not None and message.get("i") == current \
-                        and current not in finished:
+                elif ev == "result" and current is not None and current not in finished \
+                        and _is_index(message.get("i"), current, len(pending)):
                     index = pending[current]
                     outcome = message.get("outcome")
+                    # The child runs on while its result is judged here: the time spent
+                    # judging is given back to its deadline, so a slow verdict never
+                    # turns the next check into a timeout.
+                    judging = time.monotonic()
                     record(index, judge(checks[index], self.inputs(checks[index], ctx),
                                         outcome if isinstance(outcome, dict) else {}, ctx))
+                    deadline += time.monotonic() - judging
                     finished.add(current)
                     importing = None
                 elif ev == "done" and current is not None and len(finished) == len(pending):
                     reason = None
                     break
                 else:
-                    reason = {"status": "crashed", "reason": "protocol violation: unexpected "
-                              "message"}
+                    reason = {"status": "crashed",
+                              "reason": f"protocol violation: {_describe_event(message)}"}
                     break
         finally:
             child.kill()
@@ -662,6 +696,24 @@ def _raise_if_refused(info: dict[str, Any]) -> None:
             "ordinary user, or where Linux namespaces work, or keep the Python installation, "
             "the kit and MNIST out of folders closed to other users; or, for trusted code "
             "only, pass --unsafe-no-isolation")
+
+
+def _is_index(value: Any, expected: int, count: int) -> bool:
+    """A check index from the child: exactly an int (not a bool, not a float), the one
+    expected next, and one of the checks this child was given."""
+    return type(value) is int and value == expected and 0 <= value < count
+
+
+def _describe_event(message: Any) -> str:
+    """What was wrong with a message from the child, in a few safe words (never its data)."""
+    if not isinstance(message, dict):
+        return f"a {type(message).__name__} instead of an event"
+    ev = message.get("ev")
+    if not isinstance(ev, str):
+        return "an event without a name"
+    if ev not in ("hello", "start", "import", "imported", "result", "done"):
+        return "an unknown event"
+    return f"an unexpected or malformed {ev!r} event"
 
 
 def _exit_reason(code: int | None, isolation: dict[str, Any]) -> str:
@@ -858,7 +910,13 @@ class _ProtocolError(Exception):
 
 
 _EOF = object()
-MAX_FRAME = 256 * 1024 * 1024
+_NOTHING = object()
+#: Largest frame a child may send. The largest result frame of the reference is 1.72 MB
+#: (init_schemes, 2 nets of up to 16 layers; ``bench/frame_sizes.py``); a student's float64
+#: weights double that. 16 MiB leaves a margin of 9x over the reference and bounds what one
+#: hostile frame costs the grader: with the codec's caps on containers and values, decoding
+#: the worst 16 MiB frame measured adds under 100 MB (a 64 MiB frame took 3.8 GB before).
+MAX_FRAME = 16 * 1024 * 1024
 
 
 class _FrameReader:
@@ -887,7 +945,9 @@ class _FrameReader:
         self._keepalive = None
 
     def _drain(self) -> None:
-        while True:
+        # Reads only until one whole frame is buffered: a child that keeps writing cannot
+        # make the grader hold more than one frame (plus one chunk) at a time.
+        while not self._frame_ready():
             try:
                 chunk = os.read(self.fd, 1 << 20)
             except BlockingIOError:
@@ -896,8 +956,14 @@ class _FrameReader:
                 self.eof = True
                 return
             self.buffer.extend(chunk)
-            if len(self.buffer) > MAX_FRAME + 4:
-                raise _ProtocolError("too much data")
+            # Refuse an oversized frame by its header, before reading (and holding) it.
+            self._check_header()
+
+    def _check_header(self) -> None:
+        if len(self.buffer) >= 4:
+            (size,) = struct.unpack(">I", self.buffer[:4])
+            if size > MAX_FRAME:
+                raise _ProtocolError(f"a frame of {size} bytes (at most {MAX_FRAME} allowed)")
 
     def _frame_ready(self) -> bool:
         if len(self.buffer) < 4:
@@ -905,14 +971,16 @@ class _FrameReader:
         return len(self.buffer) >= 4 + struct.unpack(">I", self.buffer[:4])[0]
 
     def _frame(self) -> Any:
+        """The next decoded frame, or ``_NOTHING`` while none is complete (a frame may well
+        decode to ``None``: that is a malformed event, not the absence of one)."""
         if len(self.buffer) < 4:
-            return None
+            return _NOTHING
+        self._check_header()
         (size,) = struct.unpack(">I", self.buffer[:4])
-        if size > MAX_FRAME:
-            raise _ProtocolError(f"frame of {size} bytes")
         if len(self.buffer) < 4 + size:
-            return None
-        payload = bytes(self.buffer[4 : 4 + size])
+            return _NOTHING
+        with memoryview(self.buffer) as view, view[4 : 4 + size] as part:
+            payload = bytes(part)  # one copy, not two
         del self.buffer[: 4 + size]
         try:
             return codec.decode(payload)
@@ -920,11 +988,11 @@ class _FrameReader:
             raise _ProtocolError(str(exc)) from None
 
     def next(self, timeout: float) -> Any:
-        """A decoded frame, ``None`` after ``timeout`` seconds without one, or ``_EOF``."""
+        """A decoded frame, ``_NOTHING`` after ``timeout`` seconds without one, or ``_EOF``."""
         end = time.monotonic() + timeout
         while True:
             frame = self._frame()
-            if frame is not None:
+            if frame is not _NOTHING:
                 return frame
             if self.eof:
                 if self.buffer:
@@ -932,7 +1000,7 @@ class _FrameReader:
                 return _EOF
             left = end - time.monotonic()
             if left <= 0:
-                return None
+                return _NOTHING
             ready, _, _ = select.select([self.fd], [], [], min(left, 0.2))
             if ready:
                 self._drain()

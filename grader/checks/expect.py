@@ -99,17 +99,52 @@ OUTPUT: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
+#: What any task's net can need, with margin: the oracle refuses reports beyond these before
+#: it allocates anything, so a forged report (a 2**20-wide or zero-wide layer, hundreds of
+#: layers) costs the grader nothing. The largest nets the tasks build: 16 Linear layers
+#: (init_schemes, depth 15), 784 features (MNIST), 243,000 weights (depth 15, width 128).
+#: tests/test_hardening.py checks every configuration of every task stays within them.
+MAX_LAYERS = 64
+MAX_WIDTH = 1024
+MAX_WEIGHTS = 1_000_000
+#: Linear calls a trace may hold that the oracle looks at (the capture keeps at most 64)
+MAX_TRACE = MAX_LAYERS
+
+
 def linears(report: dict[str, Any], what: str) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
-    """The ``[W, b]`` pairs a :func:`capture_mlp` report holds, checked for type."""
+    """The ``[W, b]`` pairs a :func:`capture_mlp` report holds, checked for type and size.
+
+    Every weight is 2-D with sizes from 1 to ``MAX_WIDTH``, every bias 1-D and as long as its
+    weight has rows, at most ``MAX_LAYERS`` layers and ``MAX_WEIGHTS`` weights in all:
+    nothing the oracle later computes from them can be large.
+    """
+    if not isinstance(report, dict):
+        raise Fail("not_a_module", what=what, found=type(report).__name__)
     if report.get("model") != "ok":
-        raise Fail("not_a_module", what=what, found=report.get("model", {}).get(TYPE_TAG, "?"))
+        model = report.get("model")
+        found = model.get(TYPE_TAG, "?") if isinstance(model, dict) else "?"
+        raise Fail("not_a_module", what=what, found=found)
     layers = report.get("linears")
     if not isinstance(layers, list) or not layers:
         raise Fail("no_linear_layers", what=what)
+    if len(layers) > MAX_LAYERS:
+        raise Fail("oracle_too_many_layers", what=what, found=len(layers), limit=MAX_LAYERS)
     pairs = []
+    total = 0
     for i, pair in enumerate(layers):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise Fail("oracle_layer_shape", what=what, layer=i + 1, found="?",
+                       limit=MAX_WIDTH)
         w = tensor(pair[0], f"{what}: peso/weight #{i}")
         b = None if pair[1] is None else tensor(pair[1], f"{what}: bias #{i}")
+        if (w.dim() != 2 or not all(1 <= n <= MAX_WIDTH for n in w.shape)
+                or (b is not None and tuple(b.shape) != (w.shape[0],))):
+            found = tuple(w.shape) if b is None else f"{tuple(w.shape)} + {tuple(b.shape)}"
+            raise Fail("oracle_layer_shape", what=what, layer=i + 1, found=found,
+                       limit=MAX_WIDTH)
+        total += w.numel()
+        if total > MAX_WEIGHTS:
+            raise Fail("oracle_too_many_weights", what=what, limit=f"{MAX_WEIGHTS:,}")
         pairs.append((w, b))
     return pairs
 
@@ -168,6 +203,9 @@ def first_wrong_hidden(
     """
     trace = report.get("trace")
     if not isinstance(trace, list) or len(trace) < 2:
+        return None
+    trace = trace[:MAX_TRACE]
+    if not all(isinstance(item, list) and len(item) == 2 for item in trace):
         return None
     for k in range(len(trace) - 1):
         z, nxt = trace[k][1], trace[k + 1][0]
