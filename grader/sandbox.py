@@ -36,6 +36,7 @@ from typing import Any
 from grader import codec
 from grader.checks import Check, Context
 from grader.data import data_root
+from grader.harness import build_harness
 from grader.runner import CheckResult, TaskResult, check_inputs, checks_for, judge, summarize
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -149,8 +150,7 @@ class Sandbox:
         self.base = Path(tempfile.mkdtemp(prefix="practico-sandbox-"))
         os.chmod(self.base, 0o755)
         self.harness = self.base / "harness"
-        shutil.copytree(KIT_ROOT / "grader", self.harness / "grader",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        build_harness(self.harness)  # probe side only: no verdict or oracle in the child
         (self.harness / "boot.py").write_text(BOOT)
         import json
 

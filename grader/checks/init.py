@@ -20,6 +20,7 @@ from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register
 from grader.checks.capture import capture_mlp, linear_layers, numbers, plain_tensor
 from grader.checks.nets import mlp_shapes
+from grader.probe_side import probe_side
 
 SQRT2 = math.sqrt(2.0)
 
@@ -179,6 +180,7 @@ class InitForwardStds(_InitCheck):
 # ------------------------------------------------------------------ probe_stats
 
 
+@probe_side
 class ProbeNet(nn.Module):
     """A DeepMLP_i built by the grader from given weights; remembers the inputs it saw.
 
@@ -204,6 +206,7 @@ class ProbeNet(nn.Module):
         return self.layers[-1](x), stds
 
 
+@probe_side
 def student_probe_net(
     cls: Any, scheme: str, weights: list[torch.Tensor]
 ) -> tuple[nn.Module, list[torch.Tensor]] | None:
@@ -251,6 +254,7 @@ def student_probe_net(
     return net, seen
 
 
+@probe_side
 def probe_net(mod: Any, scheme: str, weights: list[torch.Tensor]):
     """The net handed to ``probe_stats`` and the list of inputs it will have seen."""
     cls = getattr(mod, "DeepMLP_i", None)

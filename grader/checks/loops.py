@@ -21,6 +21,7 @@ from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register
 from grader.checks.capture import bad, numbers, plain_tensor
 from grader.data import FastLoader
+from grader.probe_side import probe_side
 
 BATCH = 8
 N_TRAIN = 4  # batches per epoch
@@ -29,6 +30,7 @@ EPOCHS = 2
 HISTORY_KEYS = ("train_loss", "val_loss", "val_acc")
 
 
+@probe_side
 class FrozenNet(nn.Module):
     """A fixed linear map 784 -> 10 (sigmoid on top for the MSE variant) that logs its calls."""
 
@@ -49,6 +51,7 @@ class FrozenNet(nn.Module):
         return torch.sigmoid(z) if self.squash else z
 
 
+@probe_side
 class SpySGD(torch.optim.SGD):
     """SGD with lr=0 that records the gradients present at each ``step()``."""
 
@@ -71,6 +74,7 @@ class SpySGD(torch.optim.SGD):
 DICT_TYPES = (dict, collections.defaultdict, collections.OrderedDict)
 
 
+@probe_side
 def capture_history(history: Any) -> Any:
     if type(history) not in DICT_TYPES:
         return bad(history)
@@ -129,6 +133,7 @@ class _LoopCheck(Check):
                 "steps": opt.steps}
 
 
+@probe_side
 def given_criterion(inp: dict[str, Any]) -> nn.Module:
     """The criterion handed to ``train_model``: class-weighted, label-smoothed cross-entropy.
 

@@ -20,6 +20,7 @@ from grader.checks.base import Check, Context, Fail, ProbeEnv, register, seed_ev
 from grader.checks.capture import capture_mlp
 from grader.checks.loops import capture_history, read_history
 from grader.data import FastLoader, fast_mnist_loaders, mnist_tensors, split_indices
+from grader.probe_side import probe_side
 from grader.training import accuracy, fit
 
 
@@ -31,6 +32,7 @@ class Budget:
     seed: int
 
 
+@probe_side
 def normal_init(model: nn.Module) -> None:
     """The practical's N(0, 1) weights and zero biases, applied by the grader."""
     for m in model.modules():
@@ -54,9 +56,11 @@ class _MnistRun(Check):
         idx = torch.randperm(X.shape[0], generator=ctx.gen(f"{self.task}.mnist.probe"))[:16]
         return {"x": X[idx]}
 
+    @probe_side
     def model(self, mod: Any) -> nn.Module:
         raise NotImplementedError
 
+    @probe_side
     def train(self, mod: Any, model: nn.Module, loaders: tuple, env: ProbeEnv) -> Any:
         """Train with the kit's loop; returns the student's history or ``None``."""
         fit(model, loaders[0], self.budget.epochs, lr=1e-3, device=env.device)
@@ -102,11 +106,13 @@ class OneHotMnist(_MnistRun):
     budget = Budget(epochs=2, train_limit=30_000, threshold=0.25, seed=123)
     hidden, output, what = "sigmoid", "sigmoid", "SimpleNet(256) + train_model0"
 
+    @probe_side
     def model(self, mod: Any) -> nn.Module:
         model = mod.SimpleNet(256)
         model.apply(mod.init_normal)
         return model
 
+    @probe_side
     def train(self, mod: Any, model: nn.Module, loaders: tuple, env: ProbeEnv) -> Any:
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         return mod.train_model0(model, loaders[0], loaders[1], opt, epochs=self.budget.epochs,
@@ -120,11 +126,13 @@ class CrossEntropyMnist(_MnistRun):
     budget = Budget(epochs=2, train_limit=30_000, threshold=0.75, seed=123)
     hidden, output, what = "sigmoid", "none", "SNet(256) + train_model"
 
+    @probe_side
     def model(self, mod: Any) -> nn.Module:
         model = mod.SNet(256)
         normal_init(model)
         return model
 
+    @probe_side
     def train(self, mod: Any, model: nn.Module, loaders: tuple, env: ProbeEnv) -> Any:
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         return mod.train_model(model, loaders[0], loaders[1], opt, nn.CrossEntropyLoss(),
@@ -139,6 +147,7 @@ class ReluMnist(_MnistRun):
     budget = Budget(epochs=1, train_limit=12_000, threshold=0.75, seed=13)
     what = "DeepMLPR(784, 10, 64, 4)"
 
+    @probe_side
     def model(self, mod: Any) -> nn.Module:
         return mod.DeepMLPR(784, 10, 64, 4)
 
@@ -150,6 +159,7 @@ class HeMnist(_MnistRun):
     budget = Budget(epochs=1, train_limit=12_000, threshold=0.80, seed=234)
     what = "DeepMLPI(784, 10, 64, 4)"
 
+    @probe_side
     def model(self, mod: Any) -> nn.Module:
         return mod.DeepMLPI(784, 10, 64, 4)
 
