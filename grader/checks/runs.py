@@ -42,6 +42,28 @@ def normal_init(model: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
+@torch.no_grad()
+def accuracy_range(predict: Any, X: torch.Tensor, y: torch.Tensor,
+                   chunk: int = 2048) -> tuple[float, float]:
+    """The accuracy of ``predict`` on ``(X, y)`` as a range that allows for argmax ties.
+
+    The grader recomputes outputs in float64; the student's loop saw float32 ones, where
+    outputs within rounding of the top one (saturated sigmoids, above all) may tie and
+    break the other way. An example counts surely when its label is the only output within
+    ``expect_forward``'s tolerance of the top, possibly when its label is one of them.
+    """
+    sure = possible = 0
+    for start in range(0, X.shape[0], chunk):
+        out = predict(X[start : start + chunk]).double()
+        labels = y[start : start + chunk].reshape(-1, 1)
+        top = out.max(dim=1, keepdim=True).values
+        near = out >= top - (1e-5 + 1e-4 * top.abs())
+        hit = near.gather(1, labels).squeeze(1)
+        possible += int(hit.sum())
+        sure += int((hit & (near.sum(dim=1) == 1)).sum())
+    return sure / X.shape[0], possible / X.shape[0]
+
+
 class _MnistRun(Check):
     name = "mnist_short_run"
     points = 4
@@ -50,6 +72,7 @@ class _MnistRun(Check):
     hidden: str = "relu"
     output: str = "none"
     what: str = ""
+    loop_fn: str = ""  # the student's loop whose history is checked, for messages
 
     def inputs(self, ctx: Context) -> dict[str, Any]:
         X, _ = mnist_tensors("test")
@@ -88,11 +111,12 @@ class _MnistRun(Check):
             X, y = mnist_tensors("train")
             _, val_idx = split_indices(X.shape[0], 0.9, 0)
             va = torch.tensor(val_idx)
-            val_acc = accuracy(lambda xb: expect.mlp_forward(pairs, xb, self.hidden, self.output),
-                               X[va], y[va])
-            if abs(hist["val_acc"][-1] - val_acc) > 2e-3:
-                raise Fail("val_acc_inconsistent", reported=f"{hist['val_acc'][-1]:.4f}",
-                           measured=f"{val_acc:.4f}")
+            low, high = accuracy_range(
+                lambda xb: expect.mlp_forward(pairs, xb, self.hidden, self.output), X[va], y[va])
+            reported = hist["val_acc"][-1]
+            if not low - 2e-3 <= reported <= high + 2e-3:
+                raise Fail("val_acc_inconsistent_fn", fn=self.loop_fn, reported=f"{reported:.4f}",
+                           low=f"{low:.4f}", high=f"{high:.4f}")
         if acc < self.budget.threshold:
             raise Fail("accuracy_low", what=self.what, acc=f"{acc:.3f}",
                        threshold=f"{self.budget.threshold:.2f}", epochs=self.budget.epochs,
@@ -105,6 +129,7 @@ class OneHotMnist(_MnistRun):
     needs = ("SimpleNet", "init_normal", "train_model0", "one_hot")
     budget = Budget(epochs=2, train_limit=30_000, threshold=0.25, seed=123)
     hidden, output, what = "sigmoid", "sigmoid", "SimpleNet(256) + train_model0"
+    loop_fn = "train_model0"
 
     @probe_side
     def model(self, mod: Any) -> nn.Module:
@@ -125,6 +150,7 @@ class CrossEntropyMnist(_MnistRun):
     needs = ("SNet", "train_model")
     budget = Budget(epochs=2, train_limit=30_000, threshold=0.75, seed=123)
     hidden, output, what = "sigmoid", "none", "SNet(256) + train_model"
+    loop_fn = "train_model"
 
     @probe_side
     def model(self, mod: Any) -> nn.Module:
