@@ -119,3 +119,61 @@ def test_one_verdict_under_pytest_grade_and_experiments(tmp_path):
     rec = run_experiment(run, next(e for e in EXPERIMENTS if e.id == "he_init"))
     assert rec.issues == [], rec.issues
     assert rec.status == "ok"
+
+
+# ------------------------------------------------------------------ marks for nothing
+
+
+@pytest.mark.parametrize("kind", ["mse", "ce"])
+def test_loop_validation_net_spreads_its_predictions(kind):
+    """The frozen net of the loop checks gives examples different classes, so a val_acc that
+    compares (B,) with (B, 1) (a (B, B) table) differs from the real one, in every batch."""
+
+    from grader.checks import Context
+    from grader.checks.loops import BATCH, CELosses, MSELosses
+
+    check = MSELosses() if kind == "mse" else CELosses()
+    inp = check.inputs(Context())
+    X, y = inp["X_val"], inp["y_val"]
+    pred = (X.reshape(X.shape[0], -1) @ inp["weight"].T + inp["bias"]).argmax(dim=1)
+    assert len(set(pred.tolist())) >= 5
+    acc = float((pred == y).double().mean())
+    assert 0.2 < acc < 0.9
+    for start in range(0, X.shape[0], BATCH):
+        p, t = pred[start:start + BATCH], y[start:start + BATCH]
+        broadcast = float((p == t.view(-1, 1)).double().mean())
+        assert abs(broadcast - float((p == t).double().mean())) > 1e-3
+
+
+def test_accuracy_range_allows_argmax_ties_only():
+    import torch
+
+    from grader.checks.runs import accuracy_range
+
+    out = torch.tensor([[1.0, 1.0, 0.0],     # a tie between 0 and 1, label 1: possibly right
+                        [0.0, 2.0, 1.0],     # clear, label 1: surely right
+                        [3.0, 0.0, 3.0 - 1e-9],  # a tie within rounding, label 2: possible
+                        [0.0, 0.0, 5.0]])    # clear, label 0: wrong
+    y = torch.tensor([1, 1, 2, 0])
+    assert accuracy_range(lambda x: x, out, y) == (0.25, 0.75)
+
+
+def test_uniform_check_tells_a_clamped_normal_from_the_uniform():
+    import math
+
+    import torch
+
+    from grader.checks.init import fits_uniform, guess_scheme
+
+    gen = torch.Generator().manual_seed(5)
+    for fan_in, fan_out in ((784, 64), (64, 64), (100, 128)):
+        bound = math.sqrt(6.0 / fan_in)
+        for _ in range(20):  # the real kaiming_uniform_ always fits
+            w = torch.empty(fan_out, fan_in)
+            torch.nn.init.kaiming_uniform_(w, nonlinearity="relu", generator=gen)
+            assert fits_uniform(w, bound)
+        w = torch.empty(fan_out, fan_in)
+        torch.nn.init.kaiming_normal_(w, nonlinearity="relu", generator=gen)
+        w.clamp_(-bound, bound)
+        assert not fits_uniform(w, bound)
+        assert "clipped" in guess_scheme(w)
