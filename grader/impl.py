@@ -6,7 +6,9 @@ fails to import costs only the tasks that live in it.
 
 from __future__ import annotations
 
+import builtins
 import importlib
+import importlib.util
 import re
 import sys
 import traceback
@@ -83,6 +85,8 @@ class DirImpl(Impl):
         self.directory = path
         self.roots = (str(path) + "/",)
         self._cache: dict[str, Any] = {}
+        self._loading: dict[str, Any] = {}  # modules being executed (circular imports)
+        self._builtins_dict: dict[str, Any] | None = None
 
     def get(self, module: str) -> Any:
         if module not in self._cache:
@@ -99,8 +103,10 @@ class DirImpl(Impl):
         file = self.directory / f"{module}.py"
         if not file.is_file():
             raise ImplError("missing_file", module=module, folder=str(self.directory))
-        # Import under the plain module name (so the student's files can import each
-        # other), then put back whatever other implementation held those names.
+        if module in self._loading:  # a circular import between the student's files
+            return self._loading[module]
+        # Import under the plain module name, then put back whatever other implementation
+        # held the exercise names (several implementations can live in one process).
         saved = {k: v for k, v in sys.modules.items() if _is_exercise_module(k)}
         for key in saved:
             del sys.modules[key]
@@ -110,7 +116,16 @@ class DirImpl(Impl):
         sys.dont_write_bytecode = True
         importlib.invalidate_caches()
         try:
-            return importlib.import_module(module)
+            spec = importlib.util.spec_from_file_location(module, file)
+            mod = importlib.util.module_from_spec(spec)
+            # The module's own builtins: its ``import ex4_activations`` statements (top level
+            # or inside functions, run now or at any later call) resolve to this folder, in
+            # every command, whatever sys.path and sys.modules hold by then.
+            mod.__builtins__ = self._builtins()
+            sys.modules[module] = mod
+            self._loading[module] = mod
+            spec.loader.exec_module(mod)
+            return mod
         except SyntaxError as exc:
             raise ImplError(
                 "import_error", module=module, exc_type="SyntaxError",
@@ -122,11 +137,38 @@ class DirImpl(Impl):
             raise ImplError("import_error", module=module,
                             **describe_exception(exc, self.roots)) from None
         finally:
+            self._loading.pop(module, None)
             for key in [k for k in sys.modules if _is_exercise_module(k)]:
                 del sys.modules[key]
             sys.modules.update(saved)
             sys.path[:] = saved_path
             sys.dont_write_bytecode = saved_bytecode
+
+    def _builtins(self) -> dict[str, Any]:
+        """Python's builtins with an ``__import__`` that serves ``ex*`` names from this folder."""
+        if self._builtins_dict is None:
+            real_import = builtins.__import__
+
+            def student_import(name: str, globals: Any = None, locals: Any = None,
+                               fromlist: Any = (), level: int = 0) -> Any:
+                if level == 0 and _is_exercise_module(name):
+                    try:
+                        return self.get(name)
+                    except ImplError as exc:
+                        raise ImportError(_import_failure(name, exc), name=name) from None
+                return real_import(name, globals, locals, fromlist, level)
+
+            self._builtins_dict = {**vars(builtins), "__import__": student_import}
+        return self._builtins_dict
+
+
+def _import_failure(name: str, exc: ImplError) -> str:
+    """What a student's ``import <name>`` of a sibling file raises, in plain words."""
+    if exc.kind == "missing_file":
+        return f"No module named {name!r} (no {name}.py in the submission)"
+    detail = exc.values.get("exc_type", "")
+    msg = exc.values.get("exc_msg", "")
+    return f"{name}.py could not be imported: {detail}: {msg}".strip()
 
 
 class NamespaceImpl(Impl):

@@ -672,4 +672,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{what}: the linear layers hold more than {limit} weights, far more than the "
               "task asks for. Check the width and the number of layers.",
     },
+    # ---- issue 10: marks are earned (h-marks); every message names the function at fault
+    "grads_zero_at_step": {
+        "es": "{fn}: en el paso {step} del optimizador los gradientes eran todos cero: se "
+              "borraron entre backward() y step(), así que step() no aprende nada. El orden es "
+              "zero_grad(), forward, backward(), step().",
+        "en": "{fn}: at optimizer step {step} every gradient was zero: they were wiped between "
+              "backward() and step(), so step() learns nothing. The order is zero_grad(), "
+              "forward, backward(), step().",
+    },
+    "val_acc_wrong": {
+        "es": "{fn}: history[\"val_acc\"] en la época {epoch} es {found}; esperaba {expected}, "
+              "la fracción de ejemplos de validación cuyo argmax es su etiqueta. Revisá las "
+              "formas al comparar predicciones con etiquetas (ambas (B,)) y entre qué dividís.",
+        "en": "{fn}: history[\"val_acc\"] at epoch {epoch} is {found}; expected {expected}, "
+              "the fraction of validation examples whose argmax is their label. Check the "
+              "shapes when comparing predictions with labels (both (B,)) and what you divide by.",
+    },
+    "val_acc_inconsistent_fn": {
+        "es": "{fn}: la val_acc reportada en la última época ({reported}) no es la accuracy del "
+              "modelo entrenado sobre el conjunto de validación (entre {low} y {high}, contando "
+              "empates del argmax). Revisá cómo {fn} cuenta los aciertos.",
+        "en": "{fn}: the val_acc reported for the last epoch ({reported}) is not the trained "
+              "model's accuracy on the validation set (between {low} and {high}, counting "
+              "argmax ties). Check how {fn} counts hits.",
+    },
 }

@@ -11,6 +11,7 @@ from grader.checks import CHECKS, Check, Context, Fail, ProbeEnv, seed_everythin
 from grader.codec import CodecError, roundtrip
 from grader.i18n import t
 from grader.impl import Impl, ImplError, describe_exception
+from grader.probe_side import probe_side
 from grader.tasks import TASKS, get_task
 from grader.textsafe import safe_text
 
@@ -61,12 +62,14 @@ def check_inputs(check: Check, ctx: Context) -> dict[str, Any]:
     return inp
 
 
+@probe_side
 def _close_figures() -> None:
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is not None:
         plt.close("all")
 
 
+@probe_side
 def probe_outcome(check: Check, impl: Impl, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
     """Run the student's side of a check. Returns plain data, whatever the student's code does."""
     try:

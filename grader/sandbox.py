@@ -36,6 +36,7 @@ from typing import Any
 from grader import codec
 from grader.checks import Check, Context
 from grader.data import data_root
+from grader.harness import build_harness
 from grader.runner import CheckResult, TaskResult, check_inputs, checks_for, judge, summarize
 from grader.tasks import MODULES
 from grader.textsafe import safe_name
@@ -203,8 +204,7 @@ class Sandbox:
         self.base = Path(tempfile.mkdtemp(prefix="practico-sandbox-"))
         os.chmod(self.base, 0o755)
         self.harness = self.base / "harness"
-        shutil.copytree(KIT_ROOT / "grader", self.harness / "grader",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        build_harness(self.harness)  # probe side only: no verdict or oracle in the child
         (self.harness / "boot.py").write_text(BOOT)
         (self.harness / "paths.json").write_text(json.dumps(_site_paths()))
         for folder in (self.base / "jobs", self.base / "private", self.base / "root"):

@@ -12,7 +12,10 @@ from collections.abc import Callable, Iterable
 import torch
 import torch.nn as nn
 
+from grader.probe_side import probe_side
 
+
+@probe_side
 def fit(
     model: nn.Module,
     loader: Iterable,

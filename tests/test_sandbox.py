@@ -63,6 +63,7 @@ EXPECTED: dict[str, dict[str, tuple[float, str | None]]] = {
     "network": {"probe_stats": (0, "failed")},
     "noop_manual_seed": {},
     "reduce_payload": {"probe_stats": (0, "failed")},
+    "call_the_oracle": {"probe_stats": (0, "error")},
 }
 
 

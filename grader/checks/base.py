@@ -23,6 +23,7 @@ import torch
 
 from grader.hidden import variant_token
 from grader.i18n import t
+from grader.probe_side import probe_side
 from grader.tasks import TASK_BY_ID
 
 
@@ -52,6 +53,7 @@ _numpy_seed = np.random.seed
 _random_seed = random.seed
 
 
+@probe_side
 def seed_everything(seed: int) -> None:
     """Seed torch, numpy and random: every probe starts from the same state."""
     _torch_seed(seed)
@@ -101,10 +103,12 @@ class Check:
     cost: ClassVar[float] = 0.5
 
     @property
+    @probe_side
     def id(self) -> str:
         return f"{self.task}::{self.name}"
 
     @property
+    @probe_side
     def module(self) -> str:
         return TASK_BY_ID[self.task].module
 
@@ -121,6 +125,7 @@ class Check:
 CHECKS: list[Check] = []
 
 
+@probe_side
 def register(cls: type[Check]) -> type[Check]:
     """Class decorator: add one instance of the check to the registry."""
     if cls.task not in TASK_BY_ID:

@@ -20,6 +20,7 @@ from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register
 from grader.checks.capture import capture_mlp, linear_layers, numbers, plain_tensor
 from grader.checks.nets import mlp_shapes
+from grader.probe_side import probe_side
 
 SQRT2 = math.sqrt(2.0)
 
@@ -52,7 +53,11 @@ def fits_uniform(w: torch.Tensor, bound: float) -> bool:
 
     - every |w| <= bound (float32 rounding allowed);
     - n >= 200: max |w| >= bound * (1 - 25/n) (P(fail) = (1 - 25/n)^n ≈ e^-25);
-    - n >= 400: std within 12% of bound / sqrt(3) (> 5 standard errors for n = 400).
+    - n >= 400: std within 12% of bound / sqrt(3) (> 5 standard errors for n = 400);
+    - n >= 400: the shape: Kolmogorov-Smirnov distance to U(-bound, bound) at most
+      3.3 / sqrt(n) (DKW: P(fail) <= 2 e^-21.8 for a true uniform). A normal clamped to the
+      bound has the right bound and nearly the right std, but a distance near 0.06: caught
+      on the 784-input layers (n = 50,176, limit 0.015).
     """
     w = w.double()
     n = w.numel()
@@ -63,7 +68,17 @@ def fits_uniform(w: torch.Tensor, bound: float) -> bool:
         return False
     if n >= 400 and abs(float(w.std()) / (bound / math.sqrt(3.0)) - 1.0) > 0.12:
         return False
+    if n >= 400 and ks_uniform(w, bound) > 3.3 / math.sqrt(n):
+        return False
     return True
+
+
+def ks_uniform(w: torch.Tensor, bound: float) -> float:
+    """Kolmogorov-Smirnov distance between the values of ``w`` and U(-bound, bound)."""
+    n = w.numel()
+    cdf = ((w.double().flatten() / bound + 1.0) / 2.0).clamp(0.0, 1.0).sort().values
+    rank = torch.arange(1, n + 1, dtype=torch.float64)
+    return float(torch.maximum(rank / n - cdf, cdf - (rank - 1) / n).max())
 
 
 def guess_scheme(w: torch.Tensor) -> str:
@@ -77,7 +92,10 @@ def guess_scheme(w: torch.Tensor) -> str:
     if is_orthogonal(w, SQRT2) or is_orthogonal(w, 1.0):
         return "orthogonal_"
     std = float(w.double().std())
-    if float(w.double().abs().max()) > 2.5 * std:
+    top = float(w.double().abs().max())
+    if top > 0 and float((w.double().abs() >= top * (1 - 1e-6)).double().mean()) > 0.01:
+        return f"recortados / clipped at ±{top:.3g}"
+    if top > 2.5 * std:
         return f"normal (std={std:.3g})"
     return f"std={std:.3g}, max|w|={float(w.abs().max()):.3g}"
 
@@ -179,6 +197,7 @@ class InitForwardStds(_InitCheck):
 # ------------------------------------------------------------------ probe_stats
 
 
+@probe_side
 class ProbeNet(nn.Module):
     """A DeepMLP_i built by the grader from given weights; remembers the inputs it saw.
 
@@ -204,6 +223,7 @@ class ProbeNet(nn.Module):
         return self.layers[-1](x), stds
 
 
+@probe_side
 def student_probe_net(
     cls: Any, scheme: str, weights: list[torch.Tensor]
 ) -> tuple[nn.Module, list[torch.Tensor]] | None:
@@ -251,6 +271,7 @@ def student_probe_net(
     return net, seen
 
 
+@probe_side
 def probe_net(mod: Any, scheme: str, weights: list[torch.Tensor]):
     """The net handed to ``probe_stats`` and the list of inputs it will have seen."""
     cls = getattr(mod, "DeepMLP_i", None)
@@ -332,14 +353,58 @@ class _ProbeCheck(Check):
             grads = expect.float_list(res["grads"], None, f"{what}: grad_stds")
             yield scheme, depth, d_in, batch, weights, res, what, acts, grads
 
+    def seen_input(self, res: dict[str, Any], what: str, batch: int, d_in: int) -> torch.Tensor:
+        """The last input the grader's net saw: called, with the asked-for shape."""
+        seen = res["inputs"]
+        if not isinstance(seen, list) or not seen:
+            raise Fail("probe_net_not_called", what=what)
+        x = expect.tensor(seen[-1], "x")
+        if tuple(x.shape) != (batch, d_in):
+            raise Fail("probe_input_shape", what=what, expected=(batch, d_in),
+                       found=tuple(x.shape))
+        return x
+
+    def verify(self, depth: int, d_in: int, batch: int, weights: list[torch.Tensor],
+               res: dict[str, Any], what: str, acts: list[float], grads: list[float]) -> None:
+        """Every reported number is the grader's own recomputation, on the grader's weights
+        and the input the net saw; else a Fail naming the mistake it looks like."""
+        x = self.seen_input(res, what, batch, d_in)
+        # x must look like N(0, 1): 5 standard errors on the mean, 10% on the std.
+        n = x.numel()
+        if abs(float(x.double().mean())) > 5 / math.sqrt(n) or abs(
+            float(x.double().std()) - 1
+        ) > 0.1:
+            raise Fail("probe_input_dist", what=what, mean=f"{float(x.mean()):.3f}",
+                       std=f"{float(x.std()):.3f}")
+        want_acts, want_grads = probe_expected(weights, x)
+        if len(acts) != depth or len(grads) != depth + 1:
+            raise Fail("probe_lengths", what=what)
+        if not all(expect.rel_close(g, w, 1e-3) for g, w in zip(acts, want_acts)):
+            raise Fail("probe_acts_mismatch", what=what)
+        if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, want_grads)):
+            return
+        weight_stds = [float(w.double().std()) for w in weights]
+        if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, weight_stds)):
+            raise Fail("probe_weights_not_grads", what=what)
+        if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, reversed(want_grads))):
+            raise Fail("probe_grads_reversed", what=what)
+        ratios = [g / w for g, w in zip(grads, want_grads) if w > 0]
+        if ratios and max(ratios) - min(ratios) < 1e-3 * abs(ratios[0]):
+            raise Fail("probe_grads_scaled", what=what, factor=f"{ratios[0]:.4g}")
+        raise Fail("probe_grads_mismatch", what=what)
+
 
 @register
 class ProbeLengths(_ProbeCheck):
+    """Lengths and types of what ``probe_stats`` returns, for a call that did use the net:
+    lists that never came from the net (hard-coded) earn nothing here either."""
+
     name = "lengths_and_types"
     points = 3
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        for _, depth, _, _, _, _, what, acts, grads in self.each(inp, out):
+        for _, depth, d_in, batch, _, res, what, acts, grads in self.each(inp, out):
+            self.seen_input(res, what, batch, d_in)
             if len(acts) != depth:
                 raise Fail("wrong_length", what=f"{what}: activation_stds", expected=depth,
                            found=len(acts))
@@ -355,36 +420,7 @@ class ProbeValues(_ProbeCheck):
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         for _, depth, d_in, batch, weights, res, what, acts, grads in self.each(inp, out):
-            seen = res["inputs"]
-            if not seen:
-                raise Fail("probe_net_not_called", what=what)
-            x = expect.tensor(seen[-1], "x")
-            if tuple(x.shape) != (batch, d_in):
-                raise Fail("probe_input_shape", what=what, expected=(batch, d_in),
-                           found=tuple(x.shape))
-            # x must look like N(0, 1): 5 standard errors on the mean, 10% on the std.
-            n = x.numel()
-            if abs(float(x.double().mean())) > 5 / math.sqrt(n) or abs(
-                float(x.double().std()) - 1
-            ) > 0.1:
-                raise Fail("probe_input_dist", what=what, mean=f"{float(x.mean()):.3f}",
-                           std=f"{float(x.std()):.3f}")
-            want_acts, want_grads = probe_expected(weights, x)
-            if len(acts) != depth or len(grads) != depth + 1:
-                raise Fail("probe_lengths", what=what)
-            if not all(expect.rel_close(g, w, 1e-3) for g, w in zip(acts, want_acts)):
-                raise Fail("probe_acts_mismatch", what=what)
-            if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, want_grads)):
-                continue
-            weight_stds = [float(w.double().std()) for w in weights]
-            if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, weight_stds)):
-                raise Fail("probe_weights_not_grads", what=what)
-            if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, reversed(want_grads))):
-                raise Fail("probe_grads_reversed", what=what)
-            ratios = [g / w for g, w in zip(grads, want_grads) if w > 0]
-            if ratios and max(ratios) - min(ratios) < 1e-3 * abs(ratios[0]):
-                raise Fail("probe_grads_scaled", what=what, factor=f"{ratios[0]:.4g}")
-            raise Fail("probe_grads_mismatch", what=what)
+            self.verify(depth, d_in, batch, weights, res, what, acts, grads)
 
 
 #: trend bands on last/first activation std over 15 ReLU layers, measured on many seeds
@@ -394,16 +430,21 @@ STABLE_RATIO = (0.25, 4.0)
 
 @register
 class ProbeTrends(_ProbeCheck):
+    """The three schemes on 15 layers. Only numbers that are the grader's own recomputation
+    count: the trend of hard-coded lists, or of activations measured without the gradients
+    the function must also return, earns nothing."""
+
     name = "trends_xavier_he_orthogonal"
     points = 6
     runs = (("xavier", 15, 128, 100, 64), ("he", 15, 128, 100, 64),
             ("orthogonal", 15, 128, 100, 64))
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        for scheme, depth, _, _, _, _, what, acts, _ in self.each(inp, out):
+        for scheme, depth, d_in, batch, weights, res, what, acts, grads in self.each(inp, out):
             if len(acts) != depth:
                 raise Fail("wrong_length", what=f"{what}: activation_stds", expected=depth,
                            found=len(acts))
+            self.verify(depth, d_in, batch, weights, res, what, acts, grads)
             ratio = acts[-1] / acts[0] if acts[0] > 0 else float("inf")
             if scheme == "xavier" and not ratio < XAVIER_MAX_RATIO:
                 raise Fail("trend_xavier", ratio=f"{ratio:.3g}")

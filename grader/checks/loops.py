@@ -21,6 +21,7 @@ from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register
 from grader.checks.capture import bad, numbers, plain_tensor
 from grader.data import FastLoader
+from grader.probe_side import probe_side
 
 BATCH = 8
 N_TRAIN = 4  # batches per epoch
@@ -29,6 +30,7 @@ EPOCHS = 2
 HISTORY_KEYS = ("train_loss", "val_loss", "val_acc")
 
 
+@probe_side
 class FrozenNet(nn.Module):
     """A fixed linear map 784 -> 10 (sigmoid on top for the MSE variant) that logs its calls."""
 
@@ -49,6 +51,7 @@ class FrozenNet(nn.Module):
         return torch.sigmoid(z) if self.squash else z
 
 
+@probe_side
 class SpySGD(torch.optim.SGD):
     """SGD with lr=0 that records the gradients present at each ``step()``."""
 
@@ -71,6 +74,7 @@ class SpySGD(torch.optim.SGD):
 DICT_TYPES = (dict, collections.defaultdict, collections.OrderedDict)
 
 
+@probe_side
 def capture_history(history: Any) -> Any:
     if type(history) not in DICT_TYPES:
         return bad(history)
@@ -103,13 +107,25 @@ class _LoopCheck(Check):
     def inputs(self, ctx: Context) -> dict[str, Any]:
         gen = ctx.gen(f"loop.{self.kind}")
         n_tr, n_va = BATCH * N_TRAIN, BATCH * N_VAL
+        # Rows of the weight sum to zero and the biases are small: the class an example gets
+        # depends on the example (pixels are all positive, so a shared row sum would give
+        # every example the same class). A net that predicts one class for everything lets a
+        # wrong val_acc (say, (N,) == (N, 1) broadcast to (N, N)) pass for the right one.
+        weight = torch.randn(10, 784, generator=gen) * 0.05
+        weight = weight - weight.mean(dim=1, keepdim=True)
+        bias = torch.randn(10, generator=gen) * 0.1
+        X_val = torch.rand(n_va, 1, 28, 28, generator=gen)
+        # About half the validation labels agree with the net: val_acc far from 0 and from 1.
+        predicted = (X_val.reshape(n_va, -1) @ weight.T + bias).argmax(dim=1)
+        agree = torch.rand(n_va, generator=gen) < 0.5
+        y_val = torch.where(agree, predicted, torch.randint(0, 10, (n_va,), generator=gen))
         return {
-            "weight": torch.randn(10, 784, generator=gen) * 0.05,
-            "bias": torch.randn(10, generator=gen) * 0.5,
+            "weight": weight,
+            "bias": bias,
             "X_train": torch.rand(n_tr, 1, 28, 28, generator=gen),
             "y_train": torch.randint(0, 10, (n_tr,), generator=gen),
-            "X_val": torch.rand(n_va, 1, 28, 28, generator=gen),
-            "y_val": torch.randint(0, 10, (n_va,), generator=gen),
+            "X_val": X_val,
+            "y_val": y_val,
             "class_weight": torch.rand(10, generator=gen) + 0.5,
             "smoothing": 0.05,
         }
@@ -129,6 +145,7 @@ class _LoopCheck(Check):
                 "steps": opt.steps}
 
 
+@probe_side
 def given_criterion(inp: dict[str, Any]) -> nn.Module:
     """The criterion handed to ``train_model``: class-weighted, label-smoothed cross-entropy.
 
@@ -142,15 +159,18 @@ def _batches(X: torch.Tensor, y: torch.Tensor) -> list[tuple[torch.Tensor, torch
     return [(X[i : i + BATCH], y[i : i + BATCH]) for i in range(0, X.shape[0], BATCH)]
 
 
-def _outputs(inp: dict[str, Any], X: torch.Tensor, kind: str) -> torch.Tensor:
-    z = X.reshape(X.shape[0], -1) @ inp["weight"].T + inp["bias"]
+def _outputs(inp: dict[str, Any], X: torch.Tensor, kind: str,
+             params: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    w, b = params if params is not None else (inp["weight"], inp["bias"])
+    z = X.reshape(X.shape[0], -1) @ w.T + b
     return torch.sigmoid(z) if kind == "mse" else z
 
 
 def batch_loss(inp: dict[str, Any], X: torch.Tensor, y: torch.Tensor, kind: str,
-               variant: str = "right") -> torch.Tensor:
+               variant: str = "right",
+               params: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """The loss of one batch as the correct loop computes it (or as a known mistake does)."""
-    out = _outputs(inp, X, kind)
+    out = _outputs(inp, X, kind, params)
     if kind == "mse":
         target = F.one_hot(y, 10).float()
         if variant == "shifted":
@@ -187,21 +207,30 @@ def expected_history(inp: dict[str, Any], kind: str, variant: str = "right") -> 
             "val_acc": float((pred == inp["y_val"]).double().mean())}
 
 
-def batch_grads(inp: dict[str, Any], kind: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """The gradient (weight, bias) of each training batch's loss, alone."""
+def batch_grads(inp: dict[str, Any], kind: str,
+                variant: str = "right") -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The gradient (weight, bias) of each training batch's loss, alone (the right loss, or
+    a known mistaken one)."""
     grads = []
     for X, y in _batches(inp["X_train"], inp["y_train"]):
         w = inp["weight"].clone().requires_grad_(True)
         b = inp["bias"].clone().requires_grad_(True)
-        z = X.reshape(X.shape[0], -1) @ w.T + b
-        out = torch.sigmoid(z) if kind == "mse" else z
-        if kind == "mse":
-            loss = F.mse_loss(out, F.one_hot(y, 10).float())
-        else:
-            loss = given_criterion(inp)(out, y)
+        loss = batch_loss(inp, X, y, kind, variant, (w, b))
         gw, gb = torch.autograd.grad(loss, [w, b])
         grads.append((gw, gb))
     return grads
+
+
+def _fresh(recorded: list[tuple[torch.Tensor, torch.Tensor]],
+           truth: list[tuple[torch.Tensor, torch.Tensor]]) -> bool:
+    """Each step holds exactly its own batch's gradient (weights and biases)."""
+    return all(expect.close(gw, truth[s % N_TRAIN][0], 1e-3, 1e-7)
+               and expect.close(gb, truth[s % N_TRAIN][1], 1e-3, 1e-7)
+               for s, (gw, gb) in enumerate(recorded))
+
+
+#: the function under test, for messages
+LOOP_FUNCTION = {"mse": "train_model0", "ce": "train_model"}
 
 
 class _Losses(_LoopCheck):
@@ -214,11 +243,13 @@ class _Losses(_LoopCheck):
             for epoch, got in enumerate(hist[key], start=1):
                 if expect.rel_close(got, want[key], 1e-4, 1e-6):
                     continue
-                if key != "val_acc":
-                    for mistake in MISTAKES[self.kind]:
-                        alt = expected_history(inp, self.kind, mistake)[key]
-                        if expect.rel_close(got, alt, 1e-4, 1e-6):
-                            raise Fail(f"loss_{mistake}", key=key)
+                if key == "val_acc":
+                    raise Fail("val_acc_wrong", fn=LOOP_FUNCTION[self.kind], epoch=epoch,
+                               expected=f"{want[key]:.6f}", found=f"{got:.6f}")
+                for mistake in MISTAKES[self.kind]:
+                    alt = expected_history(inp, self.kind, mistake)[key]
+                    if expect.rel_close(got, alt, 1e-4, 1e-6):
+                        raise Fail(f"loss_{mistake}", key=key)
                 raise Fail("history_value", key=key, epoch=epoch, expected=f"{want[key]:.6f}",
                            found=f"{got:.6f}")
 
@@ -239,11 +270,14 @@ class _ZeroGrad(_LoopCheck):
                 raise Fail("no_grad_at_step", step=s + 1)
             recorded.append((expect.tensor(pair[0], "grad"), expect.tensor(pair[1], "grad")))
         truth = batch_grads(inp, self.kind)
-        if all(expect.close(gw, truth[s % N_TRAIN][0], 1e-3, 1e-7)
-               and expect.close(gb, truth[s % N_TRAIN][1], 1e-3, 1e-7)
-               for s, (gw, gb) in enumerate(recorded)):
+        if _fresh(recorded, truth):
             return
-        # The loss itself may be wrong (judged by another check): look at the pattern only.
+        fn = LOOP_FUNCTION[self.kind]
+        # What step() used must never be zeros: a loop that zeroes the gradients between
+        # backward() and step() trains nothing (a real batch loss has no zero gradient here).
+        for s, (gw, gb) in enumerate(recorded):
+            if not bool(gw.abs().max() > 0) and not bool(gb.abs().max() > 0):
+                raise Fail("grads_zero_at_step", fn=fn, step=s + 1)
         # Fresh gradients repeat from one epoch to the next (lr=0); accumulated ones grow.
         repeats = all(
             expect.close(recorded[s][0], recorded[s + N_TRAIN][0], 1e-3, 1e-7)
@@ -254,8 +288,9 @@ class _ZeroGrad(_LoopCheck):
             raise Fail("grads_accumulate")
         if expect.close(recorded[0][0], truth[0][0], 1e-3, 1e-7):
             raise Fail("grad_mismatch")
-        # Otherwise the loop used another loss (other gradients, but fresh ones each
-        # batch): the loss check reports that mistake, this one does not count it twice.
+        # Otherwise the loop used another loss (other gradients, but fresh, nonzero ones each
+        # batch): the loss check reports that mistake (or one_hot's checks do, when the
+        # targets are wrong); this check does not count it twice.
 
 
 class _Modes(_LoopCheck):

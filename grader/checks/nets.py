@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register
 from grader.checks.capture import capture_mlp, linear_layers, plain_tensor
+from grader.probe_side import probe_side
 
 # ------------------------------------------------------------------ the nets
 
@@ -83,6 +84,7 @@ def net_input(task: str, cfg: dict[str, Any], gen: torch.Generator, rows: int = 
     return torch.randn(rows, d, generator=gen)
 
 
+@probe_side
 def build(mod: Any, task: str, cfg: dict[str, Any]) -> Any:
     return getattr(mod, NETS[task]["cls"])(**cfg)
 
@@ -91,6 +93,7 @@ class _NetCheck(Check):
     cost = 0.1
 
     @property
+    @probe_side
     def spec(self) -> dict[str, Any]:
         return NETS[self.task]
 

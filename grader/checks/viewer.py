@@ -12,10 +12,12 @@ from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register
 from grader.checks.capture import bad, plain_tensor
 from grader.data import mnist_tensors
+from grader.probe_side import probe_side
 
 N_INDICES = 3
 
 
+@probe_side
 def capture_figure(fig: Any) -> dict[str, Any]:
     """Everything a verdict needs to know about a figure, as plain data."""
     from matplotlib.figure import Figure
