@@ -199,11 +199,15 @@ def test_gpu_memory_fraction_is_reported_without_a_gpu():
 
 
 class _Load:
-    """``count`` busy processes outside any sandbox (another program on the machine)."""
+    """``count`` busy processes outside any sandbox (other programs on the machine).
+
+    Each in a session of its own: with the kernel's autogroup scheduling, processes that
+    share one session share one fair slice, so load from a single session would barely
+    slow a child (which has a session of its own) down."""
 
     def __init__(self, count: int) -> None:
-        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                      for _ in range(count)]
+        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                                       start_new_session=True) for _ in range(count)]
 
     def __enter__(self) -> _Load:
         return self
@@ -232,10 +236,16 @@ def probe_stats(net, batch_size=64, in_dim=100):
 
 def test_a_check_starved_by_other_load_gets_more_time(tmp_path):
     """3 s of CPU in a 5 s budget: alone it passes; with 3 busy processes per CPU it gets
-    about a quarter of a CPU, is seen starved (waiting, not running) and given more time."""
+    about a quarter of a CPU, is seen starved (waiting, not running) and given more time.
+
+    Without a cgroup or a CPU of its own: with one, the scheduler already gives the child's
+    group its fair half of the machine against the load's group and it is not starved at
+    all (seen here with cgroup v1), which is the point of the cgroups but not of this test.
+    """
     sub = _submission(tmp_path / "sub", BUSY_THEN_CORRECT.format(seconds=3))
     with _Load(3 * (os.cpu_count() or 1)):
-        results, info = _grade(sub, timeout=5, starved_extensions=8)
+        results, info = _grade(sub, timeout=5, starved_extensions=8, cgroups=False,
+                               cpu_affinity=False)
     assert results["probe_stats"].score == 15, (results["probe_stats"].message, info)
     assert info.get("starved_extensions", 0) >= 1
 
