@@ -1,10 +1,17 @@
 """Plain-data wire format between student code and the grader.
 
 Whatever a probe reports (from the grader's own process or from an isolated child)
-goes through :func:`encode` / :func:`decode`. Only JSON scalars, lists, string-keyed
-dicts and *plain* tensors (raw bytes + dtype + shape) survive; decoding never runs
-code, never unpickles, and always builds fresh ``torch.Tensor`` objects, so a
-verdict can trust the exact types it gets.
+goes through :func:`encode` / :func:`decode`. Only JSON scalars, lists (tuples arrive as
+lists), string-keyed dicts and *plain* tensors (raw bytes + dtype + shape) survive;
+decoding never runs code, never unpickles, and always builds fresh ``torch.Tensor``
+objects, so a verdict can trust the exact types it gets.
+
+What plain JSON cannot carry travels *tagged*: a JSON object with exactly one key, taken
+from :data:`TAGS`. Non-finite floats and tensors always do; so does a dict whose own keys
+would read as a tag (a user dict ``{"__float__": "nan"}`` is not a float) and a string
+that JSON would change (a high surrogate followed by a low one is read back as one
+character). No user value can therefore be mistaken for a tag, and ``decode(encode(x))``
+equals ``x`` for all plain data (``tests/test_codec_properties.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from typing import Any
 
 import torch
@@ -26,6 +34,11 @@ DTYPES: dict[str, torch.dtype] = {
 }
 
 TENSOR_TAG = "__tensor__"
+FLOAT_TAG = "__float__"  # "nan", "inf" or "-inf": JSON has no such numbers
+DICT_TAG = "__dict__"  # [[key, value], ...]: a dict that a JSON object would not carry
+STR_TAG = "__str__"  # [chunk, chunk, ...]: split between a high and a low surrogate
+#: the keys that make a one-key JSON object a tagged value, never a user dict
+TAGS = frozenset({TENSOR_TAG, FLOAT_TAG, DICT_TAG, STR_TAG})
 MAX_BYTES = 512 * 1024 * 1024
 #: Caps on what :func:`decode` accepts, so hostile data costs the grader little and every
 #: verdict gets values it can compute with. Legitimate data stays far below each of them.
@@ -53,6 +66,52 @@ def _string(value: str) -> str:
     return value
 
 
+#: a high surrogate followed by a low one: JSON's ``\\udXXX\\udXXX`` escape of that pair reads
+#: back as one astral character, so such a string is sent split between the two
+_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
+def _enc_str(value: str) -> Any:
+    _string(value)
+    cuts = [m.start() + 1 for m in _PAIR.finditer(value)]
+    if not cuts:
+        return value
+    bounds = [0, *cuts, len(value)]
+    return {STR_TAG: [value[a:b] for a, b in zip(bounds, bounds[1:])]}
+
+
+def _enc_dict(obj: dict, depth: int) -> Any:
+    items = []
+    tagged = len(obj) == 1 and next(iter(obj)) in TAGS
+    for k, v in obj.items():
+        if type(k) is not str:
+            raise CodecError(f"dict keys must be str, got {type(k).__name__}")
+        key = _enc_str(k)
+        tagged = tagged or type(key) is not str
+        items.append((key, _enc(v, depth + 1)))
+    if tagged:
+        return {DICT_TAG: [[k, v] for k, v in items]}
+    return dict(items)
+
+
+def _enc_tensor(obj: torch.Tensor) -> Any:
+    if obj.layout is not torch.strided or obj.is_nested:
+        raise CodecError(f"only dense tensors cross the wire, got layout {obj.layout}")
+    name = str(obj.dtype).removeprefix("torch.")
+    if name not in DTYPES:
+        raise CodecError(f"dtype {obj.dtype} is not allowed on the wire")
+    if obj.dim() > MAX_NDIM or any(s > MAX_DIM for s in obj.shape):
+        raise CodecError(f"tensor shape {tuple(obj.shape)} exceeds the wire's caps")
+    try:
+        # resolve_neg/resolve_conj: lazy views whose bytes are not yet their values
+        flat = obj.detach().to("cpu").resolve_neg().resolve_conj().contiguous().reshape(-1)
+        raw = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
+    except Exception as exc:  # a meta tensor, a tensor torch cannot copy: not plain data
+        raise CodecError(f"tensor cannot be read ({type(exc).__name__})") from None
+    return {TENSOR_TAG: {"dtype": name, "shape": list(obj.shape),
+                         "data": base64.b64encode(raw).decode("ascii")}}
+
+
 def _enc(obj: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise CodecError(f"nesting deeper than {MAX_DEPTH} levels")
@@ -64,38 +123,24 @@ def _enc(obj: Any, depth: int) -> Any:
             raise CodecError(f"integer out of range (|x| >= 2**63): {obj.bit_length()} bits")
         return obj
     if kind is str:
-        return _string(obj)
+        return _enc_str(obj)
     if kind is float:
         # JSON has no NaN/inf: keep them as tagged strings so verdicts can see them.
         if math.isfinite(obj):
             return obj
-        return {"__float__": repr(obj)}
+        return {FLOAT_TAG: repr(obj)}
     if kind in (list, tuple):
         return [_enc(v, depth + 1) for v in obj]
     if kind is dict:
-        out = {}
-        for k, v in obj.items():
-            if type(k) is not str:
-                raise CodecError(f"dict keys must be str, got {type(k).__name__}")
-            out[_string(k)] = _enc(v, depth + 1)
-        return out
+        return _enc_dict(obj, depth)
     if kind is torch.Tensor:
-        if obj.layout is not torch.strided:
-            raise CodecError(f"only dense tensors cross the wire, got layout {obj.layout}")
-        name = str(obj.dtype).removeprefix("torch.")
-        if name not in DTYPES:
-            raise CodecError(f"dtype {obj.dtype} is not allowed on the wire")
-        if obj.dim() > MAX_NDIM or any(s > MAX_DIM for s in obj.shape):
-            raise CodecError(f"tensor shape {tuple(obj.shape)} exceeds the wire's caps")
-        flat = obj.detach().to("cpu").contiguous().reshape(-1)
-        raw = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
-        return {TENSOR_TAG: {"dtype": name, "shape": list(obj.shape),
-                             "data": base64.b64encode(raw).decode("ascii")}}
+        return _enc_tensor(obj)
     raise CodecError(f"type {kind.__module__}.{kind.__qualname__} is not plain data")
 
 
 def encode(obj: Any) -> bytes:
-    """Serialize plain data (see module docstring) to bytes."""
+    """Serialize plain data (see module docstring) to bytes. Raises :class:`CodecError`,
+    and nothing else, on anything that is not plain data or exceeds a cap."""
     return json.dumps(_enc(obj, 0), separators=(",", ":")).encode("utf-8")
 
 
@@ -123,9 +168,42 @@ def _tensor(spec: Any) -> torch.Tensor:
         raise CodecError("tensor data is not base64") from None
     if len(raw) != numel * itemsize:
         raise CodecError("tensor byte count does not match its shape")
+    if dtype is torch.bool and raw.translate(None, b"\x00\x01"):
+        # any other byte is a bool torch never makes: comparisons on it are undefined
+        raise CodecError("bool tensor holds bytes other than 0 and 1")
     if numel == 0:
         return torch.empty(shape, dtype=dtype)
     return torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(dtype).reshape(shape)
+
+
+def _dec_str(obj: Any) -> str:
+    """A string, plain or split (see :func:`_enc_str`); only the split encode makes."""
+    if type(obj) is str:
+        return _string(obj)
+    chunks = obj.get(STR_TAG) if type(obj) is dict and len(obj) == 1 else None
+    if type(chunks) is not list or len(chunks) < 2 or not all(
+            type(c) is str and c for c in chunks):
+        raise CodecError("malformed string record")
+    for left, right in zip(chunks, chunks[1:]):
+        if not ("\ud800" <= left[-1] <= "\udbff" and "\udc00" <= right[0] <= "\udfff"):
+            raise CodecError("string record split where no surrogate pair is")
+    return _string("".join(chunks))
+
+
+def _dec_dict(pairs: Any, depth: int) -> dict:
+    """A dict sent as ``[[key, value], ...]`` (see :func:`_enc_dict`)."""
+    if type(pairs) is not list or not all(type(p) is list and len(p) == 2 for p in pairs):
+        raise CodecError("malformed dict record")
+    out = {}
+    for key, value in pairs:
+        key = _dec_str(key)
+        if key in out:
+            raise CodecError("dict record repeats a key")
+        out[key] = _dec(value, depth + 1)
+    if not (len(out) == 1 and next(iter(out)) in TAGS) and not any(
+            type(k) is dict for k, _ in pairs):
+        raise CodecError("dict record for a dict that JSON carries as it is")
+    return out
 
 
 def _dec(obj: Any, depth: int) -> Any:
@@ -135,14 +213,19 @@ def _dec(obj: Any, depth: int) -> Any:
     if kind is list:
         return [_dec(v, depth + 1) for v in obj]
     if kind is dict:
-        if set(obj) == {"__float__"}:
-            value = obj["__float__"]
+        tag = next(iter(obj)) if len(obj) == 1 else None
+        if tag == FLOAT_TAG:
+            value = obj[FLOAT_TAG]
             if value not in ("nan", "inf", "-inf"):
                 raise CodecError(f"bad float tag {str(value)[:40]!r}")
             return float(value)
-        if set(obj) == {TENSOR_TAG}:
+        if tag == TENSOR_TAG:
             return _tensor(obj[TENSOR_TAG])
-        return {_string(k): _dec(v, depth + 1) for k, v in obj.items()}
+        if tag == STR_TAG:
+            return _dec_str(obj)
+        if tag == DICT_TAG:
+            return _dec_dict(obj[DICT_TAG], depth)
+        return {_dec_str(k): _dec(v, depth + 1) for k, v in obj.items()}
     if kind is str:
         return _string(obj)
     if kind is int:

@@ -89,6 +89,9 @@ class SandboxOptions:
     namespaces: bool = True
     #: fork children from a process that has already imported torch (much faster)
     zygote: bool = True
+    #: the command that starts the zygote; None: the harness's own. Tests point it at a
+    #: command that fails, to see grading fall back to plain children (tests/test_zygote.py)
+    zygote_command: list[str] | None = None
     #: use a user namespace even as root (how non-root instructors run; for tests)
     force_user_namespace: bool = False
     #: a cgroup per child (CPU quota = ``threads``, memory and process caps) where possible
@@ -266,8 +269,9 @@ class Sandbox:
     ) -> dict[str, TaskResult]:
         """Grade one submission folder; every check gets a result, whatever the code does.
 
-        ``info``, when given, receives ``isolation`` (what the last child applied) and
-        ``children`` (how many children it took).
+        ``info``, when given, receives ``isolation`` (what the last child applied),
+        ``children`` (how many children it took) and, when the zygote died while one of its
+        children ran, ``zygote_lost`` (that child's unfinished checks ran again in another).
         """
         folder = Path(submission)
         files, problems = collect_files(folder)
@@ -547,13 +551,22 @@ class Sandbox:
             return None
         with self._zygote_lock:
             if self._zygote is None and not self._zygote_failed:
+                cmd = self.options.zygote_command or [
+                    sys.executable, "-I", "-S", str(self.harness / "boot.py"), "--zygote"]
                 try:
-                    self._zygote = _Zygote(
-                        [sys.executable, "-I", "-S", str(self.harness / "boot.py"), "--zygote"],
-                        self._env(self.base), self.base, self.options.limits.startup_seconds)
+                    self._zygote = _Zygote(cmd, self._env(self.base), self.base,
+                                           self.options.limits.startup_seconds)
                 except _ZygoteGone:
                     self._zygote_failed = True
             return self._zygote
+
+    def _drop_zygote(self, zygote: _Zygote) -> None:
+        """Stop using a zygote that died under a running child: plain children from now on."""
+        with self._zygote_lock:
+            self._zygote_failed = True
+            if self._zygote is zygote:
+                self._zygote = None
+        zygote.close()
 
     def _run_child(
         self,
@@ -669,6 +682,16 @@ class Sandbox:
             current_index = None
         else:
             current_index = current
+        if (reason is None and code is None and isinstance(child, _ZygoteChild)
+                and not child.zygote.running()
+                and (current_index is None or current_index not in finished)):
+            # The zygote died while its child ran (killed from outside, out of memory): the
+            # channel closed, and how the child ended is unknown, so nothing is blamed on the
+            # submission. The unfinished checks go to another child, a plain one: this sandbox
+            # uses no zygote again, so a zygote that keeps dying cannot loop.
+            self._drop_zygote(child.zygote)
+            info["zygote_lost"] = True
+            return {pending[i] for i in finished}
         if reason is None and (current_index is None or current_index not in finished):
             reason = {"status": "crashed",
                       "reason": _exit_reason(code, info.get("isolation", {}))}

@@ -1,8 +1,10 @@
 """Isolated grading of untrusted code: adversarial submissions, a sample class, resuming.
 
 Every adversarial submission of ``fixtures/adversarial/`` is the reference ``ex5_init.py``
-with an attack appended (and, for some, extra files). One real ``autograde`` run grades
-them all in parallel; each test states what must come out of it.
+with an attack appended (and, for some, extra files); the comment block at the top of its
+``ex5_init.py`` states the outcome (``# Expected: ...``, see ``HEADER``). One real
+``autograde`` run grades them all in parallel; the tests check each stated outcome and what
+else must hold.
 """
 
 from __future__ import annotations
@@ -31,40 +33,41 @@ TASKS = "test_viewer,init_schemes,probe_stats"
 FULL = {"test_viewer": 10, "init_schemes": 15, "probe_stats": 15}
 UID_RANGE = range(61000, 61000 + 64 * 512)
 
-#: fixture -> (task that must lose points, its score, status of its failing checks or None)
-#: every task not named keeps full marks
-EXPECTED: dict[str, dict[str, tuple[float, str | None]]] = {
-    "exit_in_task": {"probe_stats": (0, "error")},
-    "os_exit_at_import": {"init_schemes": (0, "crashed"), "probe_stats": (0, "crashed")},
-    "os_exit_in_task": {"probe_stats": (0, "crashed")},
-    "self_kill": {"probe_stats": (0, "crashed")},
-    "segfault": {"probe_stats": (0, "crashed")},
-    "fake_results_stdout": {"probe_stats": (0, "error")},
-    "tamper_output": {"probe_stats": (0, "failed")},
-    "garbage_on_pipe": {"probe_stats": (0, None)},
-    "pytest_files": {},
-    "shadow_modules": {},
-    "always_equal": {"probe_stats": (0, "failed")},
-    "tensor_subclass": {"init_schemes": (12, None)},
-    "torch_function_lookalike": {"init_schemes": (12, None)},
-    "broadcast_shapes": {"init_schemes": (12, None)},
-    "nan_inf": {"probe_stats": (0, "failed")},
-    "monkeypatch_allclose": {"probe_stats": (0, "failed")},
-    "inspect_for_answers": {"probe_stats": (0, "failed")},
-    "read_reference": {"probe_stats": (0, "error")},
-    "import_solutions": {"probe_stats": (0, "error")},
-    "proc_environ": {"probe_stats": (0, "error")},
-    "infinite_loop": {"probe_stats": (0, "timeout")},
-    "timeout_evasion": {"probe_stats": (0, "timeout")},
-    "fork_bomb": {"probe_stats": (0, None)},
-    "orphan_setsid": {},
-    "memory_bomb": {"probe_stats": (0, None)},
-    "output_flood": {"probe_stats": (0, "error")},
-    "network": {"probe_stats": (0, "failed")},
-    "noop_manual_seed": {},
-    "reduce_payload": {"probe_stats": (0, "failed")},
-    "call_the_oracle": {"probe_stats": (0, "error")},
-}
+#: the outcome line in the comment block at the top of a fixture's ``ex5_init.py``:
+#: ``# Expected: full marks.`` or ``# Expected: <task> <score> (status <status>)[, ...]; the
+#: other tasks full marks.`` (``(any status)`` where the failing checks' status may vary)
+HEADER = re.compile(r"# Expected: (?:full marks|(?P<items>.+); the other tasks full marks)\.")
+HEADER_ITEM = re.compile(
+    r"(?P<task>\w+) (?P<score>\d+(?:\.\d+)?) \((?:status (?P<status>\w+)|any status)\)")
+FIXTURES = sorted(p.name for p in ADVERSARIAL.iterdir() if p.is_dir())
+
+
+def expected_outcome(fixture: Path) -> dict[str, tuple[float, str | None]]:
+    """Task -> (its score, status of its failing checks or None) stated by the fixture's
+    header; every task not named keeps full marks. ``ValueError`` when the header is missing
+    or does not parse: a fixture cannot be graded without a stated outcome."""
+    from grader.runner import STATUSES
+
+    path = fixture / "ex5_init.py"
+    lines = path.read_text().splitlines() if path.is_file() else []
+    header = lines[:next((i for i, line in enumerate(lines) if not line.startswith("#")),
+                         len(lines))]
+    stated = [line for line in header if line.startswith("# Expected:")]
+    if len(stated) != 1:
+        raise ValueError(f"{path}: its header comment needs one '# Expected:' line, "
+                         f"found {len(stated)}")
+    match = HEADER.fullmatch(stated[0])
+    if match is None:
+        raise ValueError(f"{path}: cannot read {stated[0]!r}")
+    outcome: dict[str, tuple[float, str | None]] = {}
+    for item in match["items"].split(", ") if match["items"] else []:
+        part = HEADER_ITEM.fullmatch(item)
+        if part is None or part["task"] not in FULL or part["task"] in outcome or (
+                part["status"] is not None and part["status"] not in STATUSES) or float(
+                part["score"]) >= FULL[part["task"]]:
+            raise ValueError(f"{path}: cannot read {item!r} in {stated[0]!r}")
+        outcome[part["task"]] = (float(part["score"]), part["status"])
+    return outcome
 
 
 def _sandbox_processes() -> list[str]:
@@ -121,10 +124,45 @@ def adversarial(tmp_path_factory):
             "seconds": seconds, "leftovers": _sandbox_processes(), "marker": marker}
 
 
-def test_there_are_at_least_twenty_adversarial_fixtures():
-    fixtures = sorted(p.name for p in ADVERSARIAL.iterdir() if p.is_dir())
-    assert len(fixtures) >= 20
-    assert set(fixtures) == set(EXPECTED), "every fixture needs a stated outcome"
+def test_there_are_at_least_twenty_adversarial_fixtures_each_stating_its_outcome():
+    assert len(FIXTURES) >= 20
+    problems = []
+    for name in FIXTURES:
+        try:
+            expected_outcome(ADVERSARIAL / name)
+        except ValueError as exc:
+            problems.append(str(exc))
+    assert problems == [], "every fixture needs a stated outcome"
+
+
+@pytest.mark.parametrize("header", [
+    None, "", '"""no comment at all"""',
+    "# Expected: probe_stats 0 (status crashed)",  # no "; the other tasks full marks."
+    "# Expected: probe_stats zero (status crashed); the other tasks full marks.",
+    "# Expected: probe_stat 0 (status crashed); the other tasks full marks.",
+    "# Expected: probe_stats 0 (status exploded); the other tasks full marks.",
+    "# Expected: probe_stats 15 (status failed); the other tasks full marks.",
+    "# Expected: probe_stats 0 (any status), probe_stats 0 (any status); the other tasks "
+    "full marks.",
+    "# Expected: full marks.\n# Expected: full marks.",
+    '"""doc"""\n# Expected: full marks.',  # below the header: not part of it
+], ids=["no_file", "empty", "docstring_only", "no_tail", "score_not_number", "unknown_task",
+        "unknown_status", "full_score_lost", "task_twice", "two_lines", "after_docstring"])
+def test_a_missing_or_unreadable_header_is_an_error(tmp_path, header):
+    if header is not None:
+        (tmp_path / "ex5_init.py").write_text(header + "\n")
+    with pytest.raises(ValueError):
+        expected_outcome(tmp_path)
+
+
+def test_headers_read_as_written(tmp_path):
+    (tmp_path / "ex5_init.py").write_text(
+        "# An attack.\n#\n# Expected: init_schemes 12 (any status), probe_stats 0 (status "
+        "crashed); the other tasks full marks.\nimport os\n")
+    assert expected_outcome(tmp_path) == {"init_schemes": (12, None),
+                                          "probe_stats": (0, "crashed")}
+    (tmp_path / "ex5_init.py").write_text("# Expected: full marks.\n")
+    assert expected_outcome(tmp_path) == {}
 
 
 def test_the_grader_keeps_running_and_grades_everyone(adversarial):
@@ -139,13 +177,14 @@ def test_the_grader_keeps_running_and_grades_everyone(adversarial):
     assert {t: control["tasks"][t]["score"] for t in FULL} == FULL
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", FIXTURES)
 def test_adversarial_outcome(adversarial, name):
+    expected = expected_outcome(ADVERSARIAL / name)
     data = adversarial["results"][name]
     for task, full in FULL.items():
         entry = data["tasks"][task]
-        if task in EXPECTED[name]:
-            score, status = EXPECTED[name][task]
+        if task in expected:
+            score, status = expected[task]
             assert entry["score"] == score, (task, entry)
             if status is not None:
                 failing = {c["status"] for c in entry["checks"].values()
