@@ -62,6 +62,17 @@ def _needed_paths() -> list[str]:
     return [str(p) for p in dict.fromkeys(paths)]
 
 
+def _limits() -> dict[str, int]:
+    """The kernel's limits. RLIMIT_NPROC counts every process of the real uid: not root,
+    the instructor's own processes count too, so they are added on top."""
+    limits = dict(KERNEL_LIMITS)
+    if os.geteuid() != 0:
+        from grader.sandbox import _count_processes
+
+        limits["processes"] += _count_processes(os.geteuid())
+    return limits
+
+
 class JailedKernelManager(AsyncKernelManager):
     """Starts the kernel through :mod:`grader.nbgrading.jail`, talking over ipc sockets."""
 
@@ -95,7 +106,7 @@ class JailedKernelManager(AsyncKernelManager):
             "root_dir": str(base / "root"),
             "private_dir": str(base / "private"),
             "uid": uid,
-            "limits": KERNEL_LIMITS,
+            "limits": _limits(),
             "env": {k: env[k] for k in PASSED_ON if k in env},
         }
         (base / "jail.json").write_text(json.dumps(cfg))
