@@ -25,7 +25,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
-from grader.nbgrading.preprocessor import KERNEL_ISOLATION
+from grader.nbgrading.preprocessor import KERNEL_ISOLATION, SandboxedGrades
 
 JAIL_SCRIPT = Path(__file__).resolve().parent / "jail.py"
 KIT_PACKAGE = Path(__file__).resolve().parent.parent
@@ -169,6 +169,9 @@ class JailedExecute(Execute):
 
     def preprocess(self, nb: Any, resources: Any = None, km: Any = None) -> Any:
         self._jailed_km = None
+        if resources is not None:
+            # The sandbox grades the same cells meanwhile (SandboxedGrades collects it).
+            SandboxedGrades(config=self.config, parent=self.parent).start(nb, resources)
         try:
             return super().preprocess(nb, resources, km=km)
         finally:

@@ -12,7 +12,10 @@ each notebook it:
    (the ``execute_result`` nbgrader reads as partial credit). Whatever the kernel printed
    or returned there is gone, so nothing the student's kernel did decides a point.
 
-One sandbox (and its zygote) serves every notebook of the ``nbgrader autograde`` run.
+One sandbox (and its zygote) serves every notebook of the ``nbgrader autograde`` run. When
+:class:`~grader.nbgrading.kernel.JailedExecute` runs first, it starts this grading before the
+kernel runs (:meth:`SandboxedGrades.start`), so both share the cores; the public and hidden
+variants are graded side by side too.
 """
 
 from __future__ import annotations
@@ -35,8 +38,22 @@ from grader.tasks import get_task
 #: where :class:`grader.nbgrading.kernel.JailedExecute` leaves what its kernel jail applied
 KERNEL_ISOLATION = "practico_kernel_isolation"
 
+#: where :meth:`SandboxedGrades.start` leaves the grading it started, in ``resources``
+PENDING = "practico_sandbox_grading"
+
 _sandboxes: dict[str, Any] = {}
 _sandboxes_lock = threading.Lock()
+_pools: list[Any] = []
+
+
+def _pool() -> Any:
+    """Two threads: a notebook's public and hidden variants are graded side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _sandboxes_lock:
+        if not _pools:
+            _pools.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="sandbox"))
+        return _pools[0]
 
 
 def _sandbox(device: str, timeout: float | None) -> Any:
@@ -87,10 +104,16 @@ class SandboxedGrades(NbGraderPreprocessor):
                           help="Wall seconds per check (default: from each check's cost)."
                           ).tag(config=True)
 
-    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    def start(self, nb: Any, resources: dict[str, Any]) -> None:
+        """Start grading ``nb`` in the sandbox now, in the background; :meth:`preprocess`
+        collects the result. :class:`~grader.nbgrading.kernel.JailedExecute` calls this
+        before the kernel runs: the cells to grade are known before they execute, and the
+        kernel and the sandbox's children (one thread each) then share the cores."""
+        resources[PENDING] = self._submit(nb)
+
+    def _submit(self, nb: Any) -> dict[str, Any]:
         lang = current_lang(self.lang or None)
-        cells = grade_cells(nb)
-        ours = [g for g in cells if g.task]
+        ours = [g for g in grade_cells(nb) if g.task]
         tasks = list(dict.fromkeys(g.task for g in ours))
         hidden_tasks = list(dict.fromkeys(g.task for g in ours if g.hidden))
         if hidden_tasks:
@@ -100,19 +123,30 @@ class SandboxedGrades(NbGraderPreprocessor):
         code = student_cells(nb)
         box = _sandbox(self.device, self.check_timeout)
         info: dict[str, Any] = {}
-        public = box.grade_notebook(code, Context(device=self.device, lang=lang), tasks,
-                                    info=info) if tasks else {}
-        hidden = {}
+        job: dict[str, Any] = {"lang": lang, "info": info, "public": None, "hidden": None}
+        if tasks:
+            job["public"] = _pool().submit(
+                box.grade_notebook, code, Context(device=self.device, lang=lang), tasks,
+                info=info)
         if hidden_tasks:
             from grader.nb import SAME_IN_EVERY_VARIANT
 
-            hidden = box.grade_notebook(
-                code, Context(device=self.device, lang=lang, variant=1), hidden_tasks,
-                info={}, skip_checks=SAME_IN_EVERY_VARIANT)
-        gaps = _isolation_gaps(info, resources.get(KERNEL_ISOLATION))
+            job["hidden"] = _pool().submit(
+                box.grade_notebook, code, Context(device=self.device, lang=lang, variant=1),
+                hidden_tasks, info={}, skip_checks=SAME_IN_EVERY_VARIANT)
+        return job
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        # Started before the kernel ran (JailedExecute), or now. The grade cells' sources and
+        # metadata are nbgrader's (restored before execution), so either way the same cells.
+        job = resources.pop(PENDING, None) or self._submit(nb)
+        lang = job["lang"]
+        public = job["public"].result() if job["public"] is not None else {}
+        hidden = job["hidden"].result() if job["hidden"] is not None else {}
+        gaps = _isolation_gaps(job["info"], resources.get(KERNEL_ISOLATION))
         if gaps:
             self.log.warning("graded without full isolation: %s", "; ".join(gaps))
-        for cell in cells:
+        for cell in grade_cells(nb):
             nb.cells[cell.index].outputs = self._outputs(nb.cells[cell.index], cell, public,
                                                          hidden, gaps, lang)
         return nb, resources
