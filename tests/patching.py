@@ -64,7 +64,7 @@ class Hunk:
 
 
 def split_lines(text: str) -> list[str]:
-    """``text``'s lines with their ``\n``, split at ``\n`` only, as ``diff`` does.
+    """``text``'s lines, each with its newline, split at newlines only, as ``diff`` does.
 
     (``str.splitlines`` also splits at form feeds and Unicode separators inside a line.)
     """
