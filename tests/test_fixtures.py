@@ -3,7 +3,8 @@
 - ``fixtures/alt_correct/``: a complete submission written independently of ``solutions/``
   (other layer names, ``nn.Sequential`` where the reference uses attributes and the other way
   round, ``F.one_hot``, its own loops, ``plt.subplots`` and ``gray_r`` in the viewer, ...)
-  must earn full marks on every task.
+  must earn full marks on every task. It is stored as one patch per module against the stubs
+  in ``exercises/`` (only the TODO stubs change), applied into a temporary folder here.
 - ``fixtures/alt_variants/<name>/``: one ``ex*.py.diff`` each, a patch that rewrites one part
   of the reference in another correct idiom that an earlier version of the checks rejected;
   the patched file, overlaid on a copy of ``solutions/``, must keep full marks.
@@ -28,12 +29,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from patching import build, read_fixture
+from patching import EXERCISES, build, materialise_alt_correct, read_fixture, split_lines
 
 from grader.checks import Context
 from grader.impl import DirImpl
 from grader.messages import MESSAGES
 from grader.runner import checks_for, grade_in_process, run_check_in_process, summarize
+from grader.stubs import HEADER
 from grader.tasks import TASK_BY_ID, TASKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,19 +96,42 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+#: what the alt_correct patches may remove from a stub: the generated header and the TODO stubs
+STUB_ONLY_RE = re.compile(r"^-[ \t]*(# TODO \[\w+\]: |raise NotImplementedError\()")
+
+
 @pytest.fixture(scope="module")
-def alt_results():
-    return grade_in_process(DirImpl(FIXTURES / "alt_correct"), Context())
+def alt_correct(tmp_path_factory) -> Path:
+    """``fixtures/alt_correct`` applied to ``exercises/``: the six files, in a temp folder."""
+    return materialise_alt_correct(tmp_path_factory.mktemp("alt_correct"))
 
 
-def test_alt_correct_is_a_whole_independent_submission():
+@pytest.fixture(scope="module")
+def alt_results(alt_correct):
+    return grade_in_process(DirImpl(alt_correct), Context())
+
+
+def test_alt_correct_is_a_whole_independent_submission(alt_correct):
+    assert sorted(p.name for p in alt_correct.iterdir()) == sorted(
+        p.name for p in SOLUTIONS.glob("ex*.py"))
     for path in sorted(SOLUTIONS.glob("ex*.py")):
-        alt = FIXTURES / "alt_correct" / path.name
-        assert alt.is_file(), path.name
-        text = alt.read_text(encoding="utf-8")
+        text = (alt_correct / path.name).read_text(encoding="utf-8")
         assert "NotImplementedError" not in text, path.name
         assert text != path.read_text(encoding="utf-8"), path.name
         assert "BEGIN SOLUTION" not in text, path.name
+
+
+def test_alt_correct_patches_only_replace_todo_stubs():
+    """The given code it is graded with is the stubs' own: no patch line removes any of it."""
+    header = {"-" + line.removesuffix("\n") for line in split_lines(HEADER)}
+    for patch in sorted((FIXTURES / "alt_correct").glob("ex*.py.diff")):
+        _, diff = read_fixture(patch)
+        assert diff.startswith(f"--- exercises/{patch.name.removesuffix('.diff')}\n"), patch.name
+        removed = [line for line in diff.splitlines()[2:] if line.startswith("-")]
+        assert removed, patch.name
+        for line in removed:
+            assert line in header or STUB_ONLY_RE.match(line), (patch.name, line)
+    assert (EXERCISES / "ex0_data.py").read_text(encoding="utf-8").startswith(HEADER)
 
 
 def test_alt_correct_earns_full_marks(alt_results):
