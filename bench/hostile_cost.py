@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,14 @@ TASKS = {"net_wide_2_20": "init_schemes", "net_zero_width": "init_schemes",
 
 def build(case: str, folder: Path) -> None:
     folder.mkdir(parents=True)
-    reference = (ROOT / "solutions" / "ex5_init.py").read_text()
-    attack = ROOT / "fixtures" / "hostile" / case / "ex5_init.py"
-    extra = attack.read_text() if attack.exists() else ""
-    (folder / "ex5_init.py").write_text(reference + "\n\n" + extra)
+    fixture = ROOT / "fixtures" / "hostile" / case
+    if (fixture / "ex5_init.py").exists():
+        import runpy
+
+        assemble = runpy.run_path(str(fixture.parent / "assemble.py"))
+        (folder / "ex5_init.py").write_text(assemble["submission_source"](fixture))
+    else:  # the reference itself, or a case made of extra files only
+        shutil.copy2(ROOT / "solutions" / "ex5_init.py", folder / "ex5_init.py")
     if case == "many_files":
         for i in range(400):
             with open(folder / f"ex{i + 10}_extra.py", "wb") as fh:

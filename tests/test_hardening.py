@@ -329,14 +329,20 @@ FRAGMENTS = {"oracle_layer_shape": ("tiene una forma que ninguna red", "has a sh
 LATIN1_STUDENT = b"jos\xe9"
 
 
+def _hostile_submission(fixture: Path) -> str:
+    """fixtures/hostile/assemble.py: the reference with the attack (and its shared
+    helpers) appended."""
+    import runpy  # no bytecode cache: a __pycache__ there would read as one more fixture
+
+    return runpy.run_path(str(HOSTILE / "assemble.py"))["submission_source"](fixture)
+
+
 def _build_root(root: Path) -> list[str]:
-    reference = (ROOT / "solutions" / "ex5_init.py").read_text()
     names = []
     for fixture in sorted(p for p in HOSTILE.iterdir() if p.is_dir()):
         folder = root / fixture.name
         folder.mkdir(parents=True)
-        attack = (fixture / "ex5_init.py").read_text()
-        (folder / "ex5_init.py").write_text(reference + "\n\n" + attack)
+        (folder / "ex5_init.py").write_text(_hostile_submission(fixture))
         names.append(fixture.name)
     # not malicious at all: a Latin-1 folder name, and a Latin-1 file name beside the work
     latin = os.path.join(os.fsencode(root), LATIN1_STUDENT)
