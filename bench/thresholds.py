@@ -205,6 +205,7 @@ def parity(seeds: list[int]) -> None:
     print("    per seed: " + " ".join(f"{a:.3f}" for a in results["reference"]))
     row(f"the same, net seed fixed at {budget.seed} (as hidden variants)", results["fixed"],
         f">= {budget.threshold}")
+    print("    per seed: " + " ".join(f"{a:.3f}" for a in results["fixed"]))
     row("wrong: the same without ReLUs", results["wrong"], f">= {budget.threshold}")
 
 
