@@ -3,7 +3,7 @@
 Every subfolder of ROOT is one student. Each student is graded in isolated children
 (:mod:`grader.sandbox`); as soon as a student is done, their files are written:
 
-    RESULTS/students/<student>/result.json    the SPEC's JSON (+ fingerprint, isolation)
+    RESULTS/students/<student>/result.json    the result JSON (docs/result-json.md)
     RESULTS/students/<student>/results.json   Gradescope's format
     RESULTS/students/<student>/feedback.md    each task's score and messages
     RESULTS/students/<student>/feedback.html  the same, as a page

@@ -1,4 +1,4 @@
-"""Grading results as the SPEC's JSON and as a terminal table."""
+"""Grading results as the result JSON (docs/result-json.md) and as a terminal table."""
 
 from __future__ import annotations
 

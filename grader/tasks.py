@@ -1,4 +1,4 @@
-"""The graded tasks of the practical: ids (pinned by the SPEC), points, and where they live."""
+"""The graded tasks of the practical: ids (keys of docs/result-json.md), points, where they live."""
 
 from __future__ import annotations
 

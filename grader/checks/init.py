@@ -58,6 +58,9 @@ def fits_uniform(w: torch.Tensor, bound: float) -> bool:
       3.3 / sqrt(n) (DKW: P(fail) <= 2 e^-21.8 for a true uniform). A normal clamped to the
       bound has the right bound and nearly the right std, but a distance near 0.06: caught
       on the 784-input layers (n = 50,176, limit 0.015).
+
+    What torch's own inits and that clamped normal give on every layer the checks judge:
+    ``bench/thresholds.py`` (part ``weights``), ranges in docs/thresholds.md.
     """
     w = w.double()
     n = w.numel()
@@ -369,7 +372,8 @@ class _ProbeCheck(Check):
         """Every reported number is the grader's own recomputation, on the grader's weights
         and the input the net saw; else a Fail naming the mistake it looks like."""
         x = self.seen_input(res, what, batch, d_in)
-        # x must look like N(0, 1): 5 standard errors on the mean, 10% on the std.
+        # x must look like N(0, 1): 5 standard errors on the mean, 10% on the std
+        # (bench/thresholds.py, part ``probe``; docs/thresholds.md).
         n = x.numel()
         if abs(float(x.double().mean())) > 5 / math.sqrt(n) or abs(
             float(x.double().std()) - 1
@@ -423,7 +427,8 @@ class ProbeValues(_ProbeCheck):
             self.verify(depth, d_in, batch, weights, res, what, acts, grads)
 
 
-#: trend bands on last/first activation std over 15 ReLU layers, measured on many seeds
+#: trend bands on last/first activation std over 15 ReLU layers; re-measured by
+#: bench/thresholds.py (part ``probe``), ranges in docs/thresholds.md
 XAVIER_MAX_RATIO = 0.05
 STABLE_RATIO = (0.25, 4.0)
 

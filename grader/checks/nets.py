@@ -175,7 +175,7 @@ for _task, _points_structure, _points_forward in (
 # ------------------------------------------------- relu_net: gradients do not vanish
 
 #: minimum ratio of first-layer gradient norms, ReLU net / the same weights with sigmoids.
-#: Measured on the reference: see the issue note.
+#: Re-measured by bench/thresholds.py (part ``grads``); the range is in docs/thresholds.md.
 MIN_GRAD_RATIO = 10.0
 
 
