@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader import __version__
 from grader.i18n import t
+from grader.progress import _Progress
 from grader.tasks import TASKS
 from grader.textsafe import safe_name, safe_text
 
@@ -234,40 +235,6 @@ def _previous(out: Path, student: str, fp: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if data.get("fingerprint") == fp else None
-
-
-class _Progress:
-    """A tqdm bar with ETA on a terminal; one plain line per student otherwise."""
-
-    def __init__(self, total: int, done: int) -> None:
-        self.total, self.count = total, done
-        self.bar = None
-        if sys.stderr.isatty() and os.environ.get("CI", "") in ("", "0", "false"):
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="student", dynamic_ncols=True)
-
-    def update(self, student: str, data: dict[str, Any], seconds: float) -> None:
-        self.count += 1
-        line = f"{safe_name(student)}: {data['score']:g}/{data['max_score']:g} ({seconds:.1f} s)"
-        if self.bar is not None:
-            self.bar.set_postfix_str(line[:60])
-            self.bar.update(1)
-        else:
-            print(f"[{self.count}/{self.total}] {line}", file=sys.stderr, flush=True)
-
-    def failed(self, student: str, error: str) -> None:
-        self.count += 1
-        line = f"{safe_name(student)}: NOT GRADED, grader error: {error}"
-        if self.bar is not None:
-            self.bar.write(line, file=sys.stderr)
-            self.bar.update(1)
-        else:
-            print(f"[{self.count}/{self.total}] {line}", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def autograde(

@@ -12,7 +12,6 @@ Modules: :mod:`.runs` (the experiments), :mod:`.figures`, :mod:`.report`.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import sys
 import time
@@ -20,44 +19,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from grader.progress import Progress
+
 __all__ = ["add_commands", "run_experiments"]
-
-
-class Progress:
-    """Progress bars on a terminal; one plain line per experiment in logs (no TTY, or CI).
-
-    Bars go to the real stderr, chosen before any student output is captured.
-    """
-
-    def __init__(self, total: int, enabled: bool | None = None, stream: Any = None) -> None:
-        from tqdm import tqdm
-
-        self.stream = stream if stream is not None else sys.stderr
-        if enabled is None:
-            ci = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-            enabled = bool(getattr(self.stream, "isatty", lambda: False)()) and not ci
-        self.enabled = enabled
-        self.total = total
-        self._tqdm = tqdm
-        self.bar = tqdm(total=total, unit="exp", file=self.stream, disable=not enabled,
-                        dynamic_ncols=True, position=0,
-                        bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
-
-    def start(self, title: str) -> None:
-        self.bar.set_description_str(title[:28])
-
-    def epoch_bar(self, desc: str, total: int) -> Any:
-        return self._tqdm(total=total, unit="epoch", desc=f"  {desc}"[:28], file=self.stream,
-                          disable=not self.enabled, leave=False, dynamic_ncols=True, position=1)
-
-    def done(self, index: int, line: str) -> None:
-        if self.enabled:
-            self.bar.update(1)
-        else:
-            print(f"[{index}/{self.total}] {line}", file=self.stream, flush=True)
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 def _positive_int(value: str) -> int:
