@@ -20,8 +20,7 @@ from grader.options import (  # noqa: F401 (re-exported for the other command mo
     require_data,
     submission_dir,
 )
-
-KIT_ROOT = Path(__file__).resolve().parent.parent
+from grader.settings import KIT_ROOT
 
 #: modules that add subcommands with ``add_commands(subparsers)``, in help order
 COMMAND_MODULES = ("grader.autograde", "grader.experiments", "grader.release")
