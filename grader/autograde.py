@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader import __version__
 from grader.i18n import t
-from grader.progress import _Progress
+from grader.progress import Progress
 from grader.tasks import TASKS
 from grader.textsafe import safe_name, safe_text
 
@@ -289,7 +289,7 @@ def autograde(
     options = SandboxOptions(device=device, threads=threads, timeout=timeout,
                              unsafe_no_isolation=unsafe_no_isolation,
                              gpu_memory_fraction=0.9 / jobs if device == "cuda" else None)
-    progress = _Progress(len(folders), skipped)
+    progress = Progress(len(folders), "student", done=skipped)
     csv_lock = threading.Lock()
     ctx = Context(device=device, lang=lang, variant=variant)
     errors: dict[str, str] = {} if grader_errors is None else grader_errors
@@ -335,12 +335,14 @@ def autograde(
                                                             300, newlines=False)
                         with csv_lock:
                             write_grades_csv(out, names, errors)
-                        progress.failed(futures[future], errors[futures[future]])
+                        progress.item_failed(f"{safe_name(futures[future])}: NOT GRADED, grader "
+                                             f"error: {errors[futures[future]]}")
                         continue
                     results[name] = data
                     with csv_lock:
                         write_grades_csv(out, names, errors)
-                    progress.update(name, data, seconds)
+                    progress.item_done(f"{safe_name(name)}: {data['score']:g}/"
+                                       f"{data['max_score']:g} ({seconds:.1f} s)")
             except KeyboardInterrupt:
                 for future in futures:
                     future.cancel()

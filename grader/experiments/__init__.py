@@ -115,7 +115,8 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
 
     torch.set_num_threads(threads or 1)
     budget = make_budget(quick, epochs)
-    progress = progress or Progress(len(EXPERIMENTS))
+    progress = progress or Progress(
+        len(EXPERIMENTS), "exp", bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
     run = Run(DirImpl(folder), out, budget, device, lang, progress)
     (out / "errors.log").unlink(missing_ok=True)
     for old in out.glob("*.png"):  # figures of an earlier run must not pass for this one's
@@ -150,7 +151,7 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
     from .runs import run_experiment
 
     try:
-        for index, exp in enumerate(EXPERIMENTS, 1):
+        for exp in EXPERIMENTS:
             title = t(f"exp_title_{exp.id}", lang)
             progress.start(title)
             rec = run_experiment(run, exp)
@@ -159,8 +160,8 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
             extra = ""
             if "test_acc" in rec.data:
                 extra = f", test acc {rec.data['test_acc']:.3f}"
-            progress.done(index, f"{title}: {report.status_label(rec.status, lang)}{extra} "
-                                 f"({rec.seconds:.1f} s)")
+            progress.item_done(f"{title}: {report.status_label(rec.status, lang)}{extra} "
+                               f"({rec.seconds:.1f} s)")
             write()
         results["summary"] = _summary(run, records, figures, confusion_matrix, lang)
         results["meta"]["finished"] = True
