@@ -32,6 +32,13 @@ from typing import TYPE_CHECKING, Any
 
 from grader import __version__
 from grader.i18n import t
+from grader.options import (
+    UserError,
+    add_unsafe_flag,
+    parse_task_ids,
+    require_data,
+    resolve_device,
+)
 from grader.progress import Progress
 from grader.tasks import TASKS
 from grader.textsafe import safe_name, safe_text
@@ -42,30 +49,24 @@ if TYPE_CHECKING:
     from grader.runner import TaskResult
 
 
-def _user_error(message: str) -> Exception:
-    from grader.cli import UserError
-
-    return UserError(message)
-
-
 def student_folders(root: Path, out: Path) -> list[Path]:
     """The student subfolders of ``root``; clear errors for a missing or empty root."""
     if not root.exists():
-        raise _user_error(f"{root}: no such folder. Give the folder that holds one subfolder "
+        raise UserError(f"{root}: no such folder. Give the folder that holds one subfolder "
                           "per student.")
     if not root.is_dir():
-        raise _user_error(f"{root}: not a folder.")
+        raise UserError(f"{root}: not a folder.")
     out_resolved = out.resolve()
     if out_resolved == root.resolve() or root.resolve() in out_resolved.parents:
-        raise _user_error(f"--out {out} is inside {root}: it would be graded as a student. "
+        raise UserError(f"--out {out} is inside {root}: it would be graded as a student. "
                           "Put the results somewhere else.")
     try:
         entries = sorted(root.iterdir())
     except PermissionError:
-        raise _user_error(f"{root}: cannot read this folder (permission denied).") from None
+        raise UserError(f"{root}: cannot read this folder (permission denied).") from None
     folders = [p for p in entries if p.is_dir() and not p.name.startswith(".")]
     if not folders:
-        raise _user_error(f"{root}: holds no student folders (expected one subfolder per "
+        raise UserError(f"{root}: holds no student folders (expected one subfolder per "
                           "student, each with their ex*.py files).")
     return folders
 
@@ -257,7 +258,7 @@ def autograde(
 
         problem = secret_problem(lang=lang)
         if problem is not None:
-            raise _user_error(f"--variant {variant}: {problem}")
+            raise UserError(f"--variant {variant}: {problem}")
     folders = student_folders(root, out)
     jobs = max(1, jobs or os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -356,12 +357,10 @@ def autograde(
 
 
 def _cmd_autograde(args: argparse.Namespace) -> int:
-    from grader.cli import _device, _task_ids, require_data
-
-    task_ids = _task_ids(args.tasks)
+    task_ids = parse_task_ids(args.tasks)
     out = Path(args.out)
     student_folders(Path(args.root), out)  # bad input fails here, before torch loads
-    device = _device(args.device)
+    device = resolve_device(args.device)
     require_data()
     from grader.sandbox import IsolationRefused
 
@@ -372,8 +371,6 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
                             lang=args.lang, unsafe_no_isolation=args.unsafe_no_isolation,
                             grader_errors=errors)
     except IsolationRefused as exc:
-        from grader.cli import UserError
-
         raise UserError(str(exc)) from None
     scores = [r["score"] for r in results.values()]
     mean = sum(scores) / len(scores) if scores else 0.0
@@ -399,7 +396,5 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     p.add_argument("--tasks", action="append", metavar="ID[,ID]", help="grade only these tasks")
     p.add_argument("--lang", choices=("es", "en"), default=None)
-    from grader.cli import add_unsafe_flag
-
     add_unsafe_flag(p)
     p.set_defaults(func=_cmd_autograde)

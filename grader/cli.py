@@ -12,12 +12,12 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from grader.options import (  # noqa: F401 (re-exported for the other command modules)
+from grader.options import (
     UserError,
-    _device,
-    _task_ids,
     add_unsafe_flag,
+    parse_task_ids,
     require_data,
+    resolve_device,
     submission_dir,
 )
 from grader.settings import KIT_ROOT
@@ -55,9 +55,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.results import format_table, to_json_dict, write_json_atomic
 
     folder = submission_dir(args.submission)
-    task_ids = _task_ids(args.tasks)
+    task_ids = parse_task_ids(args.tasks)
     require_data()
-    device = _device(args.device)
+    device = resolve_device(args.device)
     ctx = Context(device=device, lang=args.lang)
     info: dict = {}
     if args.in_process:

@@ -45,7 +45,8 @@ def require_data() -> Path:
         raise UserError(str(exc)) from None
 
 
-def _task_ids(values: list[str] | None) -> list[str] | None:
+def parse_task_ids(values: list[str] | None) -> list[str] | None:
+    """``--tasks`` values (each ``ID[,ID]``) as task ids; None when none were given."""
     from grader.tasks import TASK_BY_ID
 
     if not values:
@@ -58,7 +59,11 @@ def _task_ids(values: list[str] | None) -> list[str] | None:
     return ids
 
 
-def _device(value: str) -> str:
+def resolve_device(value: str) -> str:
+    """``auto``, ``cpu`` or ``cuda`` as the device to use: ``auto`` is ``cuda`` where CUDA is
+    available, else ``cpu``; ``cuda`` where it is not is a :class:`UserError`."""
+    if value == "cpu":
+        return value  # torch need not load for this
     import torch
 
     if value == "auto":

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from grader.options import UserError, require_data, resolve_device, submission_dir
 from grader.progress import Progress
 
 __all__ = ["add_commands", "run_experiments"]
@@ -59,8 +60,6 @@ def add_commands(subparsers: Any) -> None:
 
 
 def _out_dir(value: str) -> Path:
-    from grader.cli import UserError
-
     out = Path(value)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {value}: this is a file; give a folder for the figures and "
@@ -77,7 +76,6 @@ def _out_dir(value: str) -> Path:
 
 
 def _cmd_experiments(args: argparse.Namespace) -> int:
-    from grader.cli import UserError, _device, require_data, submission_dir
     from grader.impl import resolve_impl_dir
 
     try:
@@ -87,7 +85,7 @@ def _cmd_experiments(args: argparse.Namespace) -> int:
     folder = submission_dir(str(folder))
     out = _out_dir(args.out)
     require_data()
-    device = _device(args.device)
+    device = resolve_device(args.device)
     results = run_experiments(folder, out, quick=args.quick, epochs=args.epochs, device=device,
                               lang=args.lang, threads=args.threads)
     return 130 if not results["meta"]["finished"] else 0
