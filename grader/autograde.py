@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__
+from grader.atomic import write_atomic
 from grader.i18n import t
 from grader.options import (
     UserError,
@@ -224,10 +225,7 @@ def write_grades_csv(out: Path, students: list[str], errors: Iterable[str] = ())
             status = "grader_error" if student in errors else "pending"
             row = [shown, *([""] * len(TASKS)), "", "", status]
         writer.writerow(row)
-    target = out / "grades.csv"
-    tmp = target.with_name(f".grades.csv.{os.getpid()}.{threading.get_ident()}")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, target)
+    write_atomic(out / "grades.csv", buffer.getvalue())
 
 
 def _previous(out: Path, student: str, fp: str) -> dict[str, Any] | None:
@@ -313,8 +311,8 @@ def autograde(
             data["ignored_files_not_listed"] = more
         target = out / "students" / folder.name
         target.mkdir(parents=True, exist_ok=True)
-        (target / "feedback.md").write_text(feedback_markdown(shown, data, lang), "utf-8")
-        (target / "feedback.html").write_text(feedback_html(shown, data, lang), "utf-8")
+        write_atomic(target / "feedback.md", feedback_markdown(shown, data, lang))
+        write_atomic(target / "feedback.html", feedback_html(shown, data, lang))
         write_json_atomic(target / "results.json", gradescope_json(graded, seconds, lang))
         write_json_atomic(target / "result.json", data)  # last: it marks the student done
         return folder.name, data, seconds
