@@ -31,7 +31,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__
+from grader.atomic import write_atomic
 from grader.i18n import t
+from grader.options import (
+    UserError,
+    add_unsafe_flag,
+    parse_task_ids,
+    require_data,
+    resolve_device,
+)
+from grader.progress import Progress
 from grader.tasks import TASKS
 from grader.textsafe import safe_name, safe_text
 
@@ -41,30 +50,24 @@ if TYPE_CHECKING:
     from grader.runner import TaskResult
 
 
-def _user_error(message: str) -> Exception:
-    from grader.cli import UserError
-
-    return UserError(message)
-
-
 def student_folders(root: Path, out: Path) -> list[Path]:
     """The student subfolders of ``root``; clear errors for a missing or empty root."""
     if not root.exists():
-        raise _user_error(f"{root}: no such folder. Give the folder that holds one subfolder "
+        raise UserError(f"{root}: no such folder. Give the folder that holds one subfolder "
                           "per student.")
     if not root.is_dir():
-        raise _user_error(f"{root}: not a folder.")
+        raise UserError(f"{root}: not a folder.")
     out_resolved = out.resolve()
     if out_resolved == root.resolve() or root.resolve() in out_resolved.parents:
-        raise _user_error(f"--out {out} is inside {root}: it would be graded as a student. "
+        raise UserError(f"--out {out} is inside {root}: it would be graded as a student. "
                           "Put the results somewhere else.")
     try:
         entries = sorted(root.iterdir())
     except PermissionError:
-        raise _user_error(f"{root}: cannot read this folder (permission denied).") from None
+        raise UserError(f"{root}: cannot read this folder (permission denied).") from None
     folders = [p for p in entries if p.is_dir() and not p.name.startswith(".")]
     if not folders:
-        raise _user_error(f"{root}: holds no student folders (expected one subfolder per "
+        raise UserError(f"{root}: holds no student folders (expected one subfolder per "
                           "student, each with their ex*.py files).")
     return folders
 
@@ -222,10 +225,7 @@ def write_grades_csv(out: Path, students: list[str], errors: Iterable[str] = ())
             status = "grader_error" if student in errors else "pending"
             row = [shown, *([""] * len(TASKS)), "", "", status]
         writer.writerow(row)
-    target = out / "grades.csv"
-    tmp = target.with_name(f".grades.csv.{os.getpid()}.{threading.get_ident()}")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(tmp, target)
+    write_atomic(out / "grades.csv", buffer.getvalue())
 
 
 def _previous(out: Path, student: str, fp: str) -> dict[str, Any] | None:
@@ -234,40 +234,6 @@ def _previous(out: Path, student: str, fp: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if data.get("fingerprint") == fp else None
-
-
-class _Progress:
-    """A tqdm bar with ETA on a terminal; one plain line per student otherwise."""
-
-    def __init__(self, total: int, done: int) -> None:
-        self.total, self.count = total, done
-        self.bar = None
-        if sys.stderr.isatty() and os.environ.get("CI", "") in ("", "0", "false"):
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="student", dynamic_ncols=True)
-
-    def update(self, student: str, data: dict[str, Any], seconds: float) -> None:
-        self.count += 1
-        line = f"{safe_name(student)}: {data['score']:g}/{data['max_score']:g} ({seconds:.1f} s)"
-        if self.bar is not None:
-            self.bar.set_postfix_str(line[:60])
-            self.bar.update(1)
-        else:
-            print(f"[{self.count}/{self.total}] {line}", file=sys.stderr, flush=True)
-
-    def failed(self, student: str, error: str) -> None:
-        self.count += 1
-        line = f"{safe_name(student)}: NOT GRADED, grader error: {error}"
-        if self.bar is not None:
-            self.bar.write(line, file=sys.stderr)
-            self.bar.update(1)
-        else:
-            print(f"[{self.count}/{self.total}] {line}", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def autograde(
@@ -290,7 +256,7 @@ def autograde(
 
         problem = secret_problem(lang=lang)
         if problem is not None:
-            raise _user_error(f"--variant {variant}: {problem}")
+            raise UserError(f"--variant {variant}: {problem}")
     folders = student_folders(root, out)
     jobs = max(1, jobs or os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -322,7 +288,7 @@ def autograde(
     options = SandboxOptions(device=device, threads=threads, timeout=timeout,
                              unsafe_no_isolation=unsafe_no_isolation,
                              gpu_memory_fraction=0.9 / jobs if device == "cuda" else None)
-    progress = _Progress(len(folders), skipped)
+    progress = Progress(len(folders), "student", done=skipped)
     csv_lock = threading.Lock()
     ctx = Context(device=device, lang=lang, variant=variant)
     errors: dict[str, str] = {} if grader_errors is None else grader_errors
@@ -345,8 +311,8 @@ def autograde(
             data["ignored_files_not_listed"] = more
         target = out / "students" / folder.name
         target.mkdir(parents=True, exist_ok=True)
-        (target / "feedback.md").write_text(feedback_markdown(shown, data, lang), "utf-8")
-        (target / "feedback.html").write_text(feedback_html(shown, data, lang), "utf-8")
+        write_atomic(target / "feedback.md", feedback_markdown(shown, data, lang))
+        write_atomic(target / "feedback.html", feedback_html(shown, data, lang))
         write_json_atomic(target / "results.json", gradescope_json(graded, seconds, lang))
         write_json_atomic(target / "result.json", data)  # last: it marks the student done
         return folder.name, data, seconds
@@ -368,12 +334,14 @@ def autograde(
                                                             300, newlines=False)
                         with csv_lock:
                             write_grades_csv(out, names, errors)
-                        progress.failed(futures[future], errors[futures[future]])
+                        progress.item_failed(f"{safe_name(futures[future])}: NOT GRADED, grader "
+                                             f"error: {errors[futures[future]]}")
                         continue
                     results[name] = data
                     with csv_lock:
                         write_grades_csv(out, names, errors)
-                    progress.update(name, data, seconds)
+                    progress.item_done(f"{safe_name(name)}: {data['score']:g}/"
+                                       f"{data['max_score']:g} ({seconds:.1f} s)")
             except KeyboardInterrupt:
                 for future in futures:
                     future.cancel()
@@ -387,12 +355,10 @@ def autograde(
 
 
 def _cmd_autograde(args: argparse.Namespace) -> int:
-    from grader.cli import _device, _task_ids, require_data
-
-    task_ids = _task_ids(args.tasks)
+    task_ids = parse_task_ids(args.tasks)
     out = Path(args.out)
     student_folders(Path(args.root), out)  # bad input fails here, before torch loads
-    device = _device(args.device)
+    device = resolve_device(args.device)
     require_data()
     from grader.sandbox import IsolationRefused
 
@@ -403,8 +369,6 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
                             lang=args.lang, unsafe_no_isolation=args.unsafe_no_isolation,
                             grader_errors=errors)
     except IsolationRefused as exc:
-        from grader.cli import UserError
-
         raise UserError(str(exc)) from None
     scores = [r["score"] for r in results.values()]
     mean = sum(scores) / len(scores) if scores else 0.0
@@ -430,7 +394,5 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     p.add_argument("--tasks", action="append", metavar="ID[,ID]", help="grade only these tasks")
     p.add_argument("--lang", choices=("es", "en"), default=None)
-    from grader.cli import add_unsafe_flag
-
     add_unsafe_flag(p)
     p.set_defaults(func=_cmd_autograde)

@@ -12,14 +12,18 @@ import importlib.util
 import sys
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
+from grader.options import (
+    UserError,
+    add_unsafe_flag,
+    parse_task_ids,
+    require_data,
+    resolve_device,
+    submission_dir,
+)
+from grader.settings import KIT_ROOT
 
 #: modules that add subcommands with ``add_commands(subparsers)``, in help order
 COMMAND_MODULES = ("grader.autograde", "grader.experiments", "grader.release")
-
-
-class UserError(Exception):
-    """Bad input from the person at the terminal: printed as one clear line, exit code 2."""
 
 
 def _cmd_build_stubs(args: argparse.Namespace) -> int:
@@ -44,25 +48,6 @@ def _cmd_build_stubs(args: argparse.Namespace) -> int:
     return 0
 
 
-def submission_dir(value: str) -> Path:
-    """A folder holding at least one ``ex*.py``; anything else is a :class:`UserError`."""
-    path = Path(value)
-    if not path.exists():
-        raise UserError(f"{value}: no such folder. Give the folder that holds the student's "
-                        "ex*.py files.")
-    if not path.is_dir():
-        raise UserError(f"{value}: not a folder. Give the folder that holds the ex*.py files, "
-                        "not a file.")
-    try:
-        found = sorted(p.name for p in path.glob("ex*.py"))
-    except PermissionError:
-        raise UserError(f"{value}: cannot read this folder (permission denied).") from None
-    if not found:
-        raise UserError(f"{value}: holds no ex*.py files (expected e.g. ex1_onehot_mse.py). "
-                        "Is this the right folder?")
-    return path.resolve()
-
-
 def _cmd_grade(args: argparse.Namespace) -> int:
     import os
 
@@ -70,9 +55,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.results import format_table, to_json_dict, write_json_atomic
 
     folder = submission_dir(args.submission)
-    task_ids = _task_ids(args.tasks)
+    task_ids = parse_task_ids(args.tasks)
     require_data()
-    device = _device(args.device)
+    device = resolve_device(args.device)
     ctx = Context(device=device, lang=args.lang)
     info: dict = {}
     if args.in_process:
@@ -99,48 +84,6 @@ def _cmd_grade(args: argparse.Namespace) -> int:
                                "isolation": info.get("isolation", {})}
         write_json_atomic(args.json, data)
     return 0
-
-
-def require_data() -> Path:
-    """MNIST on disk (downloading it if possible), or a UserError that says how to fix it."""
-    from grader.data import MNISTNotFoundError, ensure_mnist
-
-    try:
-        return ensure_mnist(download=True)
-    except MNISTNotFoundError as exc:
-        raise UserError(str(exc)) from None
-
-
-def _task_ids(values: list[str] | None) -> list[str] | None:
-    from grader.tasks import TASK_BY_ID
-
-    if not values:
-        return None
-    ids = [v for value in values for v in value.split(",") if v]
-    unknown = [v for v in ids if v not in TASK_BY_ID]
-    if unknown:
-        raise UserError(f"unknown task id(s): {', '.join(unknown)}; valid ids: "
-                        f"{', '.join(TASK_BY_ID)}")
-    return ids
-
-
-def _device(value: str) -> str:
-    import torch
-
-    if value == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if value == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda: CUDA is not available on this machine; use --device cpu")
-    return value
-
-
-def add_unsafe_flag(parser: argparse.ArgumentParser) -> None:
-    """``--unsafe-no-isolation``, shared by ``grade`` and ``autograde``."""
-    parser.add_argument(
-        "--unsafe-no-isolation", action="store_true",
-        help="where Linux namespaces are unavailable and the child cannot leave root (a "
-             "needed folder under a closed one such as /root), grade anyway, as root "
-             "(trusted code only; without it the grader refuses)")
 
 
 def build_parser() -> argparse.ArgumentParser:

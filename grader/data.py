@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from grader import settings
+
 __all__ = [
     "MNISTNotFoundError",
     "RAW_FILES",
@@ -65,8 +67,7 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
     """The data folder: ``root`` if given, else ``$PRACTICO_DATA``, else ``./data``."""
     if root is not None:
         return Path(root).expanduser()
-    env = os.environ.get("PRACTICO_DATA")
-    return Path(env).expanduser() if env else Path("data")
+    return settings.data_folder()
 
 
 def _missing_files(root: Path) -> list[str]:

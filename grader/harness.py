@@ -32,7 +32,7 @@ GRADER_DIR = Path(__file__).resolve().parent
 #: copied byte for byte (paths relative to the ``grader`` package folder)
 WHOLE = (
     "__init__.py", "codec.py", "data.py", "impl.py", "probe_side.py", "sandbox_child.py",
-    "tasks.py", "checks/capture.py", "nbgrading/__init__.py", "nbgrading/run_cells.py",
+    "settings.py", "tasks.py", "checks/capture.py", "nbgrading/__init__.py", "nbgrading/run_cells.py",
 )
 #: rewritten to their probe side (see the module docstring)
 PROBE_ONLY = (

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 
+from grader import settings
 from grader.i18n import t
+from grader.settings import course_secret
 
-ENV_VAR = "PRACTICO_SECRET"
+#: the variable that holds the course secret (see :mod:`grader.settings`)
+ENV_VAR = settings.SECRET
 #: 16 characters: a typed word is guessable, a token from `secrets.token_hex(16)` (32) is not
 MIN_LENGTH = 16
 
@@ -29,11 +31,11 @@ class MissingSecretError(RuntimeError):
 
 def secret_problem(environ: dict[str, str] | None = None, lang: str | None = None) -> str | None:
     """Why the course secret cannot be used (a message with the fix), or None when it can."""
-    value = (os.environ if environ is None else environ).get(ENV_VAR, "")
-    if not value.strip():
+    value = course_secret(environ)
+    if not value:
         return t("secret_missing", lang, var=ENV_VAR, min=MIN_LENGTH)
-    if len(value.strip()) < MIN_LENGTH:
-        return t("secret_short", lang, var=ENV_VAR, min=MIN_LENGTH, length=len(value.strip()))
+    if len(value) < MIN_LENGTH:
+        return t("secret_short", lang, var=ENV_VAR, min=MIN_LENGTH, length=len(value))
     return None
 
 
@@ -46,5 +48,5 @@ def variant_token(variant: int) -> str:
     problem = secret_problem()
     if problem is not None:
         raise MissingSecretError(problem)
-    key = os.environ[ENV_VAR].strip().encode()
+    key = course_secret().encode()
     return hmac.new(key, f"practico2/variant/{variant}".encode(), hashlib.sha256).hexdigest()

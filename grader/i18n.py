@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import string
 
-LANGS = ("es", "en")
+from grader.settings import LANGS, language, normalize_lang
+
+__all__ = ["LANGS", "current_lang", "fields", "t"]
 
 
 def current_lang(lang: str | None = None) -> str:
     """``lang`` if given, else ``$PRACTICO_LANG``; anything unknown falls back to Spanish."""
-    value = (lang or os.environ.get("PRACTICO_LANG") or "es").strip().lower()[:2]
-    return value if value in LANGS else "es"
+    return normalize_lang(lang) if lang else language()
 
 
 def fields(template: str) -> set[str]:

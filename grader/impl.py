@@ -16,6 +16,8 @@ import types
 from pathlib import Path
 from typing import Any
 
+from grader.settings import KIT_ROOT
+
 EX_MODULE_RE = re.compile(r"^ex\d+_\w+$")
 
 
@@ -187,8 +189,7 @@ def resolve_impl_dir(value: str, base: Path | None = None) -> Path:
     candidates = [Path(value)]
     if base is not None:
         candidates.append(base / value)
-    kit_root = Path(__file__).resolve().parent.parent
-    candidates.append(kit_root / value)
+    candidates.append(KIT_ROOT / value)
     for cand in candidates:
         if cand.is_dir():
             return cand.resolve()

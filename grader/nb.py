@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +35,7 @@ from grader.hidden import MissingSecretError, secret_problem
 from grader.i18n import current_lang, t
 from grader.impl import NamespaceImpl
 from grader.runner import CheckResult, checks_for, run_check_in_process, summarize
+from grader.settings import under_nbgrader_autograde
 from grader.tasks import get_task
 
 #: Checks a hidden variant does not rerun. ``mnist_short_run``: its training data and
@@ -139,7 +139,7 @@ def under_autograde() -> bool:
     this kernel and writes this cell's output itself; running the checks here would only
     cost time (and could not be trusted: the student's cells ran in this same process).
     """
-    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+    return under_nbgrader_autograde()
 
 
 def check_task(

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import nbformat
 
+from grader.settings import KIT_ROOT
 from grader.stubs import BEGIN_RE, find_regions, solution_files
 from grader.tasks import TASK_BY_ID, TASKS
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "practico2"
 NOTEBOOK_PATH = KIT_ROOT / "course" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 

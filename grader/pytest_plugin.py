@@ -48,16 +48,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def resolve_device(value: str) -> str:
-    if value == "auto":
-        import torch
+    """``--device`` as a device (:func:`grader.options.resolve_device`), or a usage error."""
+    from grader.options import UserError
+    from grader.options import resolve_device as resolve
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if value == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            raise pytest.UsageError("--device cuda: CUDA is not available on this machine")
-    return value
+    try:
+        return resolve(value)
+    except UserError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -20,7 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.cli import KIT_ROOT, UserError
+from grader.options import UserError
+from grader.settings import KIT_ROOT
 
 #: Modules of the kit's ``grader`` package that only instructors use; they read
 #: ``solutions/`` at run time, so they are useless (and confusing) in a release.

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from grader.atomic import write_atomic
 from grader.i18n import t
 from grader.runner import TaskResult
 from grader.tasks import TASKS
@@ -55,19 +54,7 @@ def write_json_atomic(path: str | Path, data: Any) -> None:
     surrogate from a student's exception text can never make the write fail.
     """
     data = safe_tree(data, MAX_FILE_STRING)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        # mkstemp makes owner-only files; results are for the course team to read.
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def format_table(results: dict[str, TaskResult], lang: str | None = None,

@@ -41,7 +41,6 @@ from grader.runner import CheckResult, TaskResult, check_inputs, checks_for, jud
 from grader.tasks import MODULES
 from grader.textsafe import safe_name
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 #: the only files of a submission the grader reads: the kit's own exercise modules. A student
 #: folder may hold anything else (notes, data, thousands of files): none of it is read.
 ALLOWED_NAMES: frozenset[str] = frozenset(f"{module}.py" for module in MODULES)

@@ -12,7 +12,6 @@ Modules: :mod:`.runs` (the experiments), :mod:`.figures`, :mod:`.report`.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import sys
 import time
@@ -20,44 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from grader.options import UserError, require_data, resolve_device, submission_dir
+from grader.progress import Progress
+
 __all__ = ["add_commands", "run_experiments"]
-
-
-class Progress:
-    """Progress bars on a terminal; one plain line per experiment in logs (no TTY, or CI).
-
-    Bars go to the real stderr, chosen before any student output is captured.
-    """
-
-    def __init__(self, total: int, enabled: bool | None = None, stream: Any = None) -> None:
-        from tqdm import tqdm
-
-        self.stream = stream if stream is not None else sys.stderr
-        if enabled is None:
-            ci = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-            enabled = bool(getattr(self.stream, "isatty", lambda: False)()) and not ci
-        self.enabled = enabled
-        self.total = total
-        self._tqdm = tqdm
-        self.bar = tqdm(total=total, unit="exp", file=self.stream, disable=not enabled,
-                        dynamic_ncols=True, position=0,
-                        bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
-
-    def start(self, title: str) -> None:
-        self.bar.set_description_str(title[:28])
-
-    def epoch_bar(self, desc: str, total: int) -> Any:
-        return self._tqdm(total=total, unit="epoch", desc=f"  {desc}"[:28], file=self.stream,
-                          disable=not self.enabled, leave=False, dynamic_ncols=True, position=1)
-
-    def done(self, index: int, line: str) -> None:
-        if self.enabled:
-            self.bar.update(1)
-        else:
-            print(f"[{index}/{self.total}] {line}", file=self.stream, flush=True)
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 def _positive_int(value: str) -> int:
@@ -95,8 +60,6 @@ def add_commands(subparsers: Any) -> None:
 
 
 def _out_dir(value: str) -> Path:
-    from grader.cli import UserError
-
     out = Path(value)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {value}: this is a file; give a folder for the figures and "
@@ -113,7 +76,6 @@ def _out_dir(value: str) -> Path:
 
 
 def _cmd_experiments(args: argparse.Namespace) -> int:
-    from grader.cli import UserError, _device, require_data, submission_dir
     from grader.impl import resolve_impl_dir
 
     try:
@@ -123,7 +85,7 @@ def _cmd_experiments(args: argparse.Namespace) -> int:
     folder = submission_dir(str(folder))
     out = _out_dir(args.out)
     require_data()
-    device = _device(args.device)
+    device = resolve_device(args.device)
     results = run_experiments(folder, out, quick=args.quick, epochs=args.epochs, device=device,
                               lang=args.lang, threads=args.threads)
     return 130 if not results["meta"]["finished"] else 0
@@ -151,7 +113,8 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
 
     torch.set_num_threads(threads or 1)
     budget = make_budget(quick, epochs)
-    progress = progress or Progress(len(EXPERIMENTS))
+    progress = progress or Progress(
+        len(EXPERIMENTS), "exp", bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
     run = Run(DirImpl(folder), out, budget, device, lang, progress)
     (out / "errors.log").unlink(missing_ok=True)
     for old in out.glob("*.png"):  # figures of an earlier run must not pass for this one's
@@ -186,7 +149,7 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
     from .runs import run_experiment
 
     try:
-        for index, exp in enumerate(EXPERIMENTS, 1):
+        for exp in EXPERIMENTS:
             title = t(f"exp_title_{exp.id}", lang)
             progress.start(title)
             rec = run_experiment(run, exp)
@@ -195,8 +158,8 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
             extra = ""
             if "test_acc" in rec.data:
                 extra = f", test acc {rec.data['test_acc']:.3f}"
-            progress.done(index, f"{title}: {report.status_label(rec.status, lang)}{extra} "
-                                 f"({rec.seconds:.1f} s)")
+            progress.item_done(f"{title}: {report.status_label(rec.status, lang)}{extra} "
+                               f"({rec.seconds:.1f} s)")
             write()
         results["summary"] = _summary(run, records, figures, confusion_matrix, lang)
         results["meta"]["finished"] = True

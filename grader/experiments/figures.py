@@ -16,6 +16,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from grader.atomic import atomic_path
+
 Label = Callable[..., str]
 COLORS = {"xavier": "#d62728", "he": "#1f77b4", "orthogonal": "#2ca02c",
           "shallow": "#ff7f0e", "deep": "#1f77b4"}
@@ -24,9 +26,8 @@ COLORS = {"xavier": "#d62728", "he": "#1f77b4", "orthogonal": "#2ca02c",
 def save_png(fig: Figure, path: Path, dpi: int = 100) -> None:
     """Write ``fig`` as PNG to ``path`` (through a temp file, so no half-written image)."""
     FigureCanvasAgg(fig)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=dpi)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
 
 
 def render_rgba(fig: Any, name: str) -> np.ndarray:

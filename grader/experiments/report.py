@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from grader.atomic import write_atomic
 from grader.i18n import current_lang, t
 from grader.results import write_json_atomic
 
@@ -218,10 +219,5 @@ def html_report(results: dict[str, Any], out: Path, lang: str | None) -> str:
 def write_all(results: dict[str, Any], out: Path, lang: str | None) -> None:
     """Write ``results.json``, ``report.md`` and ``report.html`` into ``out`` (atomically)."""
     write_json_atomic(out / "results.json", results)
-    # The atomic writer's temp file is private (0600); a report is meant to be shared.
-    (out / "results.json").chmod(0o644)
-    for name, text in (("report.md", markdown(results, lang)),
-                       ("report.html", html_report(results, out, lang))):
-        tmp = out / f".{name}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out / name)
+    write_atomic(out / "report.md", markdown(results, lang))
+    write_atomic(out / "report.html", html_report(results, out, lang))

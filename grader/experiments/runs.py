@@ -310,7 +310,7 @@ class Run:
         return fast_mnist_loaders(64, seed, self.device, train_limit=self.budget.train_limit)
 
     def epoch_bar(self, desc: str, total: int) -> Any:
-        return self.progress.epoch_bar(desc, total)
+        return self.progress.sub_bar(desc, total, "epoch")
 
 
 # ---------------------------------------------------------------- experiments

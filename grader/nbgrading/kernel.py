@@ -25,6 +25,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
+from grader import settings
 from grader.nbgrading.preprocessor import KERNEL_ISOLATION, SandboxedGrades
 
 JAIL_SCRIPT = Path(__file__).resolve().parent / "jail.py"
@@ -40,7 +41,7 @@ KERNEL_LIMITS = {
     "address_space": 8 * 1024**3,
 }
 #: variables the kernel gets from the grader's environment (nothing else, no secret)
-PASSED_ON = ("PRACTICO_DATA", "PRACTICO_PRESUPUESTO", "PRACTICO_LANG", "NBGRADER_EXECUTION",
+PASSED_ON = (settings.DATA, settings.BUDGET, settings.LANG, settings.NBGRADER_EXECUTION,
              "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MPLBACKEND")
 
 _uid_lock = threading.Lock()

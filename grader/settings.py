@@ -1,0 +1,95 @@
+"""Everything the kit reads from the environment, and where the kit lives: one place to look.
+
+================================  ==========  ==================================================
+variable                          default     meaning
+================================  ==========  ==================================================
+``PRACTICO_DATA``                 ``./data``  folder holding ``MNIST/raw/*-ubyte``; where it is
+                                              unset MNIST is downloaded into ``./data``
+``PRACTICO_LANG``                 ``es``      language of every message, ``es`` or ``en``;
+                                              anything else means ``es``. ``--lang`` wins
+``PRACTICO_SECRET``               (none)      the course secret the hidden variants' inputs are
+                                              drawn from (at least 16 characters); read in the
+                                              grader's process only, never passed on
+``PRACTICO_PRESUPUESTO``          ``rapido``  the notebook's training budget: ``minimo``,
+                                              ``rapido`` or ``completo``. Read by the notebook's
+                                              first cell; nbgrader's config and the sandbox set
+                                              ``minimo`` when grading
+``PRACTICO_VENV``                 ``.venv``   the virtual environment ``./kit`` makes and uses
+                                              (read by that shell script only)
+``CI``                            (unset)     log lines instead of progress bars: any value but
+                                              empty, ``0``, ``false``, ``no`` or ``off``
+                                              (:func:`in_ci`, the one rule every command uses)
+``NBGRADER_EXECUTION``            (unset)     set by nbgrader, not by you: ``autograde`` inside
+                                              its kernels (:func:`under_nbgrader_autograde`)
+================================  ==========  ==================================================
+
+Each setting is a function that reads the environment when it is called, never at import:
+tests change variables after the kit is loaded, and the nbgrader kernel and the sandboxed
+child get an environment of their own.
+
+The sandboxed child imports this module (through :mod:`grader.data`, copied whole into its
+harness, see :data:`grader.harness.WHOLE`), so it needs nothing but the standard library,
+and it holds no secret: it only says which variable to read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+#: the kit's root folder: ``solutions/``, ``exercises/``, ``course/`` are under it (in a
+#: student release, the release's folder; in the sandbox's harness copy, the harness)
+KIT_ROOT = Path(__file__).resolve().parent.parent
+
+DATA = "PRACTICO_DATA"
+LANG = "PRACTICO_LANG"
+SECRET = "PRACTICO_SECRET"
+BUDGET = "PRACTICO_PRESUPUESTO"
+NBGRADER_EXECUTION = "NBGRADER_EXECUTION"
+
+#: where MNIST goes when ``PRACTICO_DATA`` is unset (relative to the working folder)
+DEFAULT_DATA = "data"
+#: the languages of the messages; the first is the default
+LANGS = ("es", "en")
+#: values of ``CI`` that mean "not in CI" (compared stripped and lowercased)
+CI_OFF = ("", "0", "false", "no", "off")
+
+
+def data_folder() -> Path:
+    """``$PRACTICO_DATA`` (``~`` expanded), else ``./data``."""
+    value = os.environ.get(DATA)
+    return Path(value).expanduser() if value else Path(DEFAULT_DATA)
+
+
+def normalize_lang(value: str | None) -> str:
+    """``value`` as one of :data:`LANGS` (its first two letters, any case); else Spanish."""
+    code = (value or "").strip().lower()[:2]
+    return code if code in LANGS else LANGS[0]
+
+
+def language() -> str:
+    """``$PRACTICO_LANG`` as one of :data:`LANGS`; unset or unknown is Spanish."""
+    return normalize_lang(os.environ.get(LANG))
+
+
+def course_secret(environ: Mapping[str, str] | None = None) -> str:
+    """``$PRACTICO_SECRET`` without surrounding blanks; ``""`` when unset.
+
+    ``environ``: another environment to look in (default: this process's).
+    """
+    return (os.environ if environ is None else environ).get(SECRET, "").strip()
+
+
+def in_ci() -> bool:
+    """True when ``$CI`` is set to anything but an off value (:data:`CI_OFF`).
+
+    CI services set ``CI=true``; people write ``CI=1``, ``CI=yes`` or ``CI=on``. Every
+    command follows this one rule: in CI, progress is one line per item, never a bar.
+    """
+    return os.environ.get("CI", "").strip().lower() not in CI_OFF
+
+
+def under_nbgrader_autograde() -> bool:
+    """True inside the kernel of ``nbgrader autograde`` (nbgrader sets the variable there)."""
+    return os.environ.get(NBGRADER_EXECUTION) == "autograde"
