@@ -608,6 +608,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Internal error of the kit ({exc_type}: {exc_msg}); details in {log}. "
               "The other experiments went on.",
     },
+    "exp_parallel_desc": {"es": "{jobs} experimentos a la vez", "en": "{jobs} experiments at once"},
     "exp_interrupted": {"es": "Interrumpido: el reporte tiene lo que llegó a terminar.",
                         "en": "Interrupted: the report holds what finished."},
     "exp_written": {"es": "Reporte: {path}", "en": "Report: {path}"},

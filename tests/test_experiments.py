@@ -43,9 +43,27 @@ def _experiments(out: Path, *args: str, lang: str = "en"):
 
 @pytest.fixture(scope="module")
 def reference_run(tmp_path_factory):
+    # Two worker processes (the default on 2 cores, explicit so 1-CPU machines test it too).
     out = tmp_path_factory.mktemp("report_ref")
-    proc = _experiments(out)
+    proc = _experiments(out, "--jobs", "2")
     return out, proc
+
+
+@pytest.fixture(scope="module")
+def serial_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report_serial")
+    proc = _experiments(out, "--jobs", "1")
+    return out, proc
+
+
+def _without_timings(results: dict) -> dict:
+    """results.json less what may differ between two runs: times, start date, job count."""
+    results = json.loads(json.dumps(results))
+    for key in ("total_seconds", "started_at", "jobs"):
+        results["meta"].pop(key)
+    for entry in results["experiments"].values():
+        entry.pop("seconds")
+    return results
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +152,26 @@ def test_reference_results_are_complete_and_sane(reference_run):
     assert sum(map(sum, matrix)) == 10000
     assert sum(matrix[i][i] for i in range(10)) / 10000 == pytest.approx(
         summary["best_test_acc"])
+
+
+def test_parallel_run_gives_the_serial_numbers(reference_run, serial_run):
+    """--jobs 2 (worker processes) and --jobs 1 (this process): the same results.json."""
+    (par_out, par_proc), (ser_out, ser_proc) = reference_run, serial_run
+    assert ser_proc.returncode == 0, ser_proc.stderr[-3000:]
+    parallel = json.loads((par_out / "results.json").read_text())
+    serial = json.loads((ser_out / "results.json").read_text())
+    assert (parallel["meta"]["jobs"], serial["meta"]["jobs"]) == (2, 1)
+    assert parallel["meta"]["threads"] == serial["meta"]["threads"] == 1
+    assert list(parallel["experiments"]) == list(serial["experiments"]) == EXPERIMENT_IDS
+    # every number: accuracies, every epoch's loss, per-layer stds, the confusion matrix
+    assert _without_timings(parallel) == _without_timings(serial)
+    # and what the code printed, per experiment (the reference prints each epoch)
+    for exp_id in MNIST_IDS:
+        tail = parallel["experiments"][exp_id]["output_tail"]
+        assert "val_acc" in tail and tail == serial["experiments"][exp_id]["output_tail"]
+    assert len(re.findall(r"^\[\d/9\] ", ser_proc.stderr, re.M)) == 9
+    for name in FIGURES:
+        assert (ser_out / name).is_file() and (par_out / name).is_file()
 
 
 def test_student_output_is_captured_not_shown(reference_run):

@@ -54,6 +54,10 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                    help="CPU threads for torch (default: 1, the fastest for these small "
                         "nets at batch 64; see bench/epoch_speed.py)")
+    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                   help="experiments run at once, each in its own process with --threads "
+                        "torch threads (default: the CPU count, at most 9; 1: one after "
+                        "the other in this process). Same numbers either way")
     p.add_argument("--lang", choices=("es", "en"), default=None,
                    help="language of the report (default: $PRACTICO_LANG, else es)")
     p.set_defaults(func=_cmd_experiments)
@@ -87,14 +91,18 @@ def _cmd_experiments(args: argparse.Namespace) -> int:
     require_data()
     device = resolve_device(args.device)
     results = run_experiments(folder, out, quick=args.quick, epochs=args.epochs, device=device,
-                              lang=args.lang, threads=args.threads)
+                              lang=args.lang, threads=args.threads, jobs=args.jobs)
     return 130 if not results["meta"]["finished"] else 0
 
 
 def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int | None = None,
                     device: str = "cpu", lang: str | None = None, threads: int | None = None,
-                    progress: Progress | None = None) -> dict[str, Any]:
+                    progress: Progress | None = None, jobs: int | None = None,
+                    ) -> dict[str, Any]:
     """Run every experiment with the ``ex*.py`` of ``folder``; write the reports into ``out``.
+
+    ``jobs``: experiments at once, in worker processes (:mod:`.parallel`); default the CPU
+    count, at most one per experiment; 1 runs them one after the other in this process.
 
     Returns the ``results.json`` content. Never raises for problems in the implementation
     (they are reported); Ctrl-C stops after writing what finished (``meta.finished`` false).
@@ -109,9 +117,11 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
     from grader.impl import DirImpl
 
     from . import figures, report
+    from .parallel import WorkerSpec, default_jobs, run_parallel
     from .runs import EXPERIMENTS, MNIST_IDS, Run, confusion_matrix, make_budget, summarize_tasks
 
     torch.set_num_threads(threads or 1)
+    jobs = min(jobs or default_jobs(len(EXPERIMENTS)), len(EXPERIMENTS))
     budget = make_budget(quick, epochs)
     progress = progress or Progress(
         len(EXPERIMENTS), "exp", bar_format="{desc:<28} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
@@ -127,6 +137,7 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
             "device": device,
             "budget": budget.as_dict(),
             "threads": torch.get_num_threads(),
+            "jobs": jobs,
             "torch": torch.__version__,
             "python": platform.python_version(),
             "kit": getattr(grader, "__version__", ""),
@@ -146,21 +157,42 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
         results["tasks"] = summarize_tasks(records)
         report.write_all(results, out, lang)
 
+    def finished(rec: Any) -> None:
+        """One more experiment done: into the results in catalogue order, progress, reports."""
+        records.append(rec)
+        records.sort(key=lambda r: order[r.id])
+        results["experiments"] = {r.id: r.as_dict() for r in records}
+        extra = ""
+        if "test_acc" in rec.data:
+            extra = f", test acc {rec.data['test_acc']:.3f}"
+        progress.item_done(f"{t(f'exp_title_{rec.id}', lang)}: "
+                           f"{report.status_label(rec.status, lang)}{extra} "
+                           f"({rec.seconds:.1f} s)")
+        write()
+
     from .runs import run_experiment
 
+    order = {exp.id: i for i, exp in enumerate(EXPERIMENTS)}
     try:
-        for exp in EXPERIMENTS:
-            title = t(f"exp_title_{exp.id}", lang)
-            progress.start(title)
-            rec = run_experiment(run, exp)
-            records.append(rec)
-            results["experiments"][exp.id] = rec.as_dict()
-            extra = ""
-            if "test_acc" in rec.data:
-                extra = f", test acc {rec.data['test_acc']:.3f}"
-            progress.item_done(f"{title}: {report.status_label(rec.status, lang)}{extra} "
-                               f"({rec.seconds:.1f} s)")
-            write()
+        if jobs == 1:
+            for exp in EXPERIMENTS:
+                progress.start(t(f"exp_title_{exp.id}", lang))
+                finished(run_experiment(run, exp))
+        else:
+            spec = WorkerSpec(str(folder), str(out), budget, device, lang,
+                              torch.get_num_threads(), dict(run.seeds))
+            progress.start(t("exp_parallel_desc", lang, jobs=jobs))
+            mnist: dict[str, Any] = {}
+            stream = run_parallel(spec, EXPERIMENTS, jobs)
+            try:
+                for _exp, rec, mnist_result in stream:
+                    if mnist_result is not None:
+                        mnist[rec.id] = mnist_result
+                    finished(rec)
+            finally:
+                stream.close()  # on Ctrl-C here: the workers end now
+            # In catalogue order, as the serial run fills it (the best model's tie-break).
+            run.mnist = {k: mnist[k] for k in order if k in mnist}
         results["summary"] = _summary(run, records, figures, confusion_matrix, lang)
         results["meta"]["finished"] = True
     except KeyboardInterrupt:

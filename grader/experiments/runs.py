@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -686,6 +687,27 @@ def run_experiment(run: Run, exp: Experiment) -> Record:
             "exp_internal_error", run.lang, exc_type=type(exc).__name__,
             exc_msg=str(exc)[:300], log=str(run.out / "errors.log"))})
     rec.seconds = time.perf_counter() - start
+    rec.finish()
+    return rec
+
+
+def run_lost(exp: Experiment, out: Path, lang: str | None, exc: BaseException,
+             detail: str = "") -> Record:
+    """The record of an experiment whose worker process gave no result (``--jobs`` > 1).
+
+    Reported like a kit failure in the serial path: an internal error, the detail logged.
+    """
+    rec = Record(exp.id, exp.tasks)
+    if isinstance(exc, BrokenProcessPool):
+        msg = ("the worker process running it ended abruptly (the code called os._exit, "
+               "crashed the interpreter, or the system killed it for memory)")
+    else:
+        msg = str(exc)[:300]
+    with open(out / "errors.log", "a", encoding="utf-8") as log:
+        log.write(f"--- {exp.id}\n{type(exc).__name__}: {msg}\n{detail}\n")
+    rec.issues.append({"task": "", "status": "error", "message": t(
+        "exp_internal_error", lang, exc_type=type(exc).__name__, exc_msg=msg,
+        log=str(out / "errors.log"))})
     rec.finish()
     return rec
 
