@@ -157,7 +157,7 @@ def test_reference_results_are_complete_and_sane(reference_run):
 def test_parallel_run_gives_the_serial_numbers(reference_run, serial_run):
     """--jobs 2 (worker processes) and --jobs 1 (this process): the same results.json."""
     (par_out, par_proc), (ser_out, ser_proc) = reference_run, serial_run
-    assert ser_proc.returncode == 0, ser_proc.stderr[-3000:]
+    assert par_proc.returncode == 0 and ser_proc.returncode == 0, ser_proc.stderr[-3000:]
     parallel = json.loads((par_out / "results.json").read_text())
     serial = json.loads((ser_out / "results.json").read_text())
     assert (parallel["meta"]["jobs"], serial["meta"]["jobs"]) == (2, 1)

@@ -127,11 +127,14 @@ def run_parallel(spec: WorkerSpec, experiments: tuple[Experiment, ...], jobs: in
                     rec, mnist = run_lost(exp, Path(spec.out), spec.lang, exc, detail), None
                 yield exp, rec, mnist
     finally:
-        # Normal end: every future is done. Ctrl-C or an error in the parent: cancel what has
-        # not started and end the workers now (they ignore SIGINT themselves).
+        # Normal end: every future is done. Ctrl-C or an error in the parent: end the
+        # workers now (they ignore SIGINT themselves); what had not started never will.
+        # (No Future.cancel() here: it races with the pool's own thread, which marks what
+        # was pending as failed once it sees the workers gone.)
         if pending:
-            for future in pending:
-                future.cancel()
-            for process in list(getattr(pool, "_processes", {}).values()):
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            for process in processes:
                 process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+            for process in processes:
+                process.join(5)
+        pool.shutdown(wait=True)
