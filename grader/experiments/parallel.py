@@ -1,11 +1,16 @@
 """Independent experiments in worker processes (``experiments --jobs N``), one torch thread each.
 
-Why processes and why *spawn*: the nets are small, so one torch thread per experiment
-and one experiment per core beats several threads on one experiment (bench/epoch_speed.py).
-The parent has already imported torch and matplotlib and runs tqdm's monitor thread,
-and forking a process that has threads (or torch's thread pools) can deadlock the
-child; a spawned worker starts a clean interpreter instead. Its cost (importing torch,
-decoding MNIST) is paid once per worker, not per experiment, because workers are reused.
+Why processes and why *forkserver*: the nets are small, so one torch thread per
+experiment and one experiment per core beats several threads on one experiment
+(bench/epoch_speed.py). The parent has already imported torch and matplotlib and runs
+tqdm's monitor thread, and forking a process that has threads (or torch's thread pools)
+can deadlock the child, so the parent itself is never forked. The forkserver is a fresh,
+single-threaded interpreter that imports torch, matplotlib and the kit once (imports
+start no torch thread pool: those are made on the first operation, which only happens in
+the workers) and then forks each worker from that clean state, so the workers do not each
+pay the seconds of those imports as spawned ones would. Where there is no forkserver
+(Windows), spawn. Workers are reused: the rest of their start-up (the student's modules,
+MNIST) is paid once per worker, not per experiment.
 
 Same numbers as the serial run: every experiment seeds its own generators right before
 it draws (``runs.seed_all`` and explicit ``torch.Generator`` objects), so it does not
@@ -98,6 +103,22 @@ def default_jobs(n_experiments: int) -> int:
     return max(1, min(cpus, n_experiments))
 
 
+#: What the forkserver imports before it forks any worker (the slow imports of a worker).
+PRELOAD = ["torch", "numpy", "matplotlib", "torchvision",
+           "grader.data", "grader.experiments.runs", "grader.experiments.figures"]
+
+
+def _context() -> Any:
+    """The forkserver with the heavy modules preloaded; spawn where there is none."""
+    from multiprocessing import get_all_start_methods
+
+    if "forkserver" not in get_all_start_methods():
+        return get_context("spawn")
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
 def run_parallel(spec: WorkerSpec, experiments: tuple[Experiment, ...], jobs: int,
                  ) -> Iterator[tuple[Experiment, Record, tuple[float, Any] | None]]:
     """Yield ``(experiment, record, mnist result)`` for each experiment as it finishes.
@@ -109,7 +130,7 @@ def run_parallel(spec: WorkerSpec, experiments: tuple[Experiment, ...], jobs: in
     """
     from .runs import run_lost
 
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
                                initializer=_init_worker, initargs=(spec,))
     pending: dict[Future[Any], Experiment] = {}
     try:
