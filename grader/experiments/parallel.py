@@ -116,6 +116,18 @@ def _context() -> Any:
         return get_context("spawn")
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
+    # The server only protects itself from Ctrl-C after its imports: started with SIGINT
+    # ignored (kept across exec), a Ctrl-C during those seconds prints no traceback from it.
+    from multiprocessing import forkserver
+
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: no handler to swap, start it as it comes
+        return ctx
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return ctx
 
 
