@@ -27,6 +27,7 @@ imported* lands in the output of the first experiment that imports it in each pr
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import traceback
 from collections.abc import Iterator
@@ -131,6 +132,27 @@ def _context() -> Any:
     return ctx
 
 
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Ctrl-C held back until the block ends, then raised as KeyboardInterrupt.
+
+    Submitting starts the workers; a start cut short leaves a process the pool does not
+    know yet, so it could not be ended (it fails later, printing a traceback of its own).
+    """
+    caught: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    except ValueError:  # not the main thread: Ctrl-C does not arrive here anyway
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def run_parallel(spec: WorkerSpec, experiments: tuple[Experiment, ...], jobs: int,
                  ) -> Iterator[tuple[Experiment, Record, tuple[float, Any] | None]]:
     """Yield ``(experiment, record, mnist result)`` for each experiment as it finishes.
@@ -146,7 +168,8 @@ def run_parallel(spec: WorkerSpec, experiments: tuple[Experiment, ...], jobs: in
                                initializer=_init_worker, initargs=(spec,))
     pending: dict[Future[Any], Experiment] = {}
     try:
-        pending = {pool.submit(_run_one, exp.id): exp for exp in experiments}
+        with _ctrl_c_deferred():
+            pending = {pool.submit(_run_one, exp.id): exp for exp in experiments}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: experiments.index(pending[f])):
