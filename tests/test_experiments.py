@@ -322,3 +322,40 @@ def test_html_report_escapes_what_the_code_printed(tmp_path):
     shown = "".join(root.find(".//pre").itertext())
     assert shown.startswith("<script>alert(1)</script> & [31mred")
     assert "| Simple net, cross-entropy | — | 0.951 | 1.0 | error |" in markdown(results, "en")
+
+
+def test_ctrl_c_with_workers_leaves_a_report_of_what_finished(tmp_path):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) during --jobs 2:
+    exit 130, the workers end, and the report holds the experiments that had finished."""
+    import os
+    import signal
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    out = tmp_path / "out"
+    env = {**os.environ, "CI": "true", "PRACTICO_LANG": "en"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader", "experiments", "--quick", "--device", "cpu",
+         "--jobs", "2", "--out", str(out)], cwd=ROOT, env=env, start_new_session=True,
+        # a shell's background jobs ignore SIGINT; this one must get it as a terminal's would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (out / "results.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the first experiment has finished once results.json exists
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    assert "Interrupted" in err and "Traceback" not in err
+    results = json.loads((out / "results.json").read_text())
+    assert results["meta"]["finished"] is False
+    done = list(results["experiments"])
+    assert done and done == [e for e in EXPERIMENT_IDS if e in done]  # catalogue order
+    assert all(entry["status"] == "ok" for entry in results["experiments"].values())
+    # every process of the run has ended (the group is empty, zombies aside)
+    time.sleep(1)
+    alive = subprocess.run(["ps", "-eo", "pgid=,stat="], capture_output=True, text=True).stdout
+    assert not [line for line in alive.splitlines()
+                if line.split()[0] == str(proc.pid) and not line.split()[1].startswith("Z")]
