@@ -252,11 +252,12 @@ def autograde(
     from grader.sandbox import GradingCancelled, Sandbox, SandboxOptions, collect_files
 
     if variant:
-        from grader.hidden import secret_problem
+        from grader.hidden import MissingSecretError, require_secret
 
-        problem = secret_problem(lang=lang)
-        if problem is not None:
-            raise UserError(f"--variant {variant}: {problem}")
+        try:
+            require_secret(lang)
+        except MissingSecretError as exc:
+            raise UserError(f"--variant {variant}: {exc}") from None
     folders = student_folders(root, out)
     jobs = max(1, jobs or os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // jobs)

@@ -39,14 +39,19 @@ def secret_problem(environ: dict[str, str] | None = None, lang: str | None = Non
     return None
 
 
+def require_secret(lang: str | None = None) -> None:
+    """Raise :class:`MissingSecretError` (a message with the fix) unless the secret is usable."""
+    problem = secret_problem(lang=lang)
+    if problem is not None:
+        raise MissingSecretError(problem)
+
+
 def variant_token(variant: int) -> str:
     """What a variant's seeds are derived from: ``"0"`` in public, a keyed digest otherwise."""
     if isinstance(variant, bool) or not isinstance(variant, int) or variant < 0:
         raise ValueError(f"variant must be a whole number >= 0, not {variant!r}")
     if variant == 0:
         return "0"
-    problem = secret_problem()
-    if problem is not None:
-        raise MissingSecretError(problem)
+    require_secret()
     key = course_secret().encode()
     return hmac.new(key, f"practico2/variant/{variant}".encode(), hashlib.sha256).hexdigest()

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from grader.checks import Check, Context
-from grader.hidden import MissingSecretError, secret_problem
+from grader.hidden import require_secret
 from grader.i18n import current_lang, t
 from grader.impl import NamespaceImpl
 from grader.runner import CheckResult, checks_for, run_check_in_process, summarize
@@ -132,16 +132,6 @@ def check_lines(shown: list[CheckResult]) -> list[str]:
     return lines
 
 
-def under_autograde() -> bool:
-    """True inside ``nbgrader autograde``'s kernel (nbgrader sets this variable there).
-
-    Then the sandboxed grader (:mod:`grader.nbgrading`) scores the notebook from outside
-    this kernel and writes this cell's output itself; running the checks here would only
-    cost time (and could not be trusted: the student's cells ran in this same process).
-    """
-    return under_nbgrader_autograde()
-
-
 def check_task(
     task_id: str,
     namespace: Mapping[str, Any],
@@ -171,14 +161,15 @@ def check_task(
     if after is not None and getattr(after, "task", None) != task.id:
         raise ValueError(f"after= must be the score of an earlier check_task({task.id!r}, ...)")
     lang = current_lang(lang)
-    if under_autograde():
+    if under_nbgrader_autograde():
+        # The sandboxed grader (grader.nbgrading) scores the notebook from outside this
+        # kernel and writes this cell's output itself; running the checks here would only
+        # cost time (and could not be trusted: the student's cells ran in this process).
         if after is None:
             print(t("nb_autograde_note", lang, task=task.id))
         return TaskScore(0, task.id, float(task.points), frozenset())
     if variant != 0:
-        problem = secret_problem(lang=lang)
-        if problem is not None:
-            raise MissingSecretError(problem)
+        require_secret(lang)
     ctx = Context(device=device, lang=lang, variant=variant)
     skip = SAME_IN_EVERY_VARIANT if variant != 0 else ()
     results = _run_quietly(task.id, namespace, ctx, skip)

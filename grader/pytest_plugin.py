@@ -40,11 +40,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if variant != 0:
         # Hidden variants are seeded from the course secret: without it there is nothing
         # to draw them from (and a public fallback would make them predictable).
-        from grader.hidden import secret_problem
+        from grader.hidden import MissingSecretError, require_secret
 
-        problem = secret_problem(lang=config.getoption("--lang", None))
-        if variant < 0 or problem is not None:
-            raise pytest.UsageError(f"--variant {variant}: " + (problem or "must be >= 0"))
+        if variant < 0:
+            raise pytest.UsageError(f"--variant {variant}: must be >= 0")
+        try:
+            require_secret(config.getoption("--lang", None))
+        except MissingSecretError as exc:
+            raise pytest.UsageError(f"--variant {variant}: {exc}") from None
 
 
 def resolve_device(value: str) -> str:

@@ -45,10 +45,10 @@ from grader.textsafe import safe_name
 #: folder may hold anything else (notes, data, thousands of files): none of it is read.
 ALLOWED_NAMES: frozenset[str] = frozenset(f"{module}.py" for module in MODULES)
 MAX_FILE_BYTES = 1024 * 1024
-#: the one file of a notebook submission: its code cells, codec-encoded
+#: the one file of a notebook submission: its code cells, a JSON list of [label, source]
 NOTEBOOK_FILE = "notebook.cells"
 #: wall seconds a child may spend running a notebook's cells before its first check (the
-#: course notebook takes 7-15 s on 2 busy cores with the grading budget, see README)
+#: course notebook's cells plus one task's checks take 3.5-4.8 s in a warm child, README)
 NOTEBOOK_SECONDS = 240.0
 #: all of a submission's files together (the reference's six files are 25 KB)
 MAX_TOTAL_BYTES = 2 * 1024 * 1024
@@ -590,7 +590,8 @@ class Sandbox:
             "notebook": notebook,
             "checks": [{"id": checks[i].id, "inp": self.inputs(checks[i], ctx)} for i in pending],
         }
-        info["notebook_ran"] = False
+        if notebook:
+            info["notebook_ran"] = False  # until the first check starts: the cells ran
         (job / "request.bin").write_bytes(codec.encode(request))
         if os.geteuid() == 0:
             os.chown(job, config["uid"], config["uid"])
@@ -637,7 +638,8 @@ class Sandbox:
                 elif ev == "start" and said_hello and _is_index(
                         message.get("i"), 0 if current is None else current + 1, len(pending)):
                     current = message["i"]
-                    info["notebook_ran"] = True
+                    if notebook:
+                        info["notebook_ran"] = True
                     importing = None
                     deadline = time.monotonic() + budgets[current]
                     meter.mark()

@@ -29,7 +29,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Unicode
 
 from grader.checks import Context
-from grader.hidden import MissingSecretError, secret_problem
+from grader.hidden import require_secret
 from grader.i18n import current_lang, t
 from grader.nbgrading.cells import GradeCell, grade_cells, student_cells
 from grader.runner import CheckResult, checks_for, summarize
@@ -117,9 +117,7 @@ class SandboxedGrades(NbGraderPreprocessor):
         tasks = list(dict.fromkeys(g.task for g in ours))
         hidden_tasks = list(dict.fromkeys(g.task for g in ours if g.hidden))
         if hidden_tasks:
-            problem = secret_problem(lang=lang)
-            if problem is not None:
-                raise MissingSecretError(problem)
+            require_secret(lang)
         code = student_cells(nb)
         box = _sandbox(self.device, self.check_timeout)
         info: dict[str, Any] = {}
