@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.notebook import ASSIGNMENT  # noqa: E402
+from grader.authoring.course_notebook import ASSIGNMENT  # noqa: E402
 
 
 def run(*args: str, cwd: Path) -> float:

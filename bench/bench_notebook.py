@@ -28,8 +28,8 @@ from traitlets.config import Config
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.nbkernel import SteadyKernelClient  # noqa: E402
-from grader.notebook import NOTEBOOK_PATH  # noqa: E402
+from grader.authoring.course_notebook import NOTEBOOK_PATH  # noqa: E402
+from grader.authoring.kernel_client import SteadyKernelClient  # noqa: E402
 
 
 def _seconds(cell) -> float | None:
@@ -49,7 +49,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--timeout", type=int, default=600, help="per-cell limit, seconds")
     parser.add_argument("--stock-client", action="store_true",
-                        help="nbclient's own kernel client instead of grader.nbkernel's "
+                        help="nbclient's own kernel client instead of grader.authoring.kernel_client's "
                              "(which course/nbgrader_config.py installs)")
     parser.add_argument("--budget", default="minimo", choices=("minimo", "rapido", "completo"),
                         help="PRACTICO_PRESUPUESTO for the kernel (nbgrader uses minimo)")
@@ -86,7 +86,7 @@ def main() -> int:
         client.execute()
         total = time.perf_counter() - t0
     print(next(what for _, what in marks if what.startswith("client ")))
-    # A step far longer than any cell is a stall (e.g. a missed ZMQ wake-up: see grader.nbkernel).
+    # A step far longer than any cell is a stall (e.g. a missed ZMQ wake-up: see grader.authoring.kernel_client).
     previous = 0.0
     for at, what in marks + [(total, "closed")]:
         if at - previous > 30:

@@ -49,7 +49,8 @@ def one(case: str, kit: Path) -> dict:
     """Grade one case in this process and measure it (run in a fresh process per case)."""
     sys.path.insert(0, str(kit))
     from grader.checks import Context
-    from grader.sandbox import Sandbox, SandboxOptions
+    from grader.sandbox.limits import SandboxOptions
+    from grader.sandbox.supervisor import Sandbox
 
     task = TASKS.get(case, "probe_stats")
     with tempfile.TemporaryDirectory(prefix="hostile-cost-") as tmp:

@@ -25,14 +25,8 @@ KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
 from grader.experiments import Progress  # noqa: E402
-from grader.experiments.runs import (  # noqa: E402
-    EXPERIMENTS,
-    MNIST_IDS,
-    SEED_TEST_ACC,
-    Run,
-    make_budget,
-    run_experiment,
-)
+from grader.experiments.catalogue import EXPERIMENTS, MNIST_IDS, SEED_TEST_ACC  # noqa: E402
+from grader.experiments.harness import Run, make_budget, run_experiment  # noqa: E402
 from grader.impl import DirImpl, resolve_impl_dir  # noqa: E402
 
 

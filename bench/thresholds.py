@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 from grader.checks import CHECKS, Context, ProbeEnv, expect, init, nets, runs  # noqa: E402
 from grader.checks.base import seed_everything  # noqa: E402
 from grader.impl import DirImpl  # noqa: E402
-from grader.runner import check_inputs  # noqa: E402
+from grader.scoring import check_inputs  # noqa: E402
 from grader.training import accuracy  # noqa: E402
 
 REFERENCE = DirImpl(ROOT / "solutions")

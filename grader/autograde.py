@@ -1,7 +1,7 @@
 """``python -m grader autograde ROOT --out RESULTS [--jobs N]``: a whole class, in parallel.
 
 Every subfolder of ROOT is one student. Each student is graded in isolated children
-(:mod:`grader.sandbox`); as soon as a student is done, their files are written:
+(:mod:`grader.sandbox.supervisor`); as soon as a student is done, their files are written:
 
     RESULTS/students/<student>/result.json    the result JSON (docs/result-json.md)
     RESULTS/students/<student>/results.json   Gradescope's format
@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__
-from grader.atomic import write_atomic
 from grader.i18n import t
 from grader.options import (
     UserError,
@@ -40,14 +39,15 @@ from grader.options import (
     require_data,
     resolve_device,
 )
-from grader.progress import Progress
+from grader.outputs.atomic import write_atomic
+from grader.outputs.progress import Progress
 from grader.tasks import TASKS
 from grader.textsafe import safe_name, safe_text
 
 # torch and the checks load only when grading starts: `python -m grader --help` and
 # every other command stay fast.
 if TYPE_CHECKING:
-    from grader.runner import TaskResult
+    from grader.scoring import TaskResult
 
 
 def student_folders(root: Path, out: Path) -> list[Path]:
@@ -79,7 +79,7 @@ MAX_IGNORED_LISTED = 100
 def ignored_files(folder: Path) -> tuple[list[str], int]:
     """Names (escaped where not UTF-8) of the files in ``folder`` that are not graded, at most
     ``MAX_IGNORED_LISTED`` of them, and how many more there are."""
-    from grader.sandbox import ALLOWED_NAMES
+    from grader.sandbox.submission import ALLOWED_NAMES
 
     names: list[str] = []
     more = 0
@@ -102,7 +102,7 @@ def fingerprint(folder: Path, settings: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps({"kit": __version__, **settings}, sort_keys=True).encode())
     digest.update(_kit_digest().encode())
-    from grader.sandbox import collect_files
+    from grader.sandbox.submission import collect_files
 
     files, problems = collect_files(folder)
     for name in sorted(files):
@@ -248,8 +248,10 @@ def autograde(
     name -> what happened); they have no result and are graded again on the next run.
     """
     from grader.checks import Context
-    from grader.results import to_json_dict, write_json_atomic
-    from grader.sandbox import GradingCancelled, Sandbox, SandboxOptions, collect_files
+    from grader.outputs.results import to_json_dict, write_json_atomic
+    from grader.sandbox.limits import SandboxOptions
+    from grader.sandbox.submission import collect_files
+    from grader.sandbox.supervisor import GradingCancelled, Sandbox
 
     if variant:
         from grader.hidden import MissingSecretError, require_secret
@@ -361,7 +363,7 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
     student_folders(Path(args.root), out)  # bad input fails here, before torch loads
     device = resolve_device(args.device)
     require_data()
-    from grader.sandbox import IsolationRefused
+    from grader.sandbox.supervisor import IsolationRefused
 
     errors: dict[str, str] = {}
     try:

@@ -10,7 +10,6 @@ import argparse
 import importlib
 import importlib.util
 import sys
-from pathlib import Path
 
 from grader.options import (
     UserError,
@@ -20,39 +19,17 @@ from grader.options import (
     resolve_device,
     submission_dir,
 )
-from grader.settings import KIT_ROOT
 
 #: modules that add subcommands with ``add_commands(subparsers)``, in help order
-COMMAND_MODULES = ("grader.autograde", "grader.experiments", "grader.release")
-
-
-def _cmd_build_stubs(args: argparse.Namespace) -> int:
-    from grader.stubs import MarkerError, build_stubs
-
-    try:
-        problems = build_stubs(Path(args.solutions), Path(args.exercises), check=args.check)
-    except MarkerError as exc:
-        raise UserError(f"solution markers: {exc}") from None
-    except FileNotFoundError as exc:
-        raise UserError(str(exc)) from None
-    if args.check:
-        if problems:
-            print("exercises/ is out of date with solutions/ "
-                  "(run `python -m grader build-stubs`):", file=sys.stderr)
-            for problem in problems:
-                print(problem, file=sys.stderr)
-            return 1
-        print(f"exercises/ matches solutions/ ({args.exercises})")
-        return 0
-    print(f"wrote stubs to {args.exercises}")
-    return 0
+COMMAND_MODULES = ("grader.authoring.stubs", "grader.autograde", "grader.experiments",
+                   "grader.authoring.release")
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
     import os
 
     from grader.checks import Context
-    from grader.results import format_table, to_json_dict, write_json_atomic
+    from grader.outputs.results import format_table, to_json_dict, write_json_atomic
 
     folder = submission_dir(args.submission)
     task_ids = parse_task_ids(args.tasks)
@@ -62,11 +39,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     info: dict = {}
     if args.in_process:
         from grader.impl import DirImpl
-        from grader.runner import grade_in_process
+        from grader.scoring import grade_in_process
 
         results = grade_in_process(DirImpl(folder), ctx, task_ids)
     else:
-        from grader.sandbox import IsolationRefused, Sandbox, SandboxOptions
+        from grader.sandbox.limits import SandboxOptions
+        from grader.sandbox.supervisor import IsolationRefused, Sandbox
 
         options = SandboxOptions(device=device, threads=os.cpu_count() or 1,
                                  timeout=args.timeout,
@@ -91,13 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Práctico 2 kit: stubs, grading, experiments")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("build-stubs", help="generate exercises/ from solutions/")
-    p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
-    p.add_argument("--exercises", default=str(KIT_ROOT / "exercises"))
-    p.add_argument("--check", action="store_true",
-                   help="do not write; exit 1 if exercises/ differs from what would be generated")
-    p.set_defaults(func=_cmd_build_stubs)
-
     p = sub.add_parser("grade", help="grade one submission folder")
     p.add_argument("submission", help="folder holding the student's ex*.py")
     p.add_argument("--json", metavar="OUT", help="write the results as JSON to OUT")
@@ -112,8 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_grade)
 
     # Further commands live next to what they drive; each module that exists adds its own.
+    # A student release has no grader/authoring: its commands are simply not there.
     for name in COMMAND_MODULES:
-        if importlib.util.find_spec(name) is not None:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
             importlib.import_module(name).add_commands(sub)
     return parser
 

@@ -10,7 +10,7 @@ A grade cell of ``course/source/practico2/practico2.ipynb`` reads::
     nota
 
 In the student's own Jupyter these are the checks ``pytest exercises`` runs
-(``grader.runner``), on a :class:`grader.impl.NamespaceImpl` of the notebook's globals, in
+(``grader.scoring``), on a :class:`grader.impl.NamespaceImpl` of the notebook's globals, in
 the kernel's process: instant feedback, with no authority. During ``nbgrader autograde``
 the cell does nothing: :mod:`grader.nbgrading` grades the student's code cells in the
 sandbox, outside the kernel, and writes every grade cell's output itself.
@@ -34,7 +34,7 @@ from grader.checks import Check, Context
 from grader.hidden import require_secret
 from grader.i18n import current_lang, t
 from grader.impl import NamespaceImpl
-from grader.runner import CheckResult, checks_for, run_check_in_process, summarize
+from grader.scoring import CheckResult, checks_for, run_check_in_process, summarize
 from grader.settings import under_nbgrader_autograde
 from grader.tasks import get_task
 

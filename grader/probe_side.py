@@ -1,6 +1,6 @@
 """The marker of code that runs next to student code (the *probe side* of a check).
 
-The sandbox child gets a copy of the grader built by :mod:`grader.harness`: only the
+The sandbox child gets a copy of the grader built by :mod:`grader.sandbox.probe_copy`: only the
 definitions marked here (plus each check's ``probe`` method, constants and imports) are
 copied, so a verdict, an oracle or an expected-value helper never exists in the process
 that runs student code. The marker is fail-closed on purpose: a probe helper someone

@@ -65,7 +65,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("task")
     if marker is None or "check" not in metafunc.fixturenames:
         return
-    from grader.runner import checks_for
+    from grader.scoring import checks_for
 
     task_id = marker.args[0]
     if task_id not in TASK_BY_ID:
@@ -117,7 +117,7 @@ def practico_impl(request: pytest.FixtureRequest, _impl_cache: dict[str, Any]) -
 @pytest.fixture
 def run_check(request: pytest.FixtureRequest, practico_impl: Any, practico_context: Any):
     """``run_check(check)``: run one check; a failure shows only the teaching message."""
-    from grader.runner import run_check_in_process
+    from grader.scoring import run_check_in_process
 
     def run(check: Any) -> None:
         result = run_check_in_process(check, practico_impl, practico_context)
@@ -136,7 +136,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     results = config.stash.get(_results_key, {})
     if not results:
         return
-    from grader.runner import summarize
+    from grader.scoring import summarize
 
     lang = current_lang(config.getoption("--lang"))
     by_task = summarize(list(results.values()), lang)

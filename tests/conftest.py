@@ -22,7 +22,7 @@ def reference_results():
     """The reference graded once, in this process, for every test that needs it."""
     from grader.checks import Context
     from grader.impl import DirImpl
-    from grader.runner import grade_in_process
+    from grader.scoring import grade_in_process
 
     return grade_in_process(DirImpl(ROOT / "solutions"), Context())
 

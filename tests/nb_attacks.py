@@ -17,7 +17,7 @@ import json
 FORGE_MODULES = r'''
 import builtins, sys, types
 import grader.nb as _nb
-import grader.runner as _runner
+import grader.scoring as _runner
 from grader.tasks import TASK_BY_ID
 
 def _full(task_id, namespace=None, *args, **kwargs):

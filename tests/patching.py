@@ -32,7 +32,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.stubs import BEGIN_RE, END_RE
+from grader.authoring.stubs import BEGIN_RE, END_RE
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -303,8 +303,8 @@ def test_report_opens_in_headless_chromium_with_its_images(reference_run, tmp_pa
 
 def test_html_report_escapes_what_the_code_printed(tmp_path):
     """Text from student code (messages, prints with markup or ANSI colours) stays text."""
+    from grader.experiments.harness import make_budget
     from grader.experiments.report import html_report, markdown
-    from grader.experiments.runs import make_budget
 
     nasty = "<script>alert(1)</script> & \x1b[31mred\x1b[0m \x00"
     entry = {"status": "error", "seconds": 1.0, "tasks": ["ce_net"], "task_status": {},

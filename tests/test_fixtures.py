@@ -31,11 +31,11 @@ from pathlib import Path
 import pytest
 from patching import EXERCISES, build, materialise_alt_correct, read_fixture, split_lines
 
+from grader.authoring.stubs import HEADER
 from grader.checks import Context
 from grader.impl import DirImpl
 from grader.messages import MESSAGES
-from grader.runner import checks_for, grade_in_process, run_check_in_process, summarize
-from grader.stubs import HEADER
+from grader.scoring import checks_for, grade_in_process, run_check_in_process, summarize
 from grader.tasks import TASK_BY_ID, TASKS
 
 ROOT = Path(__file__).resolve().parent.parent

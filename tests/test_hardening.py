@@ -22,8 +22,8 @@ import pytest
 import torch
 from conftest import ROOT, run_py
 
-from grader import codec
-from grader.codec import CodecError, decode, encode
+from grader.sandbox import codec
+from grader.sandbox.codec import CodecError, decode, encode
 from grader.textsafe import safe_name, safe_text
 
 HOSTILE = ROOT / "fixtures" / "hostile"
@@ -253,7 +253,7 @@ def _deep(n: int) -> list:
 def test_judge_never_raises_on_hostile_probe_data(hostile):
     """Every registered check, given hostile values under every key a verdict reads."""
     from grader.checks import CHECKS, Context
-    from grader.runner import check_inputs, judge
+    from grader.scoring import check_inputs, judge
 
     ctx = Context()
     keys = _keys_read_by_verdicts()
@@ -276,7 +276,7 @@ def test_judge_never_raises_on_hostile_probe_data(hostile):
 
 
 def test_only_the_kit_modules_are_read_and_total_bytes_are_capped(tmp_path):
-    from grader.sandbox import MAX_TOTAL_BYTES, collect_files
+    from grader.sandbox.submission import MAX_TOTAL_BYTES, collect_files
 
     for name in ("ex5_init.py", "ex9_extra.py", "ex1_onehot_msé.py", "notes.txt"):
         (tmp_path / name).write_text("x = 1\n")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from grader.harness import PROBE_ONLY, build_harness
+from grader.sandbox.probe_copy import PROBE_ONLY, build_harness
 
 GRADER = ROOT / "grader"
 #: helpers that compute what a correct answer is, named here independently of the marker
@@ -72,8 +72,8 @@ import gc, importlib, json, pkgutil, sys, types
 sys.path[:0] = [sys.argv[1]]
 import grader
 from grader.checks import CHECKS
-from grader.runner import probe_outcome
-import grader.sandbox_child
+from grader.scoring import probe_outcome
+import grader.sandbox.child
 for info in pkgutil.walk_packages(grader.__path__, "grader."):
     importlib.import_module(info.name)
 names = set()
@@ -93,7 +93,7 @@ for obj in gc.get_objects():
     if isinstance(obj, types.FunctionType) and str(obj.__module__).startswith("grader"):
         names.add(obj.__name__)
 missing = []
-for modname in ("grader.checks.expect", "grader.i18n", "grader.messages", "grader.sandbox"):
+for modname in ("grader.checks.expect", "grader.i18n", "grader.messages", "grader.sandbox.supervisor"):
     try:
         importlib.import_module(modname)
     except ImportError:
@@ -105,7 +105,7 @@ print(json.dumps({"names": sorted(names), "missing": missing, "checks": len(CHEC
 
 def test_nothing_verdict_side_is_reachable_in_a_child_process(harness):
     from grader.checks import CHECKS
-    from grader.sandbox import _site_paths
+    from grader.sandbox.spawn import _site_paths
 
     env = {"PYTHONPATH": "", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
     code = f"import sys; sys.path[:] = {_site_paths()!r} + sys.path\n" + CHILD_SEARCH
@@ -116,7 +116,7 @@ def test_nothing_verdict_side_is_reachable_in_a_child_process(harness):
     assert found["checks"] == len(CHECKS)  # every check is there, to be probed
     assert found["with_verdict"] == []
     assert set(found["missing"]) == {"grader.checks.expect", "grader.i18n", "grader.messages",
-                                     "grader.sandbox"}
+                                     "grader.sandbox.supervisor"}
     assert "probe" in found["names"] or "probe_outcome" in found["names"]
     assert set(found["names"]) & _verdict_side_names() == set()
 
@@ -124,7 +124,8 @@ def test_nothing_verdict_side_is_reachable_in_a_child_process(harness):
 @pytest.mark.slow
 def test_reference_full_marks_and_oracle_hunt_zero_in_the_sandbox(tmp_path):
     from grader.checks import Context
-    from grader.sandbox import Sandbox, SandboxOptions
+    from grader.sandbox.limits import SandboxOptions
+    from grader.sandbox.supervisor import Sandbox
     from grader.tasks import TASKS
 
     hunt = tmp_path / "hunt"

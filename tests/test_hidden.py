@@ -7,7 +7,7 @@ import pytest
 from grader.checks import Context
 from grader.checks.base import stable_seed
 from grader.hidden import ENV_VAR, MissingSecretError, variant_token
-from grader.runner import check_inputs, checks_for
+from grader.scoring import check_inputs, checks_for
 
 SECRET_A = "a" * 8 + "0123456789abcdef"
 SECRET_B = "b" * 8 + "0123456789abcdef"

@@ -39,7 +39,8 @@ def _submission(folder: Path, probe: str) -> Path:
 
 def _grade(folder: Path, tasks=("probe_stats",), **options):
     from grader.checks import Context
-    from grader.sandbox import Sandbox, SandboxOptions
+    from grader.sandbox.limits import SandboxOptions
+    from grader.sandbox.supervisor import Sandbox
 
     info: dict = {}
     with Sandbox(SandboxOptions(**{"threads": 1, **options})) as sandbox:
@@ -109,7 +110,7 @@ def probe_stats(net, batch_size=64, in_dim=100):
 
 
 def _cgroup_manager():
-    from grader.cgroups import CgroupManager
+    from grader.sandbox.cgroups import CgroupManager
 
     manager = CgroupManager()
     if manager.kind is None:
@@ -157,7 +158,7 @@ def probe_stats(net, batch_size=64, in_dim=100):
 def test_host_memory_cap_without_address_space_limit(tmp_path):
     """How cuda mode runs (no RLIMIT_AS): the memory bomb is stopped by the cgroup memory
     cap, or by RLIMIT_DATA where there is no cgroup; the reference still passes."""
-    from grader.sandbox import Limits
+    from grader.sandbox.limits import Limits
 
     bomb = (ROOT / "fixtures" / "adversarial" / "memory_bomb" / "ex5_init.py").read_text()
     control = _submission(tmp_path / "control", "")
@@ -183,7 +184,7 @@ def test_gpu_memory_fraction_is_reported_without_a_gpu():
     enforced); without CUDA the child says so instead of failing."""
     import torch
 
-    from grader.sandbox_child import _gpu_fraction
+    from grader.sandbox.jail import _gpu_fraction
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present: this test covers the CPU-only path")
@@ -286,7 +287,7 @@ def probe_stats(net, batch_size=64, in_dim=100):
 def test_without_namespaces_root_is_refused_unless_asked(tmp_path, monkeypatch):
     """No namespaces, and the harness under a folder closed to others (like /root): the
     child cannot leave root, so nothing runs, unless the instructor passes the unsafe flag."""
-    from grader.sandbox import IsolationRefused
+    from grader.sandbox.supervisor import IsolationRefused
 
     if os.geteuid() != 0:
         pytest.skip("only root can be refused: here the child runs as this user")

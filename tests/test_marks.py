@@ -110,7 +110,8 @@ def test_one_verdict_under_pytest_grade_and_experiments(tmp_path):
     assert json.loads(out.read_text())["tasks"]["he_init"]["score"] == 10
 
     from grader.experiments import Progress
-    from grader.experiments.runs import EXPERIMENTS, Run, make_budget, run_experiment
+    from grader.experiments.catalogue import EXPERIMENTS
+    from grader.experiments.harness import Run, make_budget, run_experiment
 
     report = tmp_path / "report"
     report.mkdir()
@@ -148,7 +149,7 @@ def test_loop_validation_net_spreads_its_predictions(kind):
 def test_accuracy_range_allows_argmax_ties_only():
     import torch
 
-    from grader.checks.runs import accuracy_range
+    from grader.checks.learning import accuracy_range
 
     out = torch.tensor([[1.0, 1.0, 0.0],     # a tie between 0 and 1, label 1: possibly right
                         [0.0, 2.0, 1.0],     # clear, label 1: surely right
@@ -163,7 +164,7 @@ def test_uniform_check_tells_a_clamped_normal_from_the_uniform():
 
     import torch
 
-    from grader.checks.init import fits_uniform, guess_scheme
+    from grader.checks.weight_stats import fits_uniform, guess_scheme
 
     gen = torch.Generator().manual_seed(5)
     for fan_in, fan_out in ((784, 64), (64, 64), (100, 128)):

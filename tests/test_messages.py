@@ -6,7 +6,7 @@ import re
 
 from grader.i18n import current_lang, fields, t
 from grader.messages import MESSAGES
-from grader.runner import STATUSES
+from grader.scoring import STATUSES
 
 
 def test_both_languages_with_same_placeholders():

@@ -21,8 +21,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.notebook import ASSIGNMENT, NOTEBOOK_PATH, NotebookSourceError, build_notebook
-from grader.notebook import check_notebook as notebook_drift
+from grader.authoring.course_notebook import (
+    ASSIGNMENT,
+    NOTEBOOK_PATH,
+    NotebookSourceError,
+    build_notebook,
+)
+from grader.authoring.course_notebook import check_notebook as notebook_drift
 from grader.tasks import TASK_BY_ID, TASKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +102,7 @@ def test_check_task_scores_partially_combines_the_hidden_variant_and_stays_quiet
     from grader.checks import Context
     from grader.impl import DirImpl
     from grader.nb import check_task
-    from grader.runner import checks_for
+    from grader.scoring import checks_for
 
     monkeypatch.setenv("PRACTICO_SECRET", COURSE_SECRET)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
@@ -121,7 +126,7 @@ def test_check_task_scores_partially_combines_the_hidden_variant_and_stays_quiet
 
 
 def test_sliced_kernel_channel_keeps_timeouts_and_delivers():
-    """grader.nbkernel's channel polls in slices but still honours the caller's deadline."""
+    """grader.authoring.kernel_client's channel polls in slices but still honours the caller's deadline."""
     import asyncio
     import time
     from queue import Empty
@@ -130,7 +135,7 @@ def test_sliced_kernel_channel_keeps_timeouts_and_delivers():
     import zmq.asyncio
     from jupyter_client.session import Session
 
-    from grader.nbkernel import SLICE, SlicedChannel
+    from grader.authoring.kernel_client import SLICE, SlicedChannel
 
     async def scenario() -> tuple[float, str]:
         ctx = zmq.asyncio.Context()
@@ -405,7 +410,7 @@ def test_gradebook_full_zero_and_partial(autograded):
     assert set(per_task.values()) == {0}
 
     # Partial credit inside one grade cell: nbgrader took the number the cell printed.
-    from grader.runner import checks_for
+    from grader.scoring import checks_for
 
     lost = sum(c.points for c in checks_for([HALF_TASK]) if c.name == HALF_FAILS)
     assert 0 < lost < TASK_BY_ID[HALF_TASK].points
@@ -423,7 +428,7 @@ def test_gradebook_full_zero_and_partial(autograded):
 def _viewer_indices(seed_of) -> set[int]:
     """The test indices the viewer checks ask for, with seeds from ``seed_of(label)``."""
     from grader.checks import Context
-    from grader.runner import checks_for
+    from grader.scoring import checks_for
 
     class Seeded(Context):
         def seed(self, label: str) -> int:
@@ -562,7 +567,7 @@ def _expected_relu_messages() -> list[str]:
 
     from grader.checks import Context
     from grader.impl import NamespaceImpl
-    from grader.runner import checks_for, run_check_in_process
+    from grader.scoring import checks_for, run_check_in_process
 
     source = NOTEBOOK_PATH.read_text(encoding="utf-8")
     nb = nbformat.reads(source, as_version=4)
@@ -670,7 +675,7 @@ def test_release_installs_and_runs_its_own_checks(release, tmp_path):
 
 def test_release_dependencies_match_the_kit():
     tomllib = pytest.importorskip("tomllib")
-    from grader.release import STUDENT_DEPENDENCIES
+    from grader.authoring.release import STUDENT_DEPENDENCIES
 
     kit = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert sorted(kit["project"]["dependencies"]) == sorted(STUDENT_DEPENDENCIES)

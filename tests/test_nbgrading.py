@@ -9,11 +9,11 @@ from __future__ import annotations
 import nbformat
 import pytest
 
+from grader.authoring.course_notebook import NOTEBOOK_PATH
 from grader.checks import Context
 from grader.nbgrading.cells import grade_cells, student_cells, to_python
 from grader.nbgrading.preprocessor import SandboxedGrades
-from grader.notebook import NOTEBOOK_PATH
-from grader.sandbox import Sandbox
+from grader.sandbox.supervisor import Sandbox
 from grader.tasks import TASK_BY_ID, TASKS
 
 pytestmark = pytest.mark.slow

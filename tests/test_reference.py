@@ -9,9 +9,9 @@ import pytest
 from conftest import run_py
 
 from grader.checks import CHECKS, Context, ProbeEnv
-from grader.codec import encode
 from grader.impl import DirImpl
-from grader.runner import check_inputs, checks_for, probe_outcome
+from grader.sandbox.codec import encode
+from grader.scoring import check_inputs, checks_for, probe_outcome
 from grader.tasks import MAX_SCORE, TASKS
 
 

@@ -75,7 +75,7 @@ def test_the_page_describes_exactly_the_fields_of_the_schema():
 
 
 def test_schema_names_the_kits_tasks_and_statuses():
-    from grader.runner import STATUSES
+    from grader.scoring import STATUSES
     from grader.tasks import TASKS
 
     schema = load_schema()
@@ -90,7 +90,9 @@ def test_schema_names_the_kits_tasks_and_statuses():
 def test_every_isolation_key_the_child_can_report_is_in_the_schema():
     """A key the child adds to what it reports (``applied``) must be added to the schema,
     and so to the page; a key no longer reported must leave both."""
-    source = Path(importlib.util.find_spec("grader.sandbox_child").origin).read_text("utf-8")
+    source = "\n".join(
+        Path(importlib.util.find_spec(name).origin).read_text("utf-8")
+        for name in ("grader.sandbox.child", "grader.sandbox.jail", "grader.sandbox.mounts"))
     assigned = set(re.findall(r'applied\["(\w+)"\]\s*=', source))
     literal = set(re.findall(r'"(\w+)":', " ".join(
         re.findall(r"applied: dict = \{[^}]*\}|return \{\"namespaces\"[^}]*\}", source))))

@@ -46,7 +46,7 @@ def expected_outcome(fixture: Path) -> dict[str, tuple[float, str | None]]:
     """Task -> (its score, status of its failing checks or None) stated by the fixture's
     header; every task not named keeps full marks. ``ValueError`` when the header is missing
     or does not parse: a fixture cannot be graded without a stated outcome."""
-    from grader.runner import STATUSES
+    from grader.scoring import STATUSES
 
     path = fixture / "ex5_init.py"
     lines = path.read_text().splitlines() if path.is_file() else []
@@ -397,7 +397,8 @@ def test_user_namespace_mode_is_read_only_and_hides_the_reference(tmp_path):
     """How a non-root instructor's grading runs: same uid, but no capabilities, the
     filesystem read-only and the reference covered."""
     from grader.checks import Context
-    from grader.sandbox import Sandbox, SandboxOptions
+    from grader.sandbox.limits import SandboxOptions
+    from grader.sandbox.supervisor import Sandbox
 
     target = ROOT / "grader" / "__init__.py"
     (tmp_path / "ex5_init.py").write_text((ROOT / "solutions" / "ex5_init.py").read_text() + f'''

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from grader import settings
-from grader.atomic import atomic_path, write_atomic
-from grader.progress import Progress, show_bars
+from grader.outputs.atomic import atomic_path, write_atomic
+from grader.outputs.progress import Progress, show_bars
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,12 +73,12 @@ def test_settings_are_read_when_called(monkeypatch, tmp_path):
 
 def test_no_other_module_reads_these_variables():
     """Everything but the two stdlib-only jail entry points goes through grader.settings."""
-    allowed = {"settings.py", "sandbox_child.py", "jail.py"}
+    allowed = {"settings.py", "child.py", "jail.py"}
     reading = re.compile(r"environ(\.get)?[\[(]\s*[\"'](PRACTICO_\w+|CI|NBGRADER_EXECUTION)[\"']"
                          r"|getenv\(")
     offenders = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "grader").rglob("*.py"))
-                 # notebook.py: the text of the notebook's first cell, which reads the budget
-                 if p.name not in allowed and p.name != "notebook.py"
+                 # course_notebook.py: the text of the notebook's first cell, which reads the budget
+                 if p.name not in allowed and p.name != "course_notebook.py"
                  and reading.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
 

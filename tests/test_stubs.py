@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import run_py
 
+from grader.authoring.stubs import MarkerError, build_stubs, find_regions, make_stub
 from grader.impl import DirImpl
-from grader.stubs import MarkerError, build_stubs, find_regions, make_stub
 from grader.tasks import MODULES, TASK_BY_ID
 
 

@@ -25,15 +25,8 @@ import torch.nn as nn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.checks.init import (
-    SQRT2,
-    ProbeNet,
-    fits_uniform,
-    is_orthogonal,
-    make_weights,
-    probe_expected,
-    uniform_bound,
-)
+from grader.checks.probe_stats import ProbeNet, make_weights, probe_expected
+from grader.checks.weight_stats import SQRT2, fits_uniform, is_orthogonal, uniform_bound
 
 BOUNDED = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow])

@@ -19,7 +19,8 @@ import pytest
 from conftest import ROOT
 
 from grader.checks import Context
-from grader.sandbox import Sandbox, SandboxOptions
+from grader.sandbox.limits import SandboxOptions
+from grader.sandbox.supervisor import Sandbox
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.options import UserError, require_data, resolve_device, submission_dir
-from grader.progress import Progress
+from grader.outputs.progress import Progress
 
 __all__ = ["add_commands", "run_experiments"]
 
@@ -113,12 +113,13 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
     import torch
 
     import grader
+    from grader.experiments.catalogue import EXPERIMENTS, MNIST_IDS, confusion_matrix
+    from grader.experiments.harness import Run, make_budget, summarize_tasks
     from grader.i18n import t
     from grader.impl import DirImpl
 
     from . import figures, report
     from .parallel import WorkerSpec, default_jobs, run_parallel
-    from .runs import EXPERIMENTS, MNIST_IDS, Run, confusion_matrix, make_budget, summarize_tasks
 
     torch.set_num_threads(threads or 1)
     jobs = min(jobs or default_jobs(len(EXPERIMENTS)), len(EXPERIMENTS))
@@ -170,7 +171,7 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
                            f"({rec.seconds:.1f} s)")
         write()
 
-    from .runs import run_experiment
+    from grader.experiments.harness import run_experiment
 
     order = {exp.id: i for i, exp in enumerate(EXPERIMENTS)}
     try:

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from grader.atomic import atomic_path
+from grader.outputs.atomic import atomic_path
 
 Label = Callable[..., str]
 COLORS = {"xavier": "#d62728", "he": "#1f77b4", "orthogonal": "#2ca02c",
@@ -36,7 +36,7 @@ def render_rgba(fig: Any, name: str) -> np.ndarray:
     Raises ``BadReturn`` if ``fig`` is not a matplotlib Figure (e.g. ``None`` from a
     viewer that called ``plt.show()`` and returned nothing).
     """
-    from .runs import BadReturn
+    from grader.experiments.harness import BadReturn
 
     if not isinstance(fig, Figure):
         raise BadReturn(name, "a matplotlib Figure", fig)

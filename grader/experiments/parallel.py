@@ -13,7 +13,7 @@ pay the seconds of those imports as spawned ones would. Where there is no forkse
 MNIST) is paid once per worker, not per experiment.
 
 Same numbers as the serial run: every experiment seeds its own generators right before
-it draws (``runs.seed_all`` and explicit ``torch.Generator`` objects), so it does not
+it draws (``harness.seed_all`` and explicit ``torch.Generator`` objects), so it does not
 depend on what ran before it in the same process; each worker gets the same budget,
 seeds, device and thread count as the serial run. The student's code runs in the
 workers exactly as it does in the serial run (it is the student's own run, not the
@@ -38,7 +38,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from .runs import Budget, Experiment, Record
+from grader.experiments.harness import Budget, Experiment, Record
 
 #: The Run of this worker process, made by :func:`_init_worker` (reused between experiments,
 #: as the serial run reuses one Run: the student's modules are imported once per process).
@@ -68,10 +68,9 @@ def _init_worker(spec: WorkerSpec) -> None:
     matplotlib.use("Agg")  # as in the parent: student viewers must never open a window
     import torch
 
+    from grader.experiments.harness import Run
     from grader.impl import DirImpl
-    from grader.progress import Progress
-
-    from .runs import Run
+    from grader.outputs.progress import Progress
 
     torch.set_num_threads(spec.threads)
     # No bars from workers (several processes cannot share one terminal line); the parent
@@ -85,7 +84,8 @@ def _init_worker(spec: WorkerSpec) -> None:
 
 def _run_one(exp_id: str) -> tuple[Record, tuple[float, Any] | None]:
     """One experiment in this worker: its record and, for an MNIST model, (acc, preds)."""
-    from .runs import EXPERIMENTS, run_experiment
+    from grader.experiments.catalogue import EXPERIMENTS
+    from grader.experiments.harness import run_experiment
 
     exp = next(e for e in EXPERIMENTS if e.id == exp_id)
     run = _WORKER_RUN
@@ -106,7 +106,8 @@ def default_jobs(n_experiments: int) -> int:
 
 #: What the forkserver imports before it forks any worker (the slow imports of a worker).
 PRELOAD = ["torch", "numpy", "matplotlib", "torchvision",
-           "grader.data", "grader.experiments.runs", "grader.experiments.figures"]
+           "grader.data", "grader.experiments.catalogue", "grader.experiments.harness",
+           "grader.experiments.figures"]
 
 
 def _context() -> Any:
@@ -162,7 +163,7 @@ def run_parallel(spec: WorkerSpec, experiments: tuple[Experiment, ...], jobs: in
     had not finished: each gets an internal-error record, as a kit failure gets in the
     serial path. Ctrl-C (KeyboardInterrupt in the parent) ends the workers at once.
     """
-    from .runs import run_lost
+    from grader.experiments.harness import run_lost
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
                                initializer=_init_worker, initargs=(spec,))

@@ -12,11 +12,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from grader.atomic import write_atomic
+from grader.experiments.catalogue import MNIST_IDS, SEED_TEST_ACC
 from grader.i18n import current_lang, t
-from grader.results import write_json_atomic
-
-from .runs import MNIST_IDS, SEED_TEST_ACC
+from grader.outputs.atomic import write_atomic
+from grader.outputs.results import write_json_atomic
 
 NO_VALUE = "—"
 

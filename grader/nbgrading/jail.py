@@ -4,7 +4,7 @@
 :class:`grader.nbgrading.kernel.JailedKernelManager`. Before the kernel's first byte runs:
 
 1. new mount, PID, network, IPC and UTS namespaces (user namespace too when not root),
-   with the same helpers as the sandbox's children (:mod:`grader.sandbox_child`);
+   with the same helpers as the sandbox's children (:mod:`grader.sandbox.child`);
 2. a new root holding only the system folders, the Python installation, the kit's
    ``grader`` package and MNIST, read-only, plus two folders read-write: the student's own
    notebook folder (the kernel's working folder) and the kernel's connection folder (its
@@ -29,7 +29,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from grader import sandbox_child as jail  # noqa: E402  (stdlib only, safe before the jail)
+from grader.sandbox import jail, mounts  # noqa: E402  (stdlib only, safe before the jail)
 
 
 def _env(cfg: dict) -> dict[str, str]:
@@ -58,7 +58,7 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         applied.update(jail._enter_namespaces(cfg))  # mount, PID, net, IPC, UTS
-        applied["visible"] = jail._new_root(cfg["root_dir"], cfg["needed"], cfg["private_dir"],
+        applied["visible"] = mounts._new_root(cfg["root_dir"], cfg["needed"], cfg["private_dir"],
                                             cuda=False, writable=tuple(cfg["writable"]))
         applied["jailed"] = True
     except OSError as exc:

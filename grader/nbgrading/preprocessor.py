@@ -32,7 +32,7 @@ from grader.checks import Context
 from grader.hidden import require_secret
 from grader.i18n import current_lang, t
 from grader.nbgrading.cells import GradeCell, grade_cells, student_cells
-from grader.runner import CheckResult, checks_for, summarize
+from grader.scoring import CheckResult, checks_for, summarize
 from grader.tasks import get_task
 
 #: where :class:`grader.nbgrading.kernel.JailedExecute` leaves what its kernel jail applied
@@ -58,7 +58,8 @@ def _pool() -> Any:
 
 def _sandbox(device: str, timeout: float | None) -> Any:
     """One sandbox per (device, timeout) for the whole process; closed when it exits."""
-    from grader.sandbox import Sandbox, SandboxOptions
+    from grader.sandbox.limits import SandboxOptions
+    from grader.sandbox.supervisor import Sandbox
 
     key = f"{device}/{timeout}"
     with _sandboxes_lock:

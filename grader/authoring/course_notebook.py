@@ -32,8 +32,8 @@ from pathlib import Path
 
 import nbformat
 
+from grader.authoring.stubs import BEGIN_RE, find_regions, solution_files
 from grader.settings import KIT_ROOT
-from grader.stubs import BEGIN_RE, find_regions, solution_files
 from grader.tasks import TASK_BY_ID, TASKS
 
 ASSIGNMENT = "practico2"

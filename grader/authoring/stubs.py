@@ -16,12 +16,17 @@ nor stay open; any violation is a :class:`MarkerError` naming file and line.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import difflib
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from grader.options import UserError
+from grader.settings import KIT_ROOT
 from grader.tasks import TASK_BY_ID
 
 BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)#\s*BEGIN SOLUTION\b(?P<rest>.*)$")
@@ -181,3 +186,32 @@ def build_stubs(solutions: Path, exercises: Path, check: bool = False) -> list[s
             if extra.name not in expected_names:
                 problems.append(f"{extra}: has no counterpart in {solutions}")
     return problems
+
+
+def _cmd_build_stubs(args: argparse.Namespace) -> int:
+    try:
+        problems = build_stubs(Path(args.solutions), Path(args.exercises), check=args.check)
+    except MarkerError as exc:
+        raise UserError(f"solution markers: {exc}") from None
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    if args.check:
+        if problems:
+            print("exercises/ is out of date with solutions/ "
+                  "(run `python -m grader build-stubs`):", file=sys.stderr)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            return 1
+        print(f"exercises/ matches solutions/ ({args.exercises})")
+        return 0
+    print(f"wrote stubs to {args.exercises}")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("build-stubs", help="generate exercises/ from solutions/")
+    p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
+    p.add_argument("--exercises", default=str(KIT_ROOT / "exercises"))
+    p.add_argument("--check", action="store_true",
+                   help="do not write; exit 1 if exercises/ differs from what would be generated")
+    p.set_defaults(func=_cmd_build_stubs)

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grader.atomic import write_atomic
 from grader.i18n import t
-from grader.runner import TaskResult
+from grader.outputs.atomic import write_atomic
+from grader.scoring import TaskResult
 from grader.tasks import TASKS
 from grader.textsafe import safe_text, safe_tree
 

@@ -7,7 +7,7 @@
   notebook made by the real ``nbgrader generate_assignment``, and a short README in Spanish.
   Nothing else of the kit goes in: not ``solutions/``, not ``fixtures/``, not the course.
 - ``python -m grader notebook [--check]``: writes the nbgrader source notebook from
-  ``solutions/`` (:mod:`grader.notebook`), or checks the committed one is up to date.
+  ``solutions/`` (:mod:`grader.authoring.course_notebook`), or checks the committed one is up to date.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from pathlib import Path
 from grader.options import UserError
 from grader.settings import KIT_ROOT
 
-#: Modules of the kit's ``grader`` package that only instructors use; they read
-#: ``solutions/`` at run time, so they are useless (and confusing) in a release.
-INSTRUCTOR_ONLY = ("notebook.py", "release.py", "nbkernel.py")
+#: The folder of the kit's ``grader`` package that only instructors use (stubs, the course
+#: notebook, this release, the kernel client): it reads ``solutions/`` at run time, so it is
+#: useless (and confusing) in a release, and it is left out as a whole.
+INSTRUCTOR_ONLY = "authoring"
 
 #: A file in every release, so ``--force`` only ever replaces a folder this command made.
 MARKER = ".practico-release"
@@ -146,13 +147,13 @@ def _copy_grader(kit: Path, dest: Path) -> None:
         ignore=lambda folder, names: [
             n for n in names
             if n == "__pycache__" or n.endswith(".pyc")
-            or (Path(folder).resolve() == (kit / "grader").resolve() and n in INSTRUCTOR_ONLY)
+            or (Path(folder).resolve() == (kit / "grader").resolve() and n == INSTRUCTOR_ONLY)
         ],
     )
 
 
 def _write_exercises(kit: Path, dest: Path) -> list[str]:
-    from grader.stubs import MarkerError, make_stub, solution_files
+    from grader.authoring.stubs import MarkerError, make_stub, solution_files
 
     dest.mkdir(parents=True)
     written = []
@@ -182,7 +183,7 @@ def generate_student_notebook(kit: Path, dest: Path) -> Path:
     so the release always matches the solutions it was built from. Returns the folder
     holding the released assignment's files, copied into ``dest``.
     """
-    from grader.notebook import ASSIGNMENT, notebook_text
+    from grader.authoring.course_notebook import ASSIGNMENT, notebook_text
 
     course = kit / "course"
     config = course / "nbgrader_config.py"
@@ -266,8 +267,8 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_notebook(args: argparse.Namespace) -> int:
-    from grader.notebook import NotebookSourceError, check_notebook, write_notebook
-    from grader.stubs import MarkerError
+    from grader.authoring.course_notebook import NotebookSourceError, check_notebook, write_notebook
+    from grader.authoring.stubs import MarkerError
 
     path, solutions = Path(args.out), Path(args.solutions)
     try:
@@ -289,7 +290,7 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    from grader.notebook import NOTEBOOK_PATH
+    from grader.authoring.course_notebook import NOTEBOOK_PATH
 
     p = subparsers.add_parser("release", help="build the student release in OUT_DIR")
     p.add_argument("out_dir", metavar="OUT_DIR", help="a new (or empty) folder")

@@ -12,7 +12,7 @@ a sub-tree (as root, or in a delegated sub-tree). Machines that still mount the 
 cgroup v1 hierarchies (``cpu``, ``cpuacct``, ``memory``, ``pids``) get the same limits through
 the v1 files. Everything here is best effort: :func:`CgroupManager.create` returns ``None``
 with :attr:`CgroupManager.reason` saying why, and the sandbox falls back to CPU affinity and
-per-process accounting (see :mod:`grader.cpuwatch`).
+per-process accounting (see :mod:`grader.sandbox.cpuwatch`).
 
 The child joins its group itself (it writes its pid into each ``cgroup.procs``) before it
 creates any process, so nothing it starts can run outside the group.

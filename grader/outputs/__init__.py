@@ -1,0 +1,2 @@
+"""What grading and the experiments write: result JSON, score tables, files written atomically,
+progress lines."""

@@ -1,0 +1,59 @@
+"""What one grading child may use: resource limits, sandbox options, wall-time budgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grader.checks import Check
+
+#: wall seconds a child may spend running a notebook's cells before its first check (the
+#: course notebook's cells plus one task's checks take 3.5-4.8 s in a warm child, README)
+NOTEBOOK_SECONDS = 240.0
+
+
+@dataclass
+class Limits:
+    """Resource limits of one child. CPU seconds count every thread of the child."""
+
+    memory_bytes: int = 6 * 1024**3  # address space; a reference run peaks at ~4 GiB
+    #: host memory of the whole child (cgroup memory cap; RLIMIT_DATA in cuda mode without one)
+    host_memory_bytes: int = 6 * 1024**3
+    file_bytes: int = 16 * 1024**2  # any file written, stdout and stderr included
+    open_files: int = 256
+    processes: int = 64  # threads count too (torch, OpenMP)
+    startup_seconds: float = 90.0  # until the child says hello (imports torch)
+
+
+@dataclass
+class SandboxOptions:
+    device: str = "cpu"
+    threads: int = 1
+    timeout: float | None = None  # wall seconds per check; None: from each check's cost
+    namespaces: bool = True
+    #: fork children from a process that has already imported torch (much faster)
+    zygote: bool = True
+    #: the command that starts the zygote; None: the harness's own. Tests point it at a
+    #: command that fails, to see grading fall back to plain children (tests/test_zygote.py)
+    zygote_command: list[str] | None = None
+    #: use a user namespace even as root (how non-root instructors run; for tests)
+    force_user_namespace: bool = False
+    #: a cgroup per child (CPU quota = ``threads``, memory and process caps) where possible
+    cgroups: bool = True
+    #: without cgroups: pin each child to ``threads`` CPUs of its own (round robin)
+    cpu_affinity: bool = True
+    #: cap the address space (RLIMIT_AS); None: on CPU only (CUDA reserves huge mappings)
+    address_space_limit: bool | None = None
+    #: share of the GPU's memory each child's allocator may take (cuda mode); None: all
+    gpu_memory_fraction: float | None = None
+    #: extra budgets a check gets when it ran out of wall time starved of CPU (cpuwatch)
+    starved_extensions: int = 2
+    #: without namespaces, let student code run as root when it cannot drop to a private uid
+    unsafe_no_isolation: bool = False
+    limits: Limits = field(default_factory=Limits)
+
+
+def check_budget(check: Check, options: SandboxOptions) -> float:
+    """Wall seconds one check may take in a child."""
+    if options.timeout is not None:
+        return float(options.timeout)
+    return 30.0 + 10.0 * check.cost
