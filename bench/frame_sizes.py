@@ -2,7 +2,7 @@
 
 Runs each check's probe on ``solutions/`` in this process (trusted code) and prints the size
 of the ``result`` frame the sandbox child would send for it, largest first. The sandbox's
-``MAX_FRAME`` is chosen from the largest of these, with margin (see grader/sandbox.py).
+``MAX_FRAME`` is chosen from the largest of these, with margin (see grader/sandbox/wire.py).
 
     PRACTICO_DATA=... python bench/frame_sizes.py [--tasks ID,ID]
 """

@@ -42,10 +42,10 @@ c.ClearSolutions.text_stub = "TU RESPUESTA AQUÍ"
 # jobs on them (one thread), 37 s there with two threads per kernel (bench/bench_notebook.py).
 # 180 s leaves room for a slower grader and still stops a student's endless loop.
 c.Execute.timeout = 180
-# The kit's kernel client polls in short slices (grader/nbkernel.py). With nbclient's own,
+# The kit's kernel client polls in short slices (grader/authoring/kernel_client.py). With nbclient's own,
 # a cell that opens widgets sometimes finished but was only noticed when the whole timeout ran
 # out (a missed ZMQ wake-up): 4 of 6 runs on 2 busy cores each lost one full timeout.
-c.AsyncKernelManager.client_factory = "grader.nbkernel.SteadyKernelClient"
+c.AsyncKernelManager.client_factory = "grader.authoring.kernel_client.SteadyKernelClient"
 
 # Autograde: nbgrader's pipeline with two of the kit's preprocessors. JailedExecute is
 # nbgrader's Execute with the kernel in a jail; SandboxedGrades replaces every grade cell's

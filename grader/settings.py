@@ -28,7 +28,7 @@ tests change variables after the kit is loaded, and the nbgrader kernel and the 
 child get an environment of their own.
 
 The sandboxed child imports this module (through :mod:`grader.data`, copied whole into its
-harness, see :data:`grader.harness.WHOLE`), so it needs nothing but the standard library,
+harness, see :data:`grader.sandbox.probe_copy.WHOLE`), so it needs nothing but the standard library,
 and it holds no secret: it only says which variable to read.
 """
 

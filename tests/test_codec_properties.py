@@ -1,4 +1,4 @@
-"""Properties of the wire format (``grader/codec.py``), checked on generated data.
+"""Properties of the wire format (``grader/sandbox/codec.py``), checked on generated data.
 
 - ``decode(encode(x))`` is ``x`` (same types, same values, same bytes for tensors) for any
   nested plain data within the caps: odd strings and keys (lone surrogates, a high one

@@ -214,12 +214,12 @@ def test_oracle_refuses_nets_no_task_needs_before_computing(layers, key):
 
 def test_every_task_net_fits_the_oracle_caps():
     """The caps are bounds on what tasks can need: every configuration stays within them."""
-    from grader.checks import expect, init, nets
+    from grader.checks import expect, he_init, init_schemes, nets
 
     shapes = [nets.NETS[task]["shapes"](cfg) for task in nets.NETS
               for cfg in nets.NETS[task]["configs"]]
     shapes += [nets.mlp_shapes(c["in_dim"], c["out_dim"], c["width"], c["depth"])
-               for c in (*init.CONFIGS, *init.HE_CONFIGS)]
+               for c in (*init_schemes.CONFIGS, *he_init.HE_CONFIGS)]
     assert shapes
     for layers in shapes:
         assert len(layers) <= expect.MAX_LAYERS

@@ -1,4 +1,4 @@
-"""The sandbox child's copy of the grader holds probe-side code only (``grader/harness.py``).
+"""The sandbox child's copy of the grader holds probe-side code only (``grader/sandbox/probe_copy.py``).
 
 Three views of the same rule: the harness files define no verdict, oracle or expected-value
 helper (read as syntax); a process set up like the child, importing every harness module,

@@ -169,7 +169,7 @@ def test_course_config_installs_the_sliced_client():
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    assert config.AsyncKernelManager.client_factory == "grader.nbkernel.SteadyKernelClient"
+    assert config.AsyncKernelManager.client_factory == "grader.authoring.kernel_client.SteadyKernelClient"
     assert config.CourseDirectory.root == str(ROOT / "course")
 
 

@@ -1,6 +1,6 @@
 """A notebook's code graded in the sandbox (the nbgrader path's authority), without nbgrader.
 
-Real children, real namespaces: the same :class:`grader.sandbox.Sandbox` as ``grade``,
+Real children, real namespaces: the same :class:`grader.sandbox.supervisor.Sandbox` as ``grade``,
 fed the code cells of the course notebook (solutions in) as ``nbgrader autograde`` would.
 """
 

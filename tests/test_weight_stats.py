@@ -1,4 +1,4 @@
-"""Properties of the weight-statistics helpers behind the init checks (``grader/checks/init.py``).
+"""Properties of the weight-statistics helpers behind the init checks (``grader/checks/weight_stats.py``).
 
 - ``uniform_bound`` is torch's own bound (from ``calculate_gain`` and the fans), with the
   symmetry and scaling laws of the formulas;

@@ -12,7 +12,7 @@ Cells, in nbgrader's terms:
 - given code (read-only, ``locked``): the definitions without solution regions and
   the notebook's own helpers; autograde puts them back if a student edits them;
 - solution cells: a definition holding regions, each region wrapped in nbgrader's
-  ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (found with :func:`grader.stubs.find_regions`);
+  ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (found with :func:`grader.authoring.stubs.find_regions`);
 - grade cells (read-only, worth the task's points): :func:`grader.nb.check_task`, the
   same checks as ``pytest exercises``, public inputs first and a hidden variant in
   ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``;
@@ -33,6 +33,7 @@ from pathlib import Path
 import nbformat
 
 from grader.authoring.stubs import BEGIN_RE, find_regions, solution_files
+from grader.budgets import BUDGETS
 from grader.settings import KIT_ROOT
 from grader.tasks import TASK_BY_ID, TASKS
 
@@ -106,7 +107,7 @@ def read_module(path: Path) -> ModuleSource:
             raise NotebookSourceError(
                 f"{path}:{node.lineno}: the notebook generator only knows imports, functions, "
                 "classes and simple assignments at the top level; move this statement into "
-                "a function or teach grader/notebook.py where it goes"
+                "a function or teach grader/authoring/course_notebook.py where it goes"
             )
         first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         # Comment lines right above a definition belong to it (e.g. ``#: doc`` of a constant).
@@ -229,9 +230,7 @@ que tus funciones de entrenamiento no notan la diferencia.
 BUDGET = r"""# Presupuesto de los experimentos (las comprobaciones tienen el suyo, fijo).
 PRESUPUESTOS = {
     #            épocas MNIST, imágenes de train, épocas paridad, ejemplos paridad
-    "minimo": (1, 2_000, 2, 500),
-    "rapido": (2, 8_000, 20, 2_000),
-    "completo": (15, None, 40, 6_000),  # None: las 54.000 imágenes
+__PRESUPUESTOS__
 }
 PRESUPUESTO = os.environ.get("PRACTICO_PRESUPUESTO", "rapido")
 if PRESUPUESTO not in PRESUPUESTOS:
@@ -245,6 +244,20 @@ resultados: dict[str, float] = {}
 print(f"Presupuesto {PRESUPUESTO}: {EPOCAS_MNIST} época(s) sobre {IMAGENES_TRAIN or 54_000} "
       f"imágenes de MNIST, en {DISPOSITIVO}")
 """
+
+
+def _budget_rows() -> str:
+    """The notebook's table of budgets, written from :data:`grader.budgets.BUDGETS`."""
+    rows = []
+    for b in BUDGETS.values():
+        images = "None" if b.train_images is None else f"{b.train_images:_}"
+        note = "  # None: las 54.000 imágenes" if b.train_images is None else ""
+        rows.append(f'    "{b.name}": ({b.mnist_epochs}, {images}, {b.parity_epochs}, '
+                    f'{b.parity_examples:_}),{note}')
+    return "\n".join(rows)
+
+
+BUDGET = BUDGET.replace("__PRESUPUESTOS__", _budget_rows())
 
 PLOT_HELPERS = r'''def graficar_curvas(historias: dict[str, dict[str, list[float]]], titulo: str) -> None:
     """Curvas de aprendizaje: pérdida (train y validación) y accuracy de validación por época.
@@ -890,7 +903,7 @@ def build_notebook(solutions: Path = KIT_ROOT / "solutions") -> nbformat.Noteboo
     def definition(module: str, name: str) -> Definition:
         if module not in modules or name not in modules[module].definitions:
             raise NotebookSourceError(
-                f"grader/notebook.py LAYOUT names {module}.{name}, which {solutions} does not "
+                f"grader/authoring/course_notebook.py LAYOUT names {module}.{name}, which {solutions} does not "
                 "define; update LAYOUT to match solutions/"
             )
         if (module, name) in used:
@@ -949,7 +962,7 @@ def build_notebook(solutions: Path = KIT_ROOT / "solutions") -> nbformat.Noteboo
     if missing:
         raise NotebookSourceError(
             f"solutions/ defines {', '.join(missing)}, which the notebook does not show; add "
-            "each to LAYOUT in grader/notebook.py"
+            "each to LAYOUT in grader/authoring/course_notebook.py"
         )
     if sorted(graded) != sorted(t.id for t in TASKS) or len(graded) != len(set(graded)):
         raise NotebookSourceError(f"LAYOUT must grade every task exactly once; it grades {graded}")

@@ -26,7 +26,11 @@ from grader.training import accuracy, fit
 
 
 @dataclass(frozen=True)
-class Budget:
+class CheckRun:
+    """One graded training run: how long it trains, on how much, and the accuracy it must reach.
+
+    Fixed per check, whatever the student chose for the experiments (:mod:`grader.budgets`)."""
+
     epochs: int
     train_limit: int  # first N images of the 54,000-image training split
     threshold: float  # minimum test accuracy (measured: docs/thresholds.md)
@@ -69,7 +73,7 @@ class _MnistRun(Check):
     name = "mnist_short_run"
     points = 4
     cost = 6.0
-    budget: Budget
+    budget: CheckRun
     hidden: str = "relu"
     output: str = "none"
     what: str = ""
@@ -128,7 +132,7 @@ class _MnistRun(Check):
 class OneHotMnist(_MnistRun):
     task = "onehot_mse"
     needs = ("SimpleNet", "init_normal", "train_model0", "one_hot")
-    budget = Budget(epochs=2, train_limit=30_000, threshold=0.25, seed=123)
+    budget = CheckRun(epochs=2, train_limit=30_000, threshold=0.25, seed=123)
     hidden, output, what = "sigmoid", "sigmoid", "SimpleNet(256) + train_model0"
     loop_fn = "train_model0"
 
@@ -149,7 +153,7 @@ class OneHotMnist(_MnistRun):
 class CrossEntropyMnist(_MnistRun):
     task = "ce_net"
     needs = ("SNet", "train_model")
-    budget = Budget(epochs=2, train_limit=30_000, threshold=0.75, seed=123)
+    budget = CheckRun(epochs=2, train_limit=30_000, threshold=0.75, seed=123)
     hidden, output, what = "sigmoid", "none", "SNet(256) + train_model"
     loop_fn = "train_model"
 
@@ -171,7 +175,7 @@ class ReluMnist(_MnistRun):
     task = "relu_net"
     needs = ("DeepMLPR",)
     points = 3
-    budget = Budget(epochs=1, train_limit=12_000, threshold=0.75, seed=13)
+    budget = CheckRun(epochs=1, train_limit=12_000, threshold=0.75, seed=13)
     what = "DeepMLPR(784, 10, 64, 4)"
 
     @probe_side
@@ -183,7 +187,7 @@ class ReluMnist(_MnistRun):
 class HeMnist(_MnistRun):
     task = "he_init"
     needs = ("DeepMLPI",)
-    budget = Budget(epochs=1, train_limit=12_000, threshold=0.80, seed=234)
+    budget = CheckRun(epochs=1, train_limit=12_000, threshold=0.80, seed=234)
     what = "DeepMLPI(784, 10, 64, 4)"
 
     @probe_side
@@ -193,7 +197,7 @@ class HeMnist(_MnistRun):
 
 # ------------------------------------------------------------------ parity
 
-PARITY = Budget(epochs=20, train_limit=2000, threshold=0.95, seed=7)
+PARITY = CheckRun(epochs=20, train_limit=2000, threshold=0.95, seed=7)
 
 
 @register

@@ -38,7 +38,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from grader.experiments.harness import Budget, Experiment, Record
+from grader.experiments.harness import Experiment, ExperimentBudget, Record
 
 #: The Run of this worker process, made by :func:`_init_worker` (reused between experiments,
 #: as the serial run reuses one Run: the student's modules are imported once per process).
@@ -51,7 +51,7 @@ class WorkerSpec:
 
     folder: str
     out: str
-    budget: Budget
+    budget: ExperimentBudget
     device: str
     lang: str | None
     threads: int

@@ -8,7 +8,7 @@ never from the student's kernel:
 - :mod:`~grader.nbgrading.run_cells` (inside the sandboxed child) runs those cells in one
   namespace, the way a kernel would, so the checks can probe it;
 - :mod:`~grader.nbgrading.preprocessor` is the nbgrader preprocessor that ties both to
-  :class:`grader.sandbox.Sandbox` and writes each grade cell's outputs (score, messages)
+  :class:`grader.sandbox.supervisor.Sandbox` and writes each grade cell's outputs (score, messages)
   before nbgrader saves the grades;
 - :mod:`~grader.nbgrading.kernel` runs nbgrader's own kernel (which still produces the
   plots and printed text students see in their feedback) inside a jail of the same kind

@@ -5,7 +5,7 @@ Put in ``Autograde.autograde_preprocessors`` after nbgrader's ``Execute`` (and
 each notebook it:
 
 1. takes the student's code cells (:func:`grader.nbgrading.cells.student_cells`) and grades
-   them in :class:`grader.sandbox.Sandbox`: a separate child, namespaces, limits, a
+   them in :class:`grader.sandbox.supervisor.Sandbox`: a separate child, namespaces, limits, a
    data-only channel, every verdict computed here; the public inputs first, then, for the
    grade cells that carry hidden tests, inputs drawn from the course secret;
 2. replaces each grade cell's outputs with the sandbox's messages (stdout) and its score
