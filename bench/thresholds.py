@@ -47,7 +47,9 @@ import torch.nn as nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.checks import CHECKS, Context, ProbeEnv, expect, init, nets, runs  # noqa: E402
+from grader.checks import CHECKS, Context, ProbeEnv, expect, nets, weight_stats  # noqa: E402
+from grader.checks import learning as runs  # noqa: E402
+from grader.checks import probe_stats as probe_checks  # noqa: E402
 from grader.checks.base import seed_everything  # noqa: E402
 from grader.impl import DirImpl  # noqa: E402
 from grader.scoring import check_inputs  # noqa: E402
@@ -92,12 +94,12 @@ def weights(seeds: list[int]) -> None:
             _, out = probe(chk, REFERENCE.names(chk.module, chk.needs), seed)
             for report in out["reports"]:
                 for w, _ in expect.linears(report, scheme):
-                    layers.append((w, init.uniform_bound(scheme, w.shape[1], w.shape[0])))
+                    layers.append((w, weight_stats.uniform_bound(scheme, w.shape[1], w.shape[0])))
         chk = check("he_init", "kaiming_uniform_weights")
         _, out = probe(chk, REFERENCE.names(chk.module, chk.needs), seed)
         for report in out["reports"]:
             for w, _ in expect.linears(report, "he"):
-                layers.append((w, init.uniform_bound("he", w.shape[1], w.shape[0])))
+                layers.append((w, weight_stats.uniform_bound("he", w.shape[1], w.shape[0])))
     fill, std_err, ks, std_wrong = [], [], [], []
     ks_wrong: dict[bool, list[float]] = {False: [], True: []}
     gen = torch.Generator().manual_seed(5)
@@ -107,10 +109,10 @@ def weights(seeds: list[int]) -> None:
             fill.append(n * (1 - float(w64.abs().max()) / bound))
         if n >= 400:
             std_err.append(abs(float(w64.std()) / (bound / math.sqrt(3)) - 1))
-            ks.append(init.ks_uniform(w64, bound) * math.sqrt(n))
+            ks.append(weight_stats.ks_uniform(w64, bound) * math.sqrt(n))
             clamped = (torch.randn(w.shape, generator=gen, dtype=torch.float64)
                        * bound / math.sqrt(3)).clamp(-bound, bound)
-            ks_wrong[n >= 10_000].append(init.ks_uniform(clamped, bound) * math.sqrt(n))
+            ks_wrong[n >= 10_000].append(weight_stats.ks_uniform(clamped, bound) * math.sqrt(n))
             std_wrong.append(abs(float(clamped.std()) / (bound / math.sqrt(3)) - 1))
     row(f"reference, fill n(1 - max|w|/bound), n >= 200 ({len(fill)} layers)", fill, "<= 25",
         ".2f")
@@ -144,9 +146,9 @@ def probe_stats(seeds: list[int]) -> None:
     wrong = torch.rand(64, 100, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     print(f"  {'wrong: torch.rand input, |mean| * sqrt(n) / |std - 1|':<58} "
           f"{abs(float(wrong.mean())) * 80:.1f} / {abs(float(wrong.std()) - 1):.3f}")
-    lo, hi = init.STABLE_RATIO
+    lo, hi = probe_checks.STABLE_RATIO
     for scheme, values in ratios.items():
-        limit = f"< {init.XAVIER_MAX_RATIO}" if scheme == "xavier" else f"in [{lo}, {hi}]"
+        limit = f"< {probe_checks.XAVIER_MAX_RATIO}" if scheme == "xavier" else f"in [{lo}, {hi}]"
         row(f"last/first activation std, {scheme}, depth 15", values, limit, ".4f")
 
 
