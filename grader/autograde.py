@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import html
 import io
 import json
 import os
@@ -40,6 +39,7 @@ from grader.options import (
     resolve_device,
 )
 from grader.outputs.atomic import write_atomic
+from grader.outputs.html import escape, page
 from grader.outputs.progress import Progress
 from grader.tasks import TASKS
 from grader.textsafe import safe_name, safe_text
@@ -163,14 +163,20 @@ def feedback_markdown(student: str, data: dict[str, Any], lang: str | None) -> s
     return "\n".join(lines) + "\n"
 
 
+_FEEDBACK_CSS = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+                 "td,th{padding:.3em .8em;border-bottom:1px solid #ddd}"
+                 ".ok td:nth-child(2){color:#176317}.ko td:nth-child(2){color:#a01515}")
+
+
 def feedback_html(student: str, data: dict[str, Any], lang: str | None) -> str:
-    esc = html.escape
+    """``feedback.html``: the student's table and messages, in ``lang``."""
+    esc = escape
     rows = []
     for task in TASKS:
         entry = data["tasks"][task.id]
         ok = entry["status"] == "passed"
         rows.append(
-            f"<tr class={'ok' if ok else 'ko'}><td><code>{esc(task.id)}</code> "
+            f"<tr class=\"{'ok' if ok else 'ko'}\"><td><code>{esc(task.id)}</code> "
             f"{esc(task.title(lang))}</td><td>{entry['score']:g} / {entry['max_score']:g}</td>"
             f"<td>{esc(_label(entry['status'], lang))}</td></tr>")
     details = []
@@ -180,20 +186,16 @@ def feedback_html(student: str, data: dict[str, Any], lang: str | None) -> str:
             items = "".join(f"<li>{esc(m)}</li>" for m in entry["message"].splitlines())
             details.append(f"<h2><code>{esc(task.id)}</code> {esc(task.title(lang))}</h2>"
                            f"<ul>{items}</ul>")
-    return (
-        "<!DOCTYPE html>\n<html lang=\"es\"><head><meta charset=\"utf-8\">"
-        f"<title>Práctico 2: {esc(student)}</title><style>"
-        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-        "td,th{padding:.3em .8em;border-bottom:1px solid #ddd}"
-        ".ok td:nth-child(2){color:#176317}.ko td:nth-child(2){color:#a01515}"
-        "</style></head><body>"
-        f"<h1>Práctico 2: {esc(student)}</h1>"
+    title = t("feedback_title", lang, student=student)
+    body = [
+        f"<h1>{esc(title)}</h1>",
         f"<p><strong>{esc(t('feedback_total', lang))}: {data['score']:g} / "
-        f"{data['max_score']:g}</strong></p>"
+        f"{data['max_score']:g}</strong></p>",
         f"<table><tr><th>{esc(t('feedback_task', lang))}</th>"
         f"<th>{esc(t('feedback_points', lang))}</th><th>{esc(t('feedback_status', lang))}</th>"
-        f"</tr>{''.join(rows)}</table>{''.join(details)}</body></html>\n"
-    )
+        f"</tr>{''.join(rows)}</table>{''.join(details)}",
+    ]
+    return page(title, body, lang, _FEEDBACK_CSS)
 
 
 def _label(status: str, lang: str | None) -> str:

@@ -131,7 +131,7 @@ class DirImpl(Impl):
         except SyntaxError as exc:
             raise ImplError(
                 "import_error", module=module, exc_type="SyntaxError",
-                exc_msg=f"{exc.msg} (línea/line {exc.lineno})", where=f"{module}.py:{exc.lineno}",
+                exc_msg=str(exc.msg), where=f"{module}.py:{exc.lineno}",
             ) from None
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):

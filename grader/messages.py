@@ -59,6 +59,54 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "[{task}] No result: the process running your code ended before answering "
               "({reason}).",
     },
+    # ---- why a child gave no result (rendered into status_crashed / status_unreadable_file)
+    "reason_frame_too_big": {
+        "es": "violación del protocolo: un mensaje de {size} bytes (el máximo es {limit})",
+        "en": "protocol violation: a message of {size} bytes (at most {limit})",
+    },
+    "reason_frame_truncated": {
+        "es": "violación del protocolo: un mensaje cortado a la mitad",
+        "en": "protocol violation: a message cut short",
+    },
+    "reason_frame_undecodable": {
+        "es": "violación del protocolo: un mensaje que no está en el formato del calificador",
+        "en": "protocol violation: a message not in the grader's format",
+    },
+    "reason_event_not_dict": {
+        "es": "violación del protocolo: un {type} en lugar de un evento",
+        "en": "protocol violation: a {type} instead of an event",
+    },
+    "reason_event_unnamed": {
+        "es": "violación del protocolo: un evento sin nombre",
+        "en": "protocol violation: an event without a name",
+    },
+    "reason_event_unknown": {
+        "es": "violación del protocolo: un evento desconocido",
+        "en": "protocol violation: an unknown event",
+    },
+    "reason_event_malformed": {
+        "es": "violación del protocolo: un evento {ev!r} inesperado o mal formado",
+        "en": "protocol violation: an unexpected or malformed {ev!r} event",
+    },
+    "reason_killed": {"es": "lo terminó el calificador", "en": "killed by the grader"},
+    "reason_signal": {"es": "señal {signal}", "en": "signal {signal}"},
+    "reason_SIGXFSZ": {
+        "es": "{signal}, límite de tamaño de archivo: ¿demasiada salida?",
+        "en": "{signal}, file-size limit: too much output?",
+    },
+    "reason_SIGXCPU": {"es": "{signal}, límite de tiempo de CPU",
+                       "en": "{signal}, CPU-time limit"},
+    "reason_SIGKILL": {"es": "{signal}, matado", "en": "{signal}, killed"},
+    "reason_SIGSEGV": {"es": "{signal}, violación de segmento (acceso inválido a memoria)",
+                       "en": "{signal}, segmentation fault"},
+    "reason_exit_code": {"es": "terminó antes de tiempo con código {code}",
+                         "en": "exited early with code {code}"},
+    "reason_unreadable": {"es": "no se puede leer ({detail})", "en": "cannot be read ({detail})"},
+    "reason_not_regular": {"es": "no es un archivo común (es un enlace o una carpeta)",
+                           "en": "not a regular file (a link or a folder)"},
+    "reason_too_large": {"es": "pesa más de {kib} KiB", "en": "larger than {kib} KiB"},
+    "reason_all_too_large": {"es": "los archivos juntos pesan más de {kib} KiB",
+                             "en": "the files together are larger than {kib} KiB"},
     "malformed_output": {
         "es": "Los datos que devolvió tu código no tienen la forma esperada ({detail}).",
         "en": "The data your code returned is not shaped as expected ({detail}).",
@@ -522,6 +570,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Práctico 2: puntaje por tarea",
         "en": "Práctico 2: score per task",
     },
+    "feedback_title": {"es": "Práctico 2: devolución de {student}",
+                       "en": "Practical 2: feedback for {student}"},
     "feedback_total": {"es": "Puntaje total", "en": "Total score"},
     "feedback_task": {"es": "Tarea", "en": "Task"},
     "feedback_points": {"es": "Puntos", "en": "Points"},
@@ -532,7 +582,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "label_not_implemented": {"es": "sin implementar", "en": "not implemented"},
     "label_missing_file": {"es": "falta el archivo", "en": "file missing"},
     "label_missing_name": {"es": "falta un nombre", "en": "name missing"},
-    "label_import_error": {"es": "no importa", "en": "import error"},
+    "label_import_error": {"es": "error al importar", "en": "import error"},
+    "label_not_graded": {"es": "sin calificar", "en": "not graded"},
     "label_error": {"es": "error", "en": "error"},
     "label_timeout": {"es": "tiempo agotado", "en": "timed out"},
     "label_crashed": {"es": "se cayó", "en": "crashed"},

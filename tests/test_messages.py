@@ -40,3 +40,87 @@ def test_language_selection(monkeypatch):
     monkeypatch.setenv("PRACTICO_LANG", "klingon")
     assert current_lang() == "es"
     assert "layer 3" in t("bias_not_zero", "en", what="net", layer=3)
+
+
+# ------------------------------------------------- reasons and pages in the reader's language
+
+def _crash_message(reason, lang):
+    from grader.checks import CHECKS
+    from grader.scoring import status_message
+
+    return status_message("crashed", {"status": "crashed", "reason": reason}, CHECKS[0], lang)
+
+
+def test_crash_reasons_are_rendered_in_the_readers_language():
+    """The sandbox keeps why a child ended as a key and values; each language renders it."""
+    from grader.sandbox.supervisor import _describe_event, _exit_reason
+
+    cases = {
+        "segfault": _exit_reason(-11, {}),
+        "unknown signal": _exit_reason(-63, {}),
+        "exit": _exit_reason(3, {}),
+        "event": _describe_event(["not", "an", "event"]),
+        "named": _describe_event({"ev": "result"}),
+    }
+    for name, reason in cases.items():
+        es, en = _crash_message(reason, "es"), _crash_message(reason, "en")
+        assert reason["key"] in MESSAGES, name
+        assert es != en, name
+        for english in ("segmentation", "protocol violation", "exited early", "signal ",
+                        "instead of", "malformed"):
+            assert english not in es, (name, es)
+    assert "SIGSEGV" in _crash_message(cases["segfault"], "es")
+    assert "violación de segmento" in _crash_message(cases["segfault"], "es")
+    assert "segmentation fault" in _crash_message(cases["segfault"], "en")
+    assert "63" in _crash_message(cases["unknown signal"], "es")
+
+
+def test_a_reason_a_child_could_forge_renders_nothing_but_the_graders_own():
+    """Only ``reason_*`` keys render: a tampered child cannot have any other message shown."""
+    from grader.scoring import render_reason
+
+    assert render_reason({"key": "feedback_title", "student": "x"}, "es") is None
+    assert render_reason({"key": "no_such_key"}, "es") is None
+    assert render_reason("texto", "es") is None
+    assert render_reason({"key": "reason_exit_code", "code": 2, "x": {"nested": 1}}, "es") == (
+        "terminó antes de tiempo con código 2")
+    assert "—" in _crash_message({"key": "not_a_reason"}, "es")
+
+
+def test_file_problems_are_reasons(tmp_path):
+    from grader.sandbox.submission import MAX_FILE_BYTES, collect_files
+
+    (tmp_path / "ex5_init.py").mkdir()
+    (tmp_path / "ex0_data.py").write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    _, problems = collect_files(tmp_path)
+    assert problems["ex5_init.py"] == {"key": "reason_not_regular"}
+    assert problems["ex0_data.py"]["key"] == "reason_too_large"
+    from grader.scoring import render_reason
+
+    assert "no es un archivo común" in render_reason(problems["ex5_init.py"], "es")
+    assert "KiB" in render_reason(problems["ex0_data.py"], "en")
+
+
+def test_no_mixed_language_fragments_in_the_grader():
+    """Spanish text is Spanish: no ``con/with`` or ``línea/line`` glued into messages."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "grader"
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\b(con/with|línea/line|línea/line)\b", text), path
+
+
+def test_feedback_page_follows_the_language():
+    from grader.autograde import feedback_html
+    from grader.tasks import TASKS
+
+    data = {"score": 10, "max_score": 100, "tasks": {
+        task.id: {"score": 0, "max_score": task.points, "status": "not_graded",
+                  "message": "<b>x</b> & y"} for task in TASKS}}
+    es, en = feedback_html("ana", data, "es"), feedback_html("ana", data, "en")
+    assert '<html lang="es">' in es and '<html lang="en">' in en
+    assert "<title>Práctico 2: devolución de ana</title>" in es
+    assert "<title>Practical 2: feedback for ana</title>" in en
+    assert "sin calificar" in es and "not graded" in en
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in es and "<b>x</b>" not in es

@@ -47,7 +47,7 @@ class _OneHotCheck(Check):
     def cases(self, inp: dict[str, Any], out: dict[str, Any]):
         for y, c, res in zip(inp["labels"], inp["classes"], out["results"]):
             c = c or 10
-            what = f"one_hot(y, num_classes={c}) con/with B={y.shape[0]}"
+            what = f"one_hot(y, num_classes={c}), B={y.shape[0]}"
             yield y, c, res, what
 
 

@@ -82,7 +82,7 @@ def guess_scheme(w: torch.Tensor) -> str:
     for scheme in ("xavier", "he", "he_fan_out", "default"):
         if fits_uniform(w, uniform_bound(scheme, fan_in, fan_out)):
             return {"xavier": "xavier_uniform_", "he": "kaiming_uniform_(relu)",
-                    "he_fan_out": "kaiming_uniform_ con/with mode='fan_out'",
+                    "he_fan_out": "kaiming_uniform_(mode='fan_out')",
                     "default": "init por defecto de nn.Linear / nn.Linear default"}[scheme]
     if is_orthogonal(w, SQRT2) or is_orthogonal(w, 1.0):
         return "orthogonal_"

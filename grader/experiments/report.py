@@ -7,14 +7,13 @@ still leaves a report of everything that finished.
 from __future__ import annotations
 
 import base64
-import html
-import re
 from pathlib import Path
 from typing import Any
 
 from grader.experiments.catalogue import MNIST_IDS, SEED_TEST_ACC
-from grader.i18n import current_lang, t
+from grader.i18n import t
 from grader.outputs.atomic import write_atomic
+from grader.outputs.html import escape, page
 from grader.outputs.results import write_json_atomic
 
 NO_VALUE = "—"
@@ -135,17 +134,9 @@ li.issue { margin: 0.3em 0; }
 """
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _esc(text: str) -> str:
-    """HTML-escaped text without control characters (a student's ANSI colours, a stray NUL)."""
-    return html.escape(_CONTROL.sub("", str(text)))
-
-
 def _img(path: Path, alt: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{_esc(alt)}" />'
+    return f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}" />'
 
 
 def html_report(results: dict[str, Any], out: Path, lang: str | None) -> str:
@@ -154,17 +145,9 @@ def html_report(results: dict[str, Any], out: Path, lang: str | None) -> str:
     Written as well-formed XHTML-compatible markup (every tag closed), so any XML
     parser can read it as well as a browser.
     """
-    e = _esc
+    e = escape
     rows = table_rows(results, lang)
     parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{current_lang(lang)}">',
-        "<head>",
-        '<meta charset="utf-8" />',
-        f"<title>{e(t('exp_report_title', lang))}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
         f"<h1>{e(t('exp_report_title', lang))}</h1>",
         f"<p>{e(_intro(results, lang))}</p>",
         '<table id="summary">',
@@ -211,8 +194,7 @@ def html_report(results: dict[str, Any], out: Path, lang: str | None) -> str:
             if (out / name).is_file():
                 parts.append(_img(out / name, name))
         parts.append("</section>")
-    parts += ["</body>", "</html>"]
-    return "\n".join(parts) + "\n"
+    return page(t("exp_report_title", lang), parts, lang, _CSS)
 
 
 def write_all(results: dict[str, Any], out: Path, lang: str | None) -> None:

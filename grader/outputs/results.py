@@ -17,7 +17,7 @@ MAX_FILE_STRING = 64 * 1024
 
 TABLE_STATUSES = ("passed", "failed", "partial", "not_implemented", "missing_file",
                   "missing_name", "import_error", "unreadable_file", "error", "timeout",
-                  "crashed")
+                  "crashed", "not_graded")
 
 
 def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:

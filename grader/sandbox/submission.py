@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -18,7 +19,17 @@ NOTEBOOK_FILE = "notebook.cells"
 #: all of a submission's files together (the reference's six files are 25 KB)
 MAX_TOTAL_BYTES = 2 * 1024 * 1024
 
-def collect_files(folder: Path) -> tuple[dict[str, bytes], dict[str, str]]:
+def _reason(key: str, **values: object) -> dict[str, object]:
+    """A problem as a message key and its values (rendered in the reader's language later)."""
+    return {"key": key, **values}
+
+
+def _errno_name(exc: OSError) -> str:
+    """``EACCES`` rather than the system's English ``Permission denied``."""
+    return errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+
+
+def collect_files(folder: Path) -> tuple[dict[str, bytes], dict[str, dict[str, object]]]:
     """The allow-listed files of a submission, and the problems of those that are unusable.
 
     Only the kit's own module names are looked up (never a listing of the folder, which may
@@ -35,17 +46,16 @@ def collect_files(folder: Path) -> tuple[dict[str, bytes], dict[str, str]]:
         except FileNotFoundError:
             continue
         except OSError as exc:
-            problems[entry] = f"cannot be read ({exc.strerror or exc})"
+            problems[entry] = _reason("reason_unreadable", detail=_errno_name(exc))
             continue
         if not stat.S_ISREG(info.st_mode):
-            problems[entry] = "not a regular file (a link or a folder)"
+            problems[entry] = _reason("reason_not_regular")
             continue
         if info.st_size > MAX_FILE_BYTES:
-            problems[entry] = f"larger than {MAX_FILE_BYTES // 1024} KiB"
+            problems[entry] = _reason("reason_too_large", kib=MAX_FILE_BYTES // 1024)
             continue
         if total + info.st_size > MAX_TOTAL_BYTES:
-            problems[entry] = (f"the files together are larger than "
-                               f"{MAX_TOTAL_BYTES // 1024} KiB")
+            problems[entry] = _reason("reason_all_too_large", kib=MAX_TOTAL_BYTES // 1024)
             continue
         try:
             # O_NOFOLLOW: a file swapped for a link after the lstat is refused, not followed;
@@ -54,10 +64,10 @@ def collect_files(folder: Path) -> tuple[dict[str, bytes], dict[str, str]]:
             with os.fdopen(fd, "rb") as fh:
                 data = fh.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
-            problems[entry] = f"cannot be read ({exc.strerror or exc})"
+            problems[entry] = _reason("reason_unreadable", detail=_errno_name(exc))
             continue
         if len(data) > MAX_FILE_BYTES:
-            problems[entry] = f"larger than {MAX_FILE_BYTES // 1024} KiB"
+            problems[entry] = _reason("reason_too_large", kib=MAX_FILE_BYTES // 1024)
             continue
         total += len(data)
         files[entry] = data

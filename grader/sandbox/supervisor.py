@@ -58,20 +58,8 @@ class IsolationRefused(Exception):
 
 
 
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-_SIGNAL_HINTS = {
-    "SIGXFSZ": "file-size limit: too much output?",
-    "SIGXCPU": "CPU-time limit",
-    "SIGKILL": "killed",
-    "SIGSEGV": "segmentation fault",
-}
-
+#: signals whose reason says more than the name (message keys ``reason_<NAME>``)
+_EXPLAINED_SIGNALS = frozenset({"SIGXFSZ", "SIGXCPU", "SIGKILL", "SIGSEGV"})
 
 
 
@@ -311,7 +299,7 @@ class Sandbox(ChildLauncher):
                 try:
                     message = reader.next(timeout)
                 except _ProtocolError as exc:
-                    reason = {"status": "crashed", "reason": f"protocol violation: {exc}"}
+                    reason = {"status": "crashed", "reason": exc.reason}
                     break
                 if message is _NOTHING:  # timeout slice elapsed; loop re-checks the deadline
                     continue
@@ -355,8 +343,7 @@ class Sandbox(ChildLauncher):
                     reason = None
                     break
                 else:
-                    reason = {"status": "crashed",
-                              "reason": f"protocol violation: {_describe_event(message)}"}
+                    reason = {"status": "crashed", "reason": _describe_event(message)}
                     break
         finally:
             child.kill()
@@ -418,27 +405,31 @@ def _is_index(value: Any, expected: int, count: int) -> bool:
     return type(value) is int and value == expected and 0 <= value < count
 
 
-def _describe_event(message: Any) -> str:
-    """What was wrong with a message from the child, in a few safe words (never its data)."""
+def _describe_event(message: Any) -> dict[str, Any]:
+    """What was wrong with a message from the child, as a reason (never its data)."""
     if not isinstance(message, dict):
-        return f"a {type(message).__name__} instead of an event"
+        return {"key": "reason_event_not_dict", "type": type(message).__name__}
     ev = message.get("ev")
     if not isinstance(ev, str):
-        return "an event without a name"
+        return {"key": "reason_event_unnamed"}
     if ev not in ("hello", "start", "import", "imported", "result", "done"):
-        return "an unknown event"
-    return f"an unexpected or malformed {ev!r} event"
+        return {"key": "reason_event_unknown"}
+    return {"key": "reason_event_malformed", "ev": ev}
 
 
-def _exit_reason(code: int | None, isolation: dict[str, Any]) -> str:
+def _exit_reason(code: int | None, isolation: dict[str, Any]) -> dict[str, Any]:
+    """How the child ended, as a reason: a message key and its values."""
     if code is None:
-        return "killed"
+        return {"key": "reason_killed"}
     if code < 0 or (isolation.get("namespaces") and code > 128):
         number = -code if code < 0 else code - 128
-        name = _signal_name(number)
-        hint = _SIGNAL_HINTS.get(name)
-        return f"{name}{f', {hint}' if hint else ''}"
-    return f"exited early with code {code}"
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            return {"key": "reason_signal", "signal": str(number)}
+        key = f"reason_{name}" if name in _EXPLAINED_SIGNALS else "reason_signal"
+        return {"key": key, "signal": name}
+    return {"key": "reason_exit_code", "code": code}
 
 
 

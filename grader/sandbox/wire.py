@@ -38,7 +38,11 @@ class Channel:
 
 
 class _ProtocolError(Exception):
-    pass
+    """The child broke the protocol; ``reason`` is the message key and values that say how."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.reason = {"key": key, **values}
 
 
 _EOF = object()
@@ -95,7 +99,7 @@ class _FrameReader:
         if len(self.buffer) >= 4:
             (size,) = struct.unpack(">I", self.buffer[:4])
             if size > MAX_FRAME:
-                raise _ProtocolError(f"a frame of {size} bytes (at most {MAX_FRAME} allowed)")
+                raise _ProtocolError("reason_frame_too_big", size=size, limit=MAX_FRAME)
 
     def _frame_ready(self) -> bool:
         if len(self.buffer) < 4:
@@ -116,8 +120,8 @@ class _FrameReader:
         del self.buffer[: 4 + size]
         try:
             return codec.decode(payload)
-        except codec.CodecError as exc:
-            raise _ProtocolError(str(exc)) from None
+        except codec.CodecError:
+            raise _ProtocolError("reason_frame_undecodable") from None
 
     def next(self, timeout: float) -> Any:
         """A decoded frame, ``_NOTHING`` after ``timeout`` seconds without one, or ``_EOF``."""
@@ -128,7 +132,7 @@ class _FrameReader:
                 return frame
             if self.eof:
                 if self.buffer:
-                    raise _ProtocolError("truncated frame")
+                    raise _ProtocolError("reason_frame_truncated")
                 return _EOF
             left = end - time.monotonic()
             if left <= 0:
