@@ -41,6 +41,7 @@ from grader.options import (
 from grader.outputs.atomic import write_atomic
 from grader.outputs.html import escape, page
 from grader.outputs.progress import Progress
+from grader.scoring import render_reason
 from grader.tasks import TASKS
 from grader.textsafe import safe_name, safe_text
 
@@ -308,7 +309,9 @@ def autograde(
         ignored, more = ignored_files(folder)
         shown = safe_name(folder.name)
         data.update({"student": shown, "fingerprint": fp, "seconds": round(seconds, 1),
-                     "files": sorted(files), "unusable_files": problems,
+                     "files": sorted(files),
+                     "unusable_files": {name: render_reason(why, lang) or "—"
+                                        for name, why in problems.items()},
                      "ignored_files": ignored,
                      "sandbox": {"children": info.get("children", 0),
                                  "isolation": info.get("isolation", {})}})

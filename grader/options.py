@@ -16,6 +16,20 @@ class UserError(Exception):
     """Bad input from the person at the terminal: printed as one clear line, exit code 2."""
 
 
+def report_drift(generated: object, problems: list[str], command: str) -> int:
+    """What a ``--check`` prints: the exit status, and the differences on stderr (1) or a
+    line saying ``generated`` matches ``solutions/`` (0)."""
+    import sys
+
+    if problems:
+        print(f"{generated} is out of date with solutions/ (run `{command}`):", file=sys.stderr)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1
+    print(f"{generated} matches solutions/")
+    return 0
+
+
 def submission_dir(value: str) -> Path:
     """A folder holding at least one ``ex*.py``; anything else is a :class:`UserError`."""
     path = Path(value)

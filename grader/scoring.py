@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -31,8 +32,10 @@ class CheckResult:
     max_points: float
     status: str
     message: str = ""
-    #: the message key behind ``message`` (a ``Fail`` key or ``status_<status>``), for tests
+    #: the message key behind ``message`` (a ``Fail`` key or ``status_<status>``) and its
+    #: values: ``render_message(key, values, lang)`` writes the message in either language
     key: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -107,12 +110,27 @@ def render_reason(reason: Any, lang: str | None) -> str | None:
     return t(key, lang, **values)
 
 
-def status_message(status: str, outcome: dict[str, Any], check: Check, lang: str | None) -> str:
-    values = {k: v for k, v in outcome.items() if isinstance(v, (str, int, float))}
-    reason = render_reason(outcome.get("reason"), lang)
-    if reason is not None:
-        values["reason"] = reason
-    values.setdefault("reason", "—")
+def _plain_value(value: Any) -> Any:
+    """A message value as JSON-plain data: numbers and bounded text, a reason as its plain key
+    and values, anything else as bounded text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # JSON has no NaN or infinity
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<int of {value.bit_length()} bits>"
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k)[:100]: _plain_value(v) for k, v in list(value.items())[:20]
+                if isinstance(v, (bool, int, float, str))}
+    return safe_text(value, 2000)
+
+
+def status_values(status: str, outcome: dict[str, Any], check: Check) -> dict[str, Any]:
+    """The values of the ``status_<status>`` message (the reason stays a key and values)."""
+    values: dict[str, Any] = {k: v for k, v in outcome.items()
+                              if isinstance(v, (str, int, float)) and k != "status"}
+    if isinstance(outcome.get("reason"), dict):
+        values["reason"] = _plain_value(outcome["reason"])
     values.setdefault("module", check.module)
     values.setdefault("task", check.task)
     values.setdefault("where", "")
@@ -120,7 +138,21 @@ def status_message(status: str, outcome: dict[str, Any], check: Check, lang: str
     values.setdefault("exc_msg", "")
     if values["where"]:
         values["where"] = f" ({values['where']})"
-    return t(f"status_{status}", lang, **values)
+    return values
+
+
+def render_message(key: str, values: dict[str, Any], lang: str | None) -> str:
+    """A result's message, in ``lang``, from the key and values it keeps."""
+    values = dict(values)
+    if "reason" in values and not isinstance(values["reason"], str):
+        values["reason"] = render_reason(values["reason"], lang) or "—"
+    elif key.startswith("status_"):
+        values.setdefault("reason", "—")
+    return t(key, lang, **values)
+
+
+def status_message(status: str, outcome: dict[str, Any], check: Check, lang: str | None) -> str:
+    return render_message(f"status_{status}", status_values(status, outcome, check), lang)
 
 
 def judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Context) -> CheckResult:
@@ -136,7 +168,8 @@ def judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Conte
     except Exception as exc:
         detail = f"{type(exc).__name__}: {safe_text(exc, 300, newlines=False)}"
         return CheckResult(check.task, check.name, 0, check.points, "failed",
-                           t("malformed_output", ctx.lang, detail=detail), "malformed_output")
+                           t("malformed_output", ctx.lang, detail=detail), "malformed_output",
+                           {"detail": detail})
 
 
 def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Context
@@ -145,25 +178,27 @@ def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Cont
     if status != "ok":
         if status not in STATUSES:
             status = "crashed"
-        msg = status_message(status, outcome if isinstance(outcome, dict) else {}, check, ctx.lang)
-        return CheckResult(check.task, check.name, 0, check.points, status, msg,
-                           f"status_{status}")
+        values = status_values(status, outcome if isinstance(outcome, dict) else {}, check)
+        return CheckResult(check.task, check.name, 0, check.points, status,
+                           render_message(f"status_{status}", values, ctx.lang),
+                           f"status_{status}", values)
     out = outcome.get("out")
     if not isinstance(out, dict):
-        msg = t("malformed_output", ctx.lang, detail="probe output is not a dict")
-        return CheckResult(check.task, check.name, 0, check.points, "failed", msg,
-                           "malformed_output")
+        values = {"detail": "probe output is not a dict"}
+        return CheckResult(check.task, check.name, 0, check.points, "failed",
+                           t("malformed_output", ctx.lang, **values), "malformed_output", values)
     try:
         check.verdict(inp, out, ctx)
     except Fail as fail:
-        return CheckResult(check.task, check.name, 0, check.points, "failed", fail.render(ctx.lang),
-                           fail.key)
+        values = {k: _plain_value(v) for k, v in fail.values.items()}
+        return CheckResult(check.task, check.name, 0, check.points, "failed",
+                           render_message(fail.key, values, ctx.lang), fail.key, values)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
         # Data shaped in a way no verdict expected (e.g. from a tampered child): a failure,
         # never a crash of the grader.
-        msg = t("malformed_output", ctx.lang, detail=f"{type(exc).__name__}: {exc}"[:300])
-        return CheckResult(check.task, check.name, 0, check.points, "failed", msg,
-                           "malformed_output")
+        values = {"detail": f"{type(exc).__name__}: {exc}"[:300]}
+        return CheckResult(check.task, check.name, 0, check.points, "failed",
+                           t("malformed_output", ctx.lang, **values), "malformed_output", values)
     return CheckResult(check.task, check.name, check.points, check.points, "passed", "")
 
 

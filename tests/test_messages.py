@@ -124,3 +124,27 @@ def test_feedback_page_follows_the_language():
     assert "<title>Practical 2: feedback for ana</title>" in en
     assert "sin calificar" in es and "not graded" in en
     assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in es and "<b>x</b>" not in es
+
+
+def test_a_result_keeps_its_message_key_and_values_for_either_language():
+    """The grader decides once; the message can be written in either language afterwards."""
+    from grader.checks import CHECKS, Context
+    from grader.checks.base import Fail
+    from grader.scoring import judge, render_message
+
+    check = next(c for c in CHECKS if c.task == "onehot_mse")
+
+    class Failing(type(check)):
+        def verdict(self, inp, out, ctx):
+            raise Fail("onehot_modifies_input")
+
+    failing = Failing()
+    for outcome in ({"status": "ok", "out": {}},
+                    {"status": "crashed", "reason": {"key": "reason_SIGSEGV", "signal": "SIGSEGV"}},
+                    {"status": "timeout", "seconds": "30"}):
+        es = judge(failing, {}, outcome, Context(lang="es"))
+        en = judge(failing, {}, outcome, Context(lang="en"))
+        assert es.key == en.key and es.values == en.values and es.key
+        assert render_message(es.key, es.values, "en") == en.message
+        assert render_message(en.key, en.values, "es") == es.message
+        assert es.message != en.message

@@ -111,7 +111,7 @@ def test_the_schema_rejects_an_undocumented_change(change):
     data["tasks"]["deep_net"] = {"score": 4, "max_score": 10.0, "status": "partial",
                                  "message": "x", "checks": {"structure": {
                                      "score": 4, "max_score": 4, "status": "passed",
-                                     "message": ""}}}
+                                     "message": "", "key": "", "values": {}}}}
     assert not list(validator().iter_errors(data))
     bad = copy.deepcopy(data)
     task, check = bad["tasks"]["deep_net"], bad["tasks"]["deep_net"]["checks"]["structure"]

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.options import UserError
+from grader.options import UserError, report_drift
 from grader.settings import KIT_ROOT
 
 #: The folder of the kit's ``grader`` package that only instructors use (stubs, the course
@@ -273,15 +273,7 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
     path, solutions = Path(args.out), Path(args.solutions)
     try:
         if args.check:
-            problems = check_notebook(path, solutions)
-            if problems:
-                print(f"{path} is out of date with solutions/ "
-                      "(run `python -m grader notebook`):", file=sys.stderr)
-                for problem in problems:
-                    print(problem, file=sys.stderr)
-                return 1
-            print(f"{path} matches solutions/")
-            return 0
+            return report_drift(path, check_notebook(path, solutions), "python -m grader notebook")
         write_notebook(path, solutions)
     except (NotebookSourceError, MarkerError) as exc:
         raise UserError(str(exc)) from None

@@ -20,12 +20,11 @@ import argparse
 import ast
 import difflib
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.options import UserError
+from grader.options import UserError, report_drift
 from grader.settings import KIT_ROOT
 from grader.tasks import TASK_BY_ID
 
@@ -196,14 +195,8 @@ def _cmd_build_stubs(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from None
     if args.check:
-        if problems:
-            print("exercises/ is out of date with solutions/ "
-                  "(run `python -m grader build-stubs`):", file=sys.stderr)
-            for problem in problems:
-                print(problem, file=sys.stderr)
-            return 1
-        print(f"exercises/ matches solutions/ ({args.exercises})")
-        return 0
+        return report_drift(f"exercises/ ({args.exercises})", problems,
+                            "python -m grader build-stubs")
     print(f"wrote stubs to {args.exercises}")
     return 0
 

@@ -38,7 +38,8 @@ def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:
             "status": res.status,
             "message": res.message,
             "checks": {c.check: {"score": c.points, "max_score": c.max_points,
-                                 "status": c.status, "message": c.message} for c in res.checks},
+                                 "status": c.status, "message": c.message,
+                                 "key": c.key, "values": c.values} for c in res.checks},
         }
     return {
         "score": sum(v["score"] for v in tasks.values()),

@@ -217,7 +217,8 @@ class Sandbox(ChildLauncher):
                         # however many checks call the same endless or fatal function.
                         first = lost[check.task]
                         record(index, CheckResult(check.task, check.name, 0, check.points,
-                                                  first.status, first.message))
+                                                  first.status, first.message, first.key,
+                                                  dict(first.values)))
                         pending.remove(index)
                         continue
                     else:
@@ -239,7 +240,8 @@ class Sandbox(ChildLauncher):
                     for index in pending:
                         check = checks[index]
                         record(index, CheckResult(check.task, check.name, 0, check.points,
-                                                  first.status, first.message))
+                                                  first.status, first.message, first.key,
+                                                  dict(first.values)))
                     pending = []
         finally:
             shutil.rmtree(job, ignore_errors=True)
