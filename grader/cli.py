@@ -23,7 +23,8 @@ from grader.options import (
 from grader.settings import KIT_ROOT
 
 #: modules that add subcommands with ``add_commands(subparsers)``, in help order
-COMMAND_MODULES = ("grader.autograde", "grader.experiments", "grader.release")
+COMMAND_MODULES = ("grader.autograde", "grader.experiments", "grader.release",
+                   "grader.nbgrading.parallel")
 
 
 def _cmd_build_stubs(args: argparse.Namespace) -> int:

@@ -248,7 +248,11 @@ class Sandbox:
     def _uid(self) -> int:
         with Sandbox._uid_lock:
             Sandbox._uid_next = (Sandbox._uid_next + 1) % 512
-            return UID_BASE + (os.getpid() % 64) * 512 + Sandbox._uid_next
+            # nbgrader-autograde --jobs N gives each of its processes a slot of its own
+            # (grader/nbgrading/parallel.py); pids of concurrent processes may share pid % 64.
+            slot = os.environ.get("PRACTICO_UID_SLOT", "")
+            block = int(slot) % 64 if slot.isdigit() else os.getpid() % 64
+            return UID_BASE + block * 512 + Sandbox._uid_next
 
     def inputs(self, check: Check, ctx: Context) -> dict[str, Any]:
         key = (check.id, ctx.variant)
