@@ -22,9 +22,12 @@ state crosses a process (or a Dask worker) boundary by pickling.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 #: per grade: the fields of nbgrader's ``Grade`` that a submission carries
@@ -44,6 +47,11 @@ def _gradebook(url: str, course_id: str) -> Iterator[Any]:
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
+    # A new gradebook is stamped by running the `alembic` command of nbgrader's environment
+    # (what course/nbgrader_config.py puts on PATH for nbgrader itself).
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)
         with Gradebook(url, course_id) as gb:

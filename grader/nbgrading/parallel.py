@@ -253,21 +253,23 @@ def open_course(path: str, assignment: str | None) -> Course:
     cd = config.get("CourseDirectory", {})
     default_url = f"sqlite:///{root / 'gradebook.db'}"
     db_url = str(cd.get("db_url", default_url))
-    course_id = str(cd.get("course_id", "default_course"))
+    course_id = str(cd.get("course_id", ""))  # nbgrader's default: opens without adding one
     if "root" in cd and Path(str(cd["root"])).resolve() != root:
         raise UserError(f"{root}/nbgrader_config.py sets CourseDirectory.root to "
                         f"{cd['root']}: run this on that folder.")
     if not db_url.startswith("sqlite:///"):
         raise UserError(f"the gradebook is {db_url!r}: nbgrader-autograde supports only a "
                         "SQLite gradebook (run `nbgrader autograde` instead).")
-    db_file = Path(db_url[len("sqlite:///"):])
+    db_file = root / db_url[len("sqlite:///"):]  # a relative path is from the course folder
+    db_url = f"sqlite:///{db_file}"
     if not db_file.is_file():
         raise UserError(f"{db_file}: no gradebook yet. Run `nbgrader generate_assignment "
                         "ASSIGNMENT` in the course folder first.")
     from nbgrader.api import Gradebook
 
     with Gradebook(db_url, course_id) as gb:
-        known = sorted(a.name for a in gb.assignments)
+        course_of = {a.name: a.course_id for a in gb.assignments}
+    known = sorted(course_of)
     if assignment is None:
         if len(known) != 1:
             raise UserError(f"the gradebook holds {len(known)} assignments "
@@ -283,7 +285,9 @@ def open_course(path: str, assignment: str | None) -> Course:
     if not students:
         raise UserError(f"{submitted}: no submissions of {assignment} (expected "
                         f"submitted/<student>/{assignment}/).")
-    return Course(root, assignment, db_url, course_id, students)
+    # The course id the assignment was made with: opening the gradebook with another one
+    # would add that course to it.
+    return Course(root, assignment, db_url, course_of[assignment], students)
 
 
 def needs_grading(course: Course, student: str, force: bool) -> bool:
@@ -393,6 +397,7 @@ def _grade_all(course: Course, job_of: dict[str, StudentJob], jobs: int, scratch
                     outcome["error"] = f"could not record it: {type(exc).__name__}: {exc}"
             if outcome["ok"]:
                 say(f"[{done}/{len(futures)}] {student}: graded in {outcome['seconds']:.1f} s")
+                (scratch / "logs" / f"{outcome['student']}.log").unlink(missing_ok=True)
             else:
                 say(f"[{done}/{len(futures)}] {student}: FAILED: {outcome['error']}")
                 _keep_log(scratch, outcome)
@@ -456,7 +461,7 @@ def _cmd(args: argparse.Namespace) -> int:
         if outcome.get("log"):
             print(outcome["log"], file=sys.stderr)
         if outcome.get("log_file"):
-            print(f"(whole log: {outcome['log_file']})", file=sys.stderr)
+            print(f"(whole log: {safe_name(outcome['log_file'])})", file=sys.stderr)
     return 1 if failed else 0
 
 
