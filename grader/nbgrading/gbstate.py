@@ -83,23 +83,33 @@ def assignment_template(src_url: str, dst_url: str, assignment: str, course_id: 
 def read_state(url: str, assignment: str, student: str, course_id: str) -> dict[str, Any] | None:
     """The student's submission of ``assignment`` in the gradebook at ``url``, as plain
     data; None when there is none."""
+    return read_states(url, assignment, [student], course_id)[student]
+
+
+def read_states(url: str, assignment: str, students: list[str],
+                course_id: str) -> dict[str, dict[str, Any] | None]:
+    """:func:`read_state` of many students, in one opening of the gradebook."""
+    with _gradebook(url, course_id) as gb:
+        return {student: _state(gb, assignment, student) for student in students}
+
+
+def _state(gb: Any, assignment: str, student: str) -> dict[str, Any] | None:
     from nbgrader.api import MissingEntry
 
-    with _gradebook(url, course_id) as gb:
-        try:
-            sub = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return None
-        notebooks = {}
-        for nb in sub.notebooks:
-            notebooks[nb.name] = {
-                "flagged": nb.flagged,
-                "late_submission_penalty": nb.late_submission_penalty,
-                "grades": {g.name: {f: getattr(g, f) for f in GRADE_FIELDS} for g in nb.grades},
-                "comments": {c.name: {f: getattr(c, f) for f in COMMENT_FIELDS}
-                             for c in nb.comments},
-            }
-        return {"timestamp": sub.timestamp, "extension": sub.extension, "notebooks": notebooks}
+    try:
+        sub = gb.find_submission(assignment, student)
+    except MissingEntry:
+        return None
+    notebooks = {}
+    for nb in sub.notebooks:
+        notebooks[nb.name] = {
+            "flagged": nb.flagged,
+            "late_submission_penalty": nb.late_submission_penalty,
+            "grades": {g.name: {f: getattr(g, f) for f in GRADE_FIELDS} for g in nb.grades},
+            "comments": {c.name: {f: getattr(c, f) for f in COMMENT_FIELDS}
+                         for c in nb.comments},
+        }
+    return {"timestamp": sub.timestamp, "extension": sub.extension, "notebooks": notebooks}
 
 
 def _apply(gb: Any, assignment: str, student: str, state: dict[str, Any],

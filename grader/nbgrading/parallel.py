@@ -345,7 +345,7 @@ def autograde_course(course: Course, jobs: int, force: bool = False, timeout: fl
     graded student's outcome (students skipped are not in it). Only this thread touches
     the course's gradebook: it reads the students' earlier submissions, then records
     each student as it finishes."""
-    from grader.nbgrading.gbstate import read_state
+    from grader.nbgrading.gbstate import read_states
 
     todo = [s for s in course.students if needs_grading(course, s, force)]
     skipped = len(course.students) - len(todo)
@@ -357,10 +357,9 @@ def autograde_course(course: Course, jobs: int, force: bool = False, timeout: fl
     scratch.mkdir(exist_ok=True)
     with _only_run(scratch):
         template = _template(course, scratch)
+        prior = read_states(course.db_url, course.assignment, todo, course.course_id)
         job_of = {s: StudentJob(str(course.root), course.assignment, s, course.course_id,
-                                template, read_state(course.db_url, course.assignment, s,
-                                                     course.course_id),
-                                str(scratch), timeout) for s in todo}
+                                template, prior[s], str(scratch), timeout) for s in todo}
         outcomes = _grade_all(course, job_of, jobs, scratch, say)
     if not any(p.name != "lock" for p in scratch.iterdir()):
         shutil.rmtree(scratch, ignore_errors=True)  # nothing left to look at (no failed log)
