@@ -147,6 +147,17 @@ def test_students_are_skipped_as_nbgrader_skips_them(tmp_path):
     assert parallel.needs_grading(course, "ana", force=True)
     _stamp(submitted, "2026-05-02 11:00:00 UTC")  # submitted again since
     assert parallel.needs_grading(course, "ana", force=False)
+    # A hostile timestamp.txt is no timestamp: nothing hangs, nothing huge is read.
+    for hostile in ("fifo", "/dev/zero", "garbage"):
+        stamp = submitted / "timestamp.txt"
+        stamp.unlink()
+        if hostile == "fifo":
+            os.mkfifo(stamp)
+        elif hostile == "garbage":
+            stamp.write_bytes(b"\xff" * 10_000_000)
+        else:
+            stamp.symlink_to(hostile)
+        assert not parallel.needs_grading(course, "ana", force=False), hostile
 
 
 def _alive(pid: int) -> bool:

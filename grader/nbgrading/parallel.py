@@ -53,6 +53,8 @@ GRACE = 20.0
 LOG_TAIL = 3000
 #: variable that gives each concurrent nbgrader its own range of jail and sandbox uids
 UID_SLOT = "PRACTICO_UID_SLOT"
+#: bytes of a timestamp.txt read (nbgrader writes ~30)
+STAMP_BYTES = 200
 #: uid ranges of the kernel jail (grader/nbgrading/kernel.py): one per nbgrader at once
 MAX_JOBS = 32
 
@@ -125,7 +127,9 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def _tail(path: Path) -> str:
     try:
-        data = path.read_bytes()[-LOG_TAIL:]
+        with path.open("rb") as fh:
+            fh.seek(max(0, path.stat().st_size - LOG_TAIL))
+            data = fh.read(LOG_TAIL)
     except OSError:
         return ""
     return safe_text(data.decode("utf-8", "replace"), LOG_TAIL)
@@ -136,12 +140,11 @@ def autograde_student(job: StudentJob, cancel: threading.Event | None = None) ->
 
     Returns plain data: ``student``, ``ok``, ``error`` (a sentence, or None), ``log`` (the
     end of nbgrader's output when it failed), ``seconds``, ``state`` (what nbgrader wrote
-    in the work gradebook, :func:`grader.nbgrading.gbstate.read_state`), ``timestamp`` (of
-    the submission folder, or None), ``output`` (the autograded folder) and ``work``.
+    in the work gradebook, :func:`grader.nbgrading.gbstate.read_state`), ``timestamp`` (the
+    one nbgrader read from the submission's timestamp.txt, None when it set none), ``output``
+    (the autograded folder) and ``work``.
     Never raises for a student's failure: a crash or a timeout is an outcome like a grade.
     """
-    from nbgrader.utils import parse_utc
-
     from grader.nbgrading.gbstate import read_state, seed_state
 
     start = time.monotonic()
@@ -160,13 +163,6 @@ def autograde_student(job: StudentJob, cancel: threading.Event | None = None) ->
         url = f"sqlite:///{db}"
         if job.prior is not None:
             seed_state(url, job.assignment, job.student, job.prior, job.course_id)
-        stamp = course / "submitted" / job.student / job.assignment / "timestamp.txt"
-        if stamp.is_file():
-            text = stamp.read_text(encoding="utf-8", errors="replace").strip()
-            try:
-                outcome["timestamp"] = parse_utc(text) if text else None
-            except ValueError:
-                pass  # nbgrader itself stops on it, with its own message
         env = dict(os.environ)
         if job.uid_slot is not None:
             env[UID_SLOT] = str(job.uid_slot)
@@ -206,6 +202,10 @@ def autograde_student(job: StudentJob, cancel: threading.Event | None = None) ->
             return outcome
         outcome["state"] = read_state(url, job.assignment, job.student, job.course_id)
         outcome["ok"] = outcome["state"] is not None
+        if outcome["ok"] and outcome["state"]["timestamp"] != (job.prior or {}).get("timestamp"):
+            # what nbgrader read from the submission's timestamp.txt (the only thing that
+            # changes the timestamp there): the course's gradebook gets it the same way
+            outcome["timestamp"] = outcome["state"]["timestamp"]
         if not outcome["ok"]:
             outcome["error"] = "nbgrader recorded no submission for the student"
         return outcome
@@ -300,10 +300,16 @@ def needs_grading(course: Course, student: str, force: bool) -> bool:
         return True
 
     def stamp(folder: Path) -> Any:
+        # The student's file: only a regular file, only its first bytes (a link to a FIFO
+        # or to /dev/zero must not hang or fill this process). nbgrader reads it alike.
+        path = folder / "timestamp.txt"
         try:
-            text = (folder / "timestamp.txt").read_text(encoding="utf-8").strip()
+            if not path.is_file():
+                return None
+            with path.open("rb") as fh:
+                text = fh.read(STAMP_BYTES).decode("utf-8").strip()
             return parse_utc(text) if text else None
-        except (OSError, ValueError):
+        except (OSError, ValueError, OverflowError):
             return None
 
     new = stamp(course.root / "submitted" / student / course.assignment)
