@@ -84,15 +84,18 @@ def _scores(root: Path, students: int) -> list[float]:
 
 def parallel_run(copy: Path, students: int, jobs: int, serial_wall: float) -> None:
     """``nbgrader-autograde --jobs`` on the copy taken before the serial run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "grader", "nbgrader-autograde", str(copy),
                            "--jobs", str(jobs)], cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         sys.exit(f"nbgrader-autograde failed:\n{proc.stdout}\n{proc.stderr}")
     same = _scores(copy, students) == _scores(copy.parent / "course", students)
-    print(f"nbgrader-autograde --jobs {jobs}: {wall:.1f} s wall "
-          f"({serial_wall / wall:.2f}x the serial run); same scores: {same}")
+    print(f"nbgrader-autograde --jobs {jobs}: {wall:.1f} s wall, {cpu:.1f} s CPU "
+          f"({serial_wall / wall:.2f}x the serial run's speed); same scores: {same}")
 
 
 if __name__ == "__main__":
