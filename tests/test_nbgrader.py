@@ -449,6 +449,7 @@ def _deterministic_parts(nb) -> list:
 
 
 @pytest.mark.nbgrader
+@pytest.mark.slow
 def test_parallel_autograde_writes_what_serial_autograde_writes(autograded):
     """``python -m grader nbgrader-autograde --jobs 2`` on the same three submissions: the
     same gradebook as the serial ``nbgrader autograde``, student by student and cell by
