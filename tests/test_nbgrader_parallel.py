@@ -45,6 +45,8 @@ def _error(capsys, *argv: str) -> str:
 def test_bad_course_folders_and_options_get_clear_errors(tmp_path, capsys):
     assert "no such folder" in _error(capsys, str(tmp_path / "nada"))
     assert "no nbgrader_config.py" in _error(capsys, str(tmp_path))
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config(\n", encoding="utf-8")
+    assert "nbgrader_config.py could not be loaded: SyntaxError" in _error(capsys, str(tmp_path))
     (tmp_path / "nbgrader_config.py").write_text(CONFIG, encoding="utf-8")
     err = _error(capsys, str(tmp_path))
     assert "no gradebook yet" in err and "generate_assignment" in err

@@ -240,6 +240,9 @@ def _course_config(root: Path) -> Any:
     except ConfigFileNotFound:
         raise UserError(f"{root}: no nbgrader_config.py here. Give the nbgrader course "
                         "folder (the one you run `nbgrader autograde` in).") from None
+    except Exception as exc:  # the instructor's file: say where it broke, not a traceback
+        raise UserError(f"{root}/nbgrader_config.py could not be loaded: "
+                        f"{type(exc).__name__}: {exc}") from None
 
 
 def open_course(path: str, assignment: str | None) -> Course:
