@@ -191,3 +191,19 @@ def test_stop_ends_the_processes_that_left_the_process_group(monkeypatch):
     assert not [p for p in tree if _alive(p)]
     assert proc.returncode is not None
     assert os.getpgid(0) != proc.pid  # our own group was never the target
+
+
+def test_each_uid_slot_has_its_own_uids(monkeypatch):
+    """Two nbgrader processes at once, in slots 3 and 4: their kernels' and sandbox
+    children's uids never meet, whatever their pids (without a slot: pid % 32 and % 64)."""
+    from grader.nbgrading.kernel import _next_uid
+    from grader.sandbox import Sandbox
+
+    def uids(slot: int) -> set[int]:
+        monkeypatch.setenv(parallel.UID_SLOT, str(slot))
+        return ({_next_uid() for _ in range(1100)}
+                | {Sandbox._uid(None) + 10**6 for _ in range(600)})  # _uid reads no self
+
+    three, four = uids(3), uids(4)
+    assert len(three) > 1000 and len(four) > 1000
+    assert not three & four
