@@ -207,3 +207,14 @@ def test_each_uid_slot_has_its_own_uids(monkeypatch):
     three, four = uids(3), uids(4)
     assert len(three) > 1000 and len(four) > 1000
     assert not three & four
+
+
+def test_a_students_work_crosses_a_process_boundary():
+    """What another executor (a process pool, Dask) needs: the job and the function pickle."""
+    import pickle
+
+    job = parallel.StudentJob("/curso", "tp1", "ana", "curso", b"gradebook", {
+        "timestamp": datetime.datetime(2026, 5, 2), "extension": datetime.timedelta(days=1),
+        "notebooks": {}}, "/curso/.nbgrader-parallel", 60.0, uid_slot=2)
+    assert pickle.loads(pickle.dumps(job)) == job
+    assert pickle.loads(pickle.dumps(parallel.autograde_student)) is parallel.autograde_student
