@@ -97,6 +97,11 @@ def test_a_students_state_survives_the_trip_to_the_work_gradebook(tmp_path):
     assert state["notebooks"]["nb"]["grades"]["prueba"]["manual_score"] == 6.0
     gbstate.seed_state(work, "tp1", "ana", state, "curso")
     assert gbstate.read_state(work, "tp1", "ana", "curso") == state
+    roster = gbstate.read_students(url, ["ana", "nadie"], "curso")
+    assert roster == {"ana": {"first_name": "Ana", "last_name": None, "email": None,
+                              "lms_user_id": None}, "nadie": None}
+    gbstate.seed_student(work, "ana", roster["ana"], "curso")
+    assert gbstate.read_students(work, ["ana"], "curso") == {"ana": roster["ana"]}
 
     with gbstate._gradebook(work, "curso") as gb:
         cells = {c.name: (c.cell_type, c.locked, c.source, c.checksum)

@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+#: per student: the roster fields of nbgrader's ``Student``
+STUDENT_FIELDS = ("first_name", "last_name", "email", "lms_user_id")
 #: per grade: the fields of nbgrader's ``Grade`` that a submission carries
 GRADE_FIELDS = ("auto_score", "manual_score", "extra_credit", "needs_manual_grade")
 #: per comment: the fields of nbgrader's ``Comment``
@@ -91,6 +93,30 @@ def read_states(url: str, assignment: str, students: list[str],
     """:func:`read_state` of many students, in one opening of the gradebook."""
     with _gradebook(url, course_id) as gb:
         return {student: _state(gb, assignment, student) for student in students}
+
+
+def read_students(url: str, students: list[str],
+                  course_id: str) -> dict[str, dict[str, Any] | None]:
+    """Each student's row in the gradebook (names, email, LMS id), None for one it lacks.
+    With ``Autograde.create_student = False`` nbgrader grades only students listed there."""
+    from nbgrader.api import MissingEntry
+
+    rows: dict[str, dict[str, Any] | None] = {}
+    with _gradebook(url, course_id) as gb:
+        for student in students:
+            try:
+                row = gb.find_student(student)
+            except MissingEntry:
+                rows[student] = None
+            else:
+                rows[student] = {f: getattr(row, f) for f in STUDENT_FIELDS}
+    return rows
+
+
+def seed_student(url: str, student: str, fields: dict[str, Any], course_id: str) -> None:
+    """Add the student's row, as the course's gradebook has it, to the gradebook at ``url``."""
+    with _gradebook(url, course_id) as gb:
+        gb.update_or_create_student(student, **fields)
 
 
 def _state(gb: Any, assignment: str, student: str) -> dict[str, Any] | None:

@@ -8,8 +8,8 @@ a work folder of its own under ``COURSE/.nbgrader-parallel/``:
 
     work/source                  -> COURSE/source (a link)
     work/submitted/<student>     -> COURSE/submitted/<student> (a link; the only student)
-    work/gradebook.db            the assignment's definition and this student's earlier
-                                 submission (grader.nbgrading.gbstate), nobody else
+    work/gradebook.db            the assignment's definition, this student's row and
+                                 earlier submission (grader.nbgrading.gbstate), nobody else
     work/autograded/<student>/   what nbgrader writes
 
 The work is one top-level function of plain data, :func:`autograde_student`, so it can be
@@ -72,6 +72,7 @@ class StudentJob:
     scratch: str          # where the work folder is made
     timeout: float        # wall seconds for the whole student
     uid_slot: int | None = None
+    roster: dict[str, Any] | None = None  # the student's row (gbstate.read_students)
 
 
 def _descendants(pid: int) -> list[tuple[int, bytes]]:
@@ -145,7 +146,7 @@ def autograde_student(job: StudentJob, cancel: threading.Event | None = None) ->
     (the autograded folder) and ``work``.
     Never raises for a student's failure: a crash or a timeout is an outcome like a grade.
     """
-    from grader.nbgrading.gbstate import read_state, seed_state
+    from grader.nbgrading.gbstate import read_state, seed_state, seed_student
 
     start = time.monotonic()
     course = Path(job.course)
@@ -161,6 +162,8 @@ def autograde_student(job: StudentJob, cancel: threading.Event | None = None) ->
         db = work / "gradebook.db"
         db.write_bytes(job.template)
         url = f"sqlite:///{db}"
+        if job.roster is not None:
+            seed_student(url, job.student, job.roster, job.course_id)
         if job.prior is not None:
             seed_state(url, job.assignment, job.student, job.prior, job.course_id)
         env = dict(os.environ)
@@ -354,7 +357,7 @@ def autograde_course(course: Course, jobs: int, force: bool = False, timeout: fl
     graded student's outcome (students skipped are not in it). Only this thread touches
     the course's gradebook: it reads the students' earlier submissions, then records
     each student as it finishes."""
-    from grader.nbgrading.gbstate import read_states
+    from grader.nbgrading.gbstate import read_states, read_students
 
     todo = [s for s in course.students if needs_grading(course, s, force)]
     skipped = len(course.students) - len(todo)
@@ -367,8 +370,10 @@ def autograde_course(course: Course, jobs: int, force: bool = False, timeout: fl
     with _only_run(scratch):
         template = _template(course, scratch)
         prior = read_states(course.db_url, course.assignment, todo, course.course_id)
+        roster = read_students(course.db_url, todo, course.course_id)
         job_of = {s: StudentJob(str(course.root), course.assignment, s, course.course_id,
-                                template, prior[s], str(scratch), timeout) for s in todo}
+                                template, prior[s], str(scratch), timeout, roster=roster[s])
+                  for s in todo}
         outcomes = _grade_all(course, job_of, jobs, scratch, say)
     if not any(p.name != "lock" for p in scratch.iterdir()):
         shutil.rmtree(scratch, ignore_errors=True)  # nothing left to look at (no failed log)
