@@ -307,7 +307,8 @@ def needs_grading(course: Course, student: str, force: bool) -> bool:
 
     def stamp(folder: Path) -> Any:
         # The student's file: only a regular file, only its first bytes (a link to a FIFO
-        # or to /dev/zero must not hang or fill this process). nbgrader reads it alike.
+        # or to /dev/zero must not hang or fill this process; the student's own nbgrader,
+        # which reads it whole, is bounded by --timeout).
         path = folder / "timestamp.txt"
         try:
             if not path.is_file():
