@@ -22,7 +22,7 @@ from grader.options import (
 
 #: modules that add subcommands with ``add_commands(subparsers)``, in help order
 COMMAND_MODULES = ("grader.authoring.stubs", "grader.autograde", "grader.experiments",
-                   "grader.authoring.release")
+                   "grader.authoring.release", "grader.nbgrading.parallel")
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:

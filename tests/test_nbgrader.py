@@ -382,8 +382,10 @@ def autograded(course) -> dict:
     edited.source = f"print('todo bien')\n{TASK_BY_ID[EDITED_GRADE_TASK].points}"
     submit("parcial", partial)
 
+    # The course as it stands before autograde, for the parallel path to grade the same.
+    shutil.copytree(root, root.parent / "course-parallel", symlinks=True)
     proc = nbgrader("autograde", ASSIGNMENT, cwd=root, env=course["env"])
-    return {**course, "log": proc.stdout + proc.stderr}
+    return {**course, "log": proc.stdout + proc.stderr, "parallel": root.parent / "course-parallel"}
 
 
 def _scores(root: Path, student: str) -> tuple[float, float, dict[str, float]]:
@@ -420,6 +422,77 @@ def test_gradebook_full_zero_and_partial(autograded):
     assert per_task == expected
     assert per_task[BUGGY_TASK] == 0
     assert score == sum(expected.values())
+
+
+def _gradebook_dump(root: Path, students: tuple[str, ...]) -> dict:
+    """Everything the gradebook holds of these students' submissions, as plain data."""
+    from nbgrader.api import Gradebook
+
+    dump = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "practicos-dl") as gb:
+        for student in students:
+            sub = gb.find_submission(ASSIGNMENT, student)
+            notebooks = {}
+            for nb in sub.notebooks:
+                grades = sorted((g.name, g.auto_score, g.manual_score, g.max_score,
+                                 g.needs_manual_grade, g.extra_credit) for g in nb.grades)
+                comments = sorted((c.name, c.auto_comment, c.manual_comment) for c in nb.comments)
+                notebooks[nb.name] = (nb.score, nb.max_score, nb.needs_manual_grade, nb.flagged,
+                                      nb.late_submission_penalty, grades, comments)
+            dump[student] = (sub.timestamp, sub.extension, sub.score, sub.max_score,
+                             sub.needs_manual_grade, notebooks)
+    return dump
+
+
+def _deterministic_parts(nb) -> list:
+    """Every cell's source and kinds of output, and the grade cells' whole outputs (the
+    sandbox's messages and score); plots, timings, widget ids and how printed text is split
+    into stream outputs differ from run to run."""
+    return [(c.cell_type, c.source, sorted({o.output_type for o in c.get("outputs", [])}),
+             c.outputs if c.metadata.get("nbgrader", {}).get("grade") else None)
+            for c in nb.cells]
+
+
+@pytest.mark.nbgrader
+@pytest.mark.slow
+def test_parallel_autograde_writes_what_serial_autograde_writes(autograded):
+    """``python -m grader nbgrader-autograde --jobs 2`` on the same three submissions: the
+    same gradebook as the serial ``nbgrader autograde``, student by student and cell by
+    cell. A fourth student whose nbgrader fails (a broken timestamp.txt) is reported and
+    costs nobody else their grade; a second run grades nothing and changes nothing."""
+    serial, parallel, env = autograded["root"], autograded["parallel"], autograded["env"]
+    students = ("referencia", "sin_hacer", "parcial")
+    broken = parallel / "submitted" / "fecha_rota" / ASSIGNMENT
+    shutil.copytree(parallel / "submitted" / "sin_hacer" / ASSIGNMENT, broken)
+    (broken / "timestamp.txt").write_text("ayer a la tarde\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "grader", "nbgrader-autograde", str(parallel), "--jobs", "2"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-3000:]
+    assert "3 graded, 1 failed" in out and "fecha_rota: FAILED" in out, out[-3000:]
+    assert "Unknown string format: ayer a la tarde" in out, out[-3000:]  # from nbgrader's log
+    assert not (parallel / "autograded" / "fecha_rota").exists()
+
+    expected = _gradebook_dump(serial, students)
+    assert _gradebook_dump(parallel, students) == expected
+    assert [expected[s][2] for s in students] == [_scores(serial, s)[0] for s in students]
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{parallel / 'gradebook.db'}", "practicos-dl") as gb:
+        with pytest.raises(MissingEntry):
+            gb.find_submission(ASSIGNMENT, "fecha_rota")
+    for student in students:
+        assert _deterministic_parts(_autograded_nb(parallel, student)) == _deterministic_parts(
+            _autograded_nb(serial, student)), student
+    assert not [p for p in (parallel / ".nbgrader-parallel").glob("student-*")]
+
+    # Resumed: the three are done, only the broken one is tried again.
+    before = (parallel / "gradebook.db").read_bytes()
+    again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 1 and "1 to grade, 3 already autograded" in again.stdout, (
+        again.stdout + again.stderr)[-3000:]
+    assert _gradebook_dump(parallel, students) == expected
+    assert (parallel / "gradebook.db").read_bytes() == before
 
 
 # --------------------------------------------------------------------- forging attempts

@@ -51,7 +51,11 @@ _uid_next = [0]
 def _next_uid() -> int:
     with _uid_lock:
         _uid_next[0] = (_uid_next[0] + 1) % 1024
-        return UID_BASE + (os.getpid() % 32) * 1024 + _uid_next[0]
+        # A slot from nbgrader-autograde --jobs N (grader/nbgrading/parallel.py) keeps the
+        # kernels of its concurrent nbgrader processes apart; pids may share pid % 32.
+        slot = settings.uid_slot()
+        block = slot % 32 if slot is not None else os.getpid() % 32
+        return UID_BASE + block * 1024 + _uid_next[0]
 
 
 def _needed_paths() -> list[str]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from grader import settings
 from grader.data import data_root
 
 UID_BASE = 61000
@@ -233,7 +234,11 @@ class ChildLauncher:
     def _uid(self) -> int:
         with ChildLauncher._uid_lock:
             ChildLauncher._uid_next = (ChildLauncher._uid_next + 1) % 512
-            return UID_BASE + (os.getpid() % 64) * 512 + ChildLauncher._uid_next
+            # nbgrader-autograde --jobs N gives each of its processes a slot of its own
+            # (grader/nbgrading/parallel.py); pids of concurrent processes may share pid % 64.
+            slot = settings.uid_slot()
+            block = slot % 64 if slot is not None else os.getpid() % 64
+            return UID_BASE + block * 512 + ChildLauncher._uid_next
 
 
     def _config(self, job: Path, checks_budget: float) -> dict[str, Any]:
