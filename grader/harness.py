@@ -38,7 +38,7 @@ WHOLE = (
 PROBE_ONLY = (
     "checks/__init__.py", "checks/base.py", "checks/init.py", "checks/loops.py",
     "checks/nets.py", "checks/onehot.py", "checks/runs.py", "checks/viewer.py", "runner.py",
-    "training.py",
+    "training.py", "checks/hyperparams.py",
 )
 #: the method of a check class that runs next to student code, marked or not
 PROBE_METHOD = "probe"

@@ -336,7 +336,7 @@ def test_rerun_skips_finished_students_and_regrades_changed_ones(sample_class):
                    "--timeout", "30", env={"CI": "true"})
     assert again.returncode == 0, again.stderr
     assert "6 student(s) already graded" in again.stderr
-    assert re.search(r"\[7/7\] beto: 10/100", again.stderr)
+    assert re.search(r"\[7/7\] beto: 10/120", again.stderr)
     assert (out / "students" / "ana" / "result.json").read_text() == before
 
 

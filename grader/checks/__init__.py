@@ -1,6 +1,14 @@
 """All task checks. Importing this package registers every check in ``CHECKS``."""
 
-from grader.checks import init, loops, nets, onehot, runs, viewer  # noqa: E402,F401  (registers)
+from grader.checks import (  # noqa: E402,F401  (registers)
+    hyperparams,
+    init,
+    loops,
+    nets,
+    onehot,
+    runs,
+    viewer,
+)
 from grader.checks.base import (
     CHECKS,
     Check,
