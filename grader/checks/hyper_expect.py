@@ -119,16 +119,21 @@ def _optimizers(out: dict[str, Any]) -> list[dict[str, Any]]:
     return log
 
 
-def sweep_mechanics(lrs: list[float], out: dict[str, Any], steps: int | None) -> None:
-    """One fresh model per rate, each with its own optimizer built with exactly that rate.
-
-    ``steps``: the ``step()`` calls each run must make (``None``: not judged here).
-    """
-    n = len(lrs)
+def sweep_models(n: int, out: dict[str, Any]) -> None:
+    """``make_model()`` was called once per rate: the runs can be told apart and compared.
+    (What each optimizer got is :func:`sweep_mechanics`' business, one check only.)"""
     initial = out.get("initial")
     built = len(initial) if isinstance(initial, list) else 0
-    if built != n:
+    final = out.get("final")
+    if built != n or not isinstance(final, list) or len(final) != n:
         raise Fail("sweep_models_count", expected=n, found=built)
+
+
+def sweep_mechanics(lrs: list[float], out: dict[str, Any], steps: int) -> None:
+    """One fresh model per rate, each with its own optimizer built with exactly that rate,
+    stepped ``steps`` times."""
+    n = len(lrs)
+    sweep_models(n, out)
     log = _optimizers(out)
     if len(log) != n:
         raise Fail("sweep_no_optimizer", expected=n, found=len(log))
@@ -144,7 +149,7 @@ def sweep_mechanics(lrs: list[float], out: dict[str, Any], steps: int | None) ->
         want = [[k, j] for j in range(4)]
         if owners != want or n_params != 4 or entry.get("built_before") != k + 1:
             raise Fail("sweep_optimizer_params", run=k + 1, lr=f"{lr:.6g}")
-        if steps is not None and entry.get("steps") != steps:
+        if entry.get("steps") != steps:
             raise Fail("sweep_step_count", run=k + 1, expected=steps, found=entry.get("steps"))
 
 

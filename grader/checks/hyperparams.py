@@ -220,7 +220,7 @@ class SweepSameSeed(_SweepCheck):
     points = 2
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        hx.sweep_mechanics(inp["lrs"], out, None)
+        hx.sweep_models(len(inp["lrs"]), out)
         hx.sweep_same_seed(out, int(inp["seed"]), lambda: sweep_net(SWEEP_HIDDEN))
 
 
@@ -231,7 +231,7 @@ class SweepHistories(_SweepCheck):
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         runs = hx.sweep_histories(out["runs"], len(inp["lrs"]), SWEEP_EPOCHS)
-        hx.sweep_mechanics(inp["lrs"], out, None)
+        hx.sweep_models(len(inp["lrs"]), out)
         for k, run in enumerate(runs):
             pairs = hx.pairs_of(out["final"][k], f"lr_sweep: modelo/model #{k + 1}")
             low, high = hx.accuracy_bounds(pairs, inp["X_val"], inp["y_val"])
@@ -273,7 +273,7 @@ class SweepPattern(_SweepCheck):
                 "final": [net_params(net) for net in models.built]}
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        hx.sweep_mechanics(list(PATTERN_LRS), out, None)
+        hx.sweep_models(len(PATTERN_LRS), out)
         accs = [hx.test_accuracy(hx.pairs_of(out["final"][k], f"lr_sweep: lr={lr:g}"))
                 for k, lr in enumerate(PATTERN_LRS)]
         hx.sweep_pattern(PATTERN_LRS, accs, PATTERN_MIN_BEST, PATTERN_MAX_HIGH, PATTERN_GAP)
