@@ -914,4 +914,12 @@ MESSAGES: dict[str, dict[str, str]] = {
               "trained model gets {acc} of the test set right (at least {threshold}). Clip at "
               "every step, before step().",
     },
+    "exp_title_lr_sweep": {"es": "Barrido de la tasa de aprendizaje (SGD)",
+                           "en": "Learning-rate sweep (SGD)"},
+    "exp_title_exploding": {"es": "Gradientes que explotan: con y sin recorte",
+                            "en": "Exploding gradients: with and without clipping"},
+    "exp_fig_grad_norm": {"es": "norma del gradiente del peso", "en": "weight-gradient norm"},
+    "exp_fig_step": {"es": "paso", "en": "step"},
+    "exp_fig_total_grad_norm": {"es": "norma total del gradiente (antes de recortar)",
+                                "en": "total gradient norm (before clipping)"},
 }
