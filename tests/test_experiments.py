@@ -156,8 +156,9 @@ def test_reference_results_are_complete_and_sane(reference_run):
     assert boom["grad_norms_at_init"][0] > 10 * boom["grad_norms_at_init"][-2]
     clipped = boom["first_step_per_layer"][f"max_norm={boom['max_norm']:g}"]
     assert len(clipped) == len(boom["grad_norms_at_init"])
-    assert boom["test_acc"][f"max_norm={boom['max_norm']:g}"] > 0.4
-    assert boom["test_acc"]["sin recorte / unclipped"] in (None, pytest.approx(0.1, abs=0.1))
+    assert boom["accuracy_by_run"][f"max_norm={boom['max_norm']:g}"] > 0.4
+    unclipped = boom["accuracy_by_run"]["sin recorte / unclipped"]
+    assert unclipped is None or unclipped < 0.2  # None: nan, the run diverged
     summary = results["summary"]
     assert summary["best_mnist_model"] == max(accs, key=accs.get)
     matrix = summary["confusion_matrix"]

@@ -241,7 +241,7 @@ def exp_exploding(run: Any, rec: Any) -> None:
     shown = " · ".join(f"{k}: {'nan' if math.isnan(v) else f'{v:.3f}'}" for k, v in accs.items())
     rec.data.update(_json({"produced": True, "grad_norms_at_init": at_init,
                            "first_step_per_layer": per_layer, "step_norms": steps,
-                           "test_acc": accs, "lr": CLIP_LR, "max_norm": CLIP_MAX_NORM,
+                           "accuracy_by_run": accs, "lr": CLIP_LR, "max_norm": CLIP_MAX_NORM,
                            "train_size": limit, "summary": shown}))
     fig = norms_figure(per_layer, steps, run.label("exp_title_exploding"), run.label)
     run.save(rec, fig, "exploding_grad_norms.png")
