@@ -749,4 +749,228 @@ MESSAGES: dict[str, dict[str, str]] = {
               "model's accuracy on the validation set (between {low} and {high}, counting "
               "argmax ties). Check how {fn} counts hits.",
     },
+    # ---- issue 13: section 7, learning rate and exploding gradients (h-s7)
+    "expected_dict": {
+        "es": "{what}: esperaba un dict y encontré {found}.",
+        "en": "{what}: expected a dict, found {found}.",
+    },
+    "dict_missing_keys": {
+        "es": "{what}: al diccionario le faltan las claves {missing} (tiene: {found}). Usá "
+              "exactamente los nombres de la docstring.",
+        "en": "{what}: the dict lacks the keys {missing} (it has: {found}). Use exactly the "
+              "names in the docstring.",
+    },
+    "sweep_models_count": {
+        "es": "lr_sweep: make_model() se llamó {found} veces para {expected} tasas. Cada tasa "
+              "necesita un modelo nuevo: si reusás el mismo, la segunda corrida arranca donde "
+              "terminó la primera y la comparación no es justa.",
+        "en": "lr_sweep: make_model() was called {found} times for {expected} rates. Each rate "
+              "needs a fresh model: reusing one makes the second run start where the first "
+              "ended, and the comparison is not fair.",
+    },
+    "sweep_no_optimizer": {
+        "es": "lr_sweep: se construyeron {found} optimizadores con optimizer_cls para {expected} "
+              "tasas. Construí uno por corrida con optimizer_cls(model.parameters(), lr=lr).",
+        "en": "lr_sweep: {found} optimizers were built with optimizer_cls for {expected} rates. "
+              "Build one per run with optimizer_cls(model.parameters(), lr=lr).",
+    },
+    "sweep_wrong_lr": {
+        "es": "lr_sweep: el optimizador de la corrida {run} recibió lr={found}; esperaba "
+              "{expected}, la tasa número {run} de lrs. Pasale a cada optimizador su propia tasa.",
+        "en": "lr_sweep: the optimizer of run {run} got lr={found}; expected {expected}, rate "
+              "number {run} of lrs. Give each optimizer its own rate.",
+    },
+    "sweep_optimizer_params": {
+        "es": "lr_sweep: el optimizador de la corrida {run} (lr={lr}) no tiene exactamente los "
+              "parámetros del modelo recién creado para esa corrida. Creá el modelo y después "
+              "el optimizador sobre sus parámetros.",
+        "en": "lr_sweep: the optimizer of run {run} (lr={lr}) does not hold exactly the "
+              "parameters of the model just built for that run. Build the model, then the "
+              "optimizer over its parameters.",
+    },
+    "sweep_step_count": {
+        "es": "lr_sweep: la corrida {run} llamó a optimizer.step() {found} veces; esperaba "
+              "{expected} (un paso por lote, en cada época).",
+        "en": "lr_sweep: run {run} called optimizer.step() {found} times; expected {expected} "
+              "(one step per batch, every epoch).",
+    },
+    "sweep_init_differs": {
+        "es": "lr_sweep: la corrida {run} arrancó con pesos iniciales distintos de la primera. "
+              "Fijá la semilla (torch.manual_seed(seed)) justo antes de crear cada modelo, así "
+              "todas las tasas parten del mismo punto.",
+        "en": "lr_sweep: run {run} started from other initial weights than the first one. Set "
+              "the seed (torch.manual_seed(seed)) right before building each model, so every "
+              "rate starts from the same point.",
+    },
+    "sweep_seed_not_used": {
+        "es": "lr_sweep: todas las corridas arrancan igual, pero no desde la semilla pedida "
+              "(seed={seed}). Usá el argumento seed, no un valor fijo.",
+        "en": "lr_sweep: every run starts alike, but not from the seed asked for (seed={seed}). "
+              "Use the seed argument, not a fixed value.",
+    },
+    "sweep_val_acc_range": {
+        "es": "lr_sweep: val_acc de la corrida {run} tiene valores fuera de [0, 1] o no finitos: "
+              "es aciertos / ejemplos de validación.",
+        "en": "lr_sweep: val_acc of run {run} has values outside [0, 1] or not finite: it is "
+              "hits / validation examples.",
+    },
+    "sweep_val_acc_wrong": {
+        "es": "lr_sweep: la última val_acc de la corrida {run} (lr={lr}) es {found}, pero el "
+              "modelo de esa corrida acierta {expected} del conjunto de validación. ¿Estás "
+              "midiendo ese modelo, en eval() y sobre val_loader?",
+        "en": "lr_sweep: the last val_acc of run {run} (lr={lr}) is {found}, but that run's "
+              "model gets {expected} of the validation set right. Are you measuring that model, "
+              "in eval() and on val_loader?",
+    },
+    "sweep_mid_not_learning": {
+        "es": "lr_sweep: con lr={lr} el modelo debería aprender en una época (accuracy de test "
+              ">= {threshold}) y no lo hizo. Accuracies medidas: {accs}. Revisá el bucle: "
+              "zero_grad, backward y step en cada lote.",
+        "en": "lr_sweep: with lr={lr} the model should learn in one epoch (test accuracy >= "
+              "{threshold}) and did not. Measured accuracies: {accs}. Check the loop: "
+              "zero_grad, backward and step on every batch.",
+    },
+    "sweep_high_learns": {
+        "es": "lr_sweep: con una tasa enorme (lr={lr}) SGD debería pasarse del valle y "
+              "divergir o trabarse, pero el modelo aprendió. Accuracies: {accs}. ¿Se usa de "
+              "verdad la tasa de cada corrida?",
+        "en": "lr_sweep: with a huge rate (lr={lr}) SGD should overshoot and diverge or stall, "
+              "yet the model learned. Accuracies: {accs}. Is each run's rate really used?",
+    },
+    "sweep_low_not_slow": {
+        "es": "lr_sweep: con una tasa muy chica (lr={lr}) los pasos son minúsculos y en una "
+              "época casi no se avanza, pero aprendió casi tanto como la tasa intermedia. "
+              "Accuracies: {accs}. ¿Se usa de verdad la tasa de cada corrida?",
+        "en": "lr_sweep: with a tiny rate (lr={lr}) the steps are minute and one epoch barely "
+              "moves, yet it learned about as much as the middle rate. Accuracies: {accs}. Is "
+              "each run's rate really used?",
+    },
+    "norms_not_list": {
+        "es": "{what}: esperaba una lista de floats, una norma por capa nn.Linear; encontré "
+              "{found}.",
+        "en": "{what}: expected a list of floats, one norm per nn.Linear layer; found {found}.",
+    },
+    "norms_whole_model": {
+        "es": "{what}: devolviste la norma del gradiente de todo el modelo, no una por capa. "
+              "Se piden {layers} valores: para cada nn.Linear, la norma de su weight.grad.",
+        "en": "{what}: you returned the gradient norm of the whole model, not one per layer. "
+              "{layers} values are asked for: for each nn.Linear, the norm of its weight.grad.",
+    },
+    "norms_of_weights": {
+        "es": "{what}: los valores son las normas de los pesos, no de sus gradientes. Usá "
+              "capa.weight.grad después de backward().",
+        "en": "{what}: the values are the norms of the weights, not of their gradients. Use "
+              "layer.weight.grad after backward().",
+    },
+    "norms_with_bias": {
+        "es": "{what}: cada valor incluye el gradiente del bias. Se pide solo el del peso "
+              "(capa.weight.grad).",
+        "en": "{what}: each value includes the bias gradient. Only the weight's is asked for "
+              "(layer.weight.grad).",
+    },
+    "norms_reversed": {
+        "es": "{what}: las normas están en orden inverso. Va primero la capa de entrada, como "
+              "en model.modules().",
+        "en": "{what}: the norms are in reverse order. The input layer goes first, as in "
+              "model.modules().",
+    },
+    "norms_grads_not_cleared": {
+        "es": "{what}: los gradientes incluyen los que ya tenía el modelo antes de la llamada "
+              "(backward los suma). Borralos antes del forward (model.zero_grad()).",
+        "en": "{what}: the gradients include those the model already held before the call "
+              "(backward adds up). Clear them before the forward pass (model.zero_grad()).",
+    },
+    "norms_squared": {
+        "es": "{what}: los valores son normas al cuadrado. Se pide la norma L2: la raíz de la "
+              "suma de cuadrados (tensor.norm()).",
+        "en": "{what}: the values are squared norms. The L2 norm is asked for: the square root "
+              "of the sum of squares (tensor.norm()).",
+    },
+    "norms_mismatch": {
+        "es": "{what}: las normas no coinciden con un cálculo independiente sobre la misma "
+              "red y el mismo lote (pérdida criterion(model(X), y), backward, norma L2 de cada "
+              "weight.grad). Usá el criterion que recibís.",
+        "en": "{what}: the norms do not match an independent computation on the same net and "
+              "batch (loss criterion(model(X), y), backward, L2 norm of each weight.grad). Use "
+              "the criterion you are given.",
+    },
+    "norms_no_growth": {
+        "es": "grad_norms: en una red profunda con pesos demasiado grandes, la norma del "
+              "gradiente de la capa de entrada debería ser al menos {threshold} veces la de la "
+              "última capa oculta (el gradiente es un producto de jacobianas), y la razón fue "
+              "{ratio}.",
+        "en": "grad_norms: in a deep net with too-large weights, the input layer's gradient "
+              "norm should be at least {threshold} times the last hidden layer's (the gradient "
+              "is a product of Jacobians), and the ratio was {ratio}.",
+    },
+    "clip_optimizer_count": {
+        "es": "train_clipped: esperaba un optimizador construido con optimizer_cls, se "
+              "construyeron {found}.",
+        "en": "train_clipped: expected one optimizer built with optimizer_cls, {found} were "
+              "built.",
+    },
+    "clip_step_count": {
+        "es": "train_clipped: optimizer.step() se llamó {found} veces; esperaba {expected}, uno "
+              "por lote.",
+        "en": "train_clipped: optimizer.step() was called {found} times; expected {expected}, "
+              "one per batch.",
+    },
+    "clip_not_before_step": {
+        "es": "train_clipped: en el paso {step}, optimizer.step() encontró gradientes de norma "
+              "{found} > max_norm={max_norm}, sin recortar. El recorte va entre backward() y "
+              "step(): después de step() ya no cambia nada.",
+        "en": "train_clipped: at step {step}, optimizer.step() found gradients of norm {found} "
+              "> max_norm={max_norm}, unclipped. Clipping goes between backward() and step(): "
+              "after step() it changes nothing.",
+    },
+    "clip_norm_over": {
+        "es": "train_clipped: en el paso {step} la norma total de los gradientes era {found} > "
+              "max_norm={max_norm}. Recortá la norma de todos los gradientes juntos "
+              "(clip_grad_norm_ sobre model.parameters()), no cada valor ni cada capa aparte.",
+        "en": "train_clipped: at step {step} the total gradient norm was {found} > "
+              "max_norm={max_norm}. Clip the norm of all the gradients together (clip_grad_norm_ "
+              "over model.parameters()), not each value or each layer on its own.",
+    },
+    "clip_no_grads": {
+        "es": "train_clipped: en el paso {step}, optimizer.step() no encontró los gradientes de "
+              "todos los parámetros del modelo.",
+        "en": "train_clipped: at step {step}, optimizer.step() did not find gradients for every "
+              "parameter of the model.",
+    },
+    "clip_direction_changed": {
+        "es": "train_clipped: el gradiente recortado no apunta como el original (coseno "
+              "{cos}). Recortar por norma solo escala el vector; recortar cada valor (por "
+              "valor) o cada capa aparte cambia la dirección.",
+        "en": "train_clipped: the clipped gradient does not point like the original (cosine "
+              "{cos}). Clipping by norm only scales the vector; clipping each value (by value) "
+              "or each layer apart changes its direction.",
+    },
+    "clip_wrong_scale": {
+        "es": "train_clipped: el gradiente recortado tiene la dirección correcta pero norma "
+              "{found}; debería quedar exactamente en max_norm={max_norm} cuando la supera.",
+        "en": "train_clipped: the clipped gradient points the right way but has norm {found}; "
+              "it should be exactly max_norm={max_norm} when it exceeded it.",
+    },
+    "clip_reported_norm": {
+        "es": "train_clipped: log[\"grad_norm\"][0] es {found}; esperaba {expected}, la norma "
+              "total *antes* de recortar (la que devuelve clip_grad_norm_).",
+        "en": "train_clipped: log[\"grad_norm\"][0] is {found}; expected {expected}, the total "
+              "norm *before* clipping (what clip_grad_norm_ returns).",
+    },
+    "clip_did_not_rescue": {
+        "es": "train_clipped: con recorte, una tasa que sin recorte diverge debería entrenar: "
+              "el modelo entrenado acierta {acc} del test (mínimo {threshold}). Recortá en cada "
+              "paso, antes de step().",
+        "en": "train_clipped: with clipping, a rate that diverges without it should train: the "
+              "trained model gets {acc} of the test set right (at least {threshold}). Clip at "
+              "every step, before step().",
+    },
+    "exp_title_lr_sweep": {"es": "Barrido de la tasa de aprendizaje (SGD)",
+                           "en": "Learning-rate sweep (SGD)"},
+    "exp_title_exploding": {"es": "Gradientes que explotan: con y sin recorte",
+                            "en": "Exploding gradients: with and without clipping"},
+    "exp_fig_grad_norm": {"es": "norma del gradiente del peso", "en": "weight-gradient norm"},
+    "exp_fig_step": {"es": "paso", "en": "step"},
+    "exp_fig_total_grad_norm": {"es": "norma total del gradiente (antes de recortar)",
+                                "en": "total gradient norm (before clipping)"},
 }

@@ -18,7 +18,7 @@ class Task:
         return self.title_en if lang == "en" else self.title_es
 
 
-#: In the order of the practical. Points add up to 100.
+#: In the order of the practical. Points add up to 120 (sections 1-6: 100; section 7: 20).
 TASKS: tuple[Task, ...] = (
     Task("test_viewer", "ex0_data", ("show_test_example",), 10,
          "Visor del conjunto de test", "Test-set viewer"),
@@ -36,6 +36,11 @@ TASKS: tuple[Task, ...] = (
          "Medir activaciones y gradientes", "Probing activations and gradients"),
     Task("he_init", "ex5_init", ("DeepMLPI",), 10,
          "Inicialización de He en MNIST", "He initialization on MNIST"),
+    # Section 7, a separate part worth 20 more points: the practical's total is 120.
+    Task("lr_sweep", "ex6_hyperparams", ("lr_sweep",), 10,
+         "Barrido de la tasa de aprendizaje", "Learning-rate sweep"),
+    Task("exploding", "ex6_hyperparams", ("grad_norms", "train_clipped"), 10,
+         "Gradientes que explotan y recorte", "Exploding gradients and clipping"),
 )
 
 TASK_BY_ID: dict[str, Task] = {t.id: t for t in TASKS}

@@ -22,15 +22,15 @@ from grader.tasks import TASK_BY_ID
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EXPERIMENT_IDS = ["data", "onehot_mse", "cross_entropy", "parity", "parity_scaling",
-                  "deep_sigmoid", "deep_relu", "init_probe", "he_init"]
+                  "deep_sigmoid", "deep_relu", "init_probe", "he_init", "lr_sweep", "exploding"]
 MNIST_IDS = ["onehot_mse", "cross_entropy", "deep_sigmoid", "deep_relu", "he_init"]
 SEED_ACC = {"onehot_mse": 0.951, "cross_entropy": 0.951, "deep_sigmoid": 0.965,
             "deep_relu": 0.973, "he_init": 0.975}
 FIGURES = ["data_train_grid.png", "data_test_grid.png", "curves_onehot_mse.png",
            "curves_cross_entropy.png", "parity_curves.png", "parity_scaling.png",
            "curves_deep_sigmoid.png", "curves_deep_relu.png", "init_activation_std.png",
-           "init_grad_std.png", "curves_he_init.png", "mnist_val_acc.png",
-           "confusion_matrix.png"]
+           "init_grad_std.png", "curves_he_init.png", "lr_sweep.png",
+           "exploding_grad_norms.png", "mnist_val_acc.png", "confusion_matrix.png"]
 
 pytestmark = pytest.mark.slow
 
@@ -146,6 +146,19 @@ def test_reference_results_are_complete_and_sane(reference_run):
     # Xavier + ReLU loses the signal layer after layer; He keeps it.
     xavier, he = probe["inits"]["xavier"]["activation_std"], probe["inits"]["he"]["activation_std"]
     assert xavier[-1] < 0.1 * xavier[0] and he[-1] > 0.3 * he[0]
+    # Section 7: the middle rates learn, the too-high one does not; clipping rescues a rate
+    # that diverges without it, and the gradient norms grow toward the input.
+    sweep = results["experiments"]["lr_sweep"]["data"]
+    finals = [run["val_acc"][-1] for run in sweep["runs"]]
+    assert len(finals) == len(sweep["lrs"]) and sweep["best_lr"] in (0.1, 1.0)
+    assert finals[sweep["lrs"].index(0.1)] > 0.7 and finals[-1] < 0.2 and finals[0] < 0.5
+    boom = results["experiments"]["exploding"]["data"]
+    assert boom["grad_norms_at_init"][0] > 10 * boom["grad_norms_at_init"][-2]
+    clipped = boom["first_step_per_layer"][f"max_norm={boom['max_norm']:g}"]
+    assert len(clipped) == len(boom["grad_norms_at_init"])
+    assert boom["accuracy_by_run"][f"max_norm={boom['max_norm']:g}"] > 0.4
+    unclipped = boom["accuracy_by_run"]["sin recorte / unclipped"]
+    assert unclipped is None or unclipped < 0.2  # None: nan, the run diverged
     summary = results["summary"]
     assert summary["best_mnist_model"] == max(accs, key=accs.get)
     matrix = summary["confusion_matrix"]
@@ -169,7 +182,8 @@ def test_parallel_run_gives_the_serial_numbers(reference_run, serial_run):
     for exp_id in MNIST_IDS:
         tail = parallel["experiments"][exp_id]["output_tail"]
         assert "val_acc" in tail and tail == serial["experiments"][exp_id]["output_tail"]
-    assert len(re.findall(r"^\[\d/9\] ", ser_proc.stderr, re.M)) == 9
+    n = len(EXPERIMENT_IDS)
+    assert len(re.findall(rf"^\[\d+/{n}\] ", ser_proc.stderr, re.M)) == n
     for name in FIGURES:
         assert (ser_out / name).is_file() and (par_out / name).is_file()
 
@@ -182,7 +196,8 @@ def test_student_output_is_captured_not_shown(reference_run):
     assert "val_acc=" not in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     # log-friendly progress: one line per experiment
-    assert len(re.findall(r"^\[\d/9\] ", proc.stderr, re.M)) == 9
+    n = len(EXPERIMENT_IDS)
+    assert len(re.findall(rf"^\[\d+/{n}\] ", proc.stderr, re.M)) == n
 
 
 def test_reference_reports_have_the_table_and_images(reference_run):

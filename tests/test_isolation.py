@@ -369,7 +369,7 @@ def test_a_clone_under_tmp_grades_the_reference_in_full():
                               capture_output=True, text=True, timeout=1200)
         assert proc.returncode == 0, proc.stderr[-3000:]
         result = json.loads(out.read_text())
-        assert result["score"] == result["max_score"] == 100, {
+        assert result["score"] == result["max_score"] == 120, {
             t: (v["score"], v["message"]) for t, v in result["tasks"].items()}
         visible = result["sandbox"]["isolation"]["visible"]
         assert str(data) in visible and any(v.startswith(str(base)) for v in visible if

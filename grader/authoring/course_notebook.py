@@ -32,6 +32,7 @@ from pathlib import Path
 
 import nbformat
 
+from grader.authoring.notebook_hyperparams import LAYOUT as S7_LAYOUT
 from grader.authoring.stubs import BEGIN_RE, find_regions, solution_files
 from grader.budgets import BUDGETS
 from grader.settings import KIT_ROOT
@@ -190,7 +191,9 @@ bits y entradas gaussianas al azar) para ver, con números y gráficos, por qué
 3. una red profunda y angosta puede aprender cosas que a una llana y ancha le cuestan;
 4. con muchas capas sigmoides el gradiente se desvanece, y con ReLU mucho menos;
 5. la inicialización de los pesos decide si la señal sobrevive a 15 capas;
-6. con ReLU e inicialización de He todo eso se junta en MNIST.
+6. con ReLU e inicialización de He todo eso se junta en MNIST;
+7. la tasa de aprendizaje decide si se avanza, se gatea o se diverge, y recortar el gradiente
+   frena a los que explotan.
 
 **Cómo trabajar.** Las celdas que dicen `# TU CÓDIGO AQUÍ` son tuyas: reemplazá el
 `raise NotImplementedError()` por tu implementación (las docstrings dicen qué formas y tipos
@@ -858,6 +861,7 @@ LAYOUT: tuple[tuple[str, ...], ...] = (
     ("grade", "he_init"),
     ("code", S6_TRAIN),
     ("code", S6_SUMMARY),
+    *S7_LAYOUT,  # section 7: learning rate and exploding gradients
     ("md", CLOSING),
 )
 

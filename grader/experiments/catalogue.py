@@ -368,6 +368,8 @@ def exp_init_probe(run: Run, rec: Record) -> None:
 
 
 
+from grader.experiments import hyperparams as _hp  # noqa: E402  (section 7; no cycle)
+
 #: In the order of the seed notebook.
 EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment("data", ("test_viewer",), exp_data),
@@ -379,6 +381,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment("deep_relu", ("relu_net", "ce_net"), exp_deep_relu),
     Experiment("init_probe", ("init_schemes", "probe_stats"), exp_init_probe),
     Experiment("he_init", ("he_init", "ce_net"), exp_he_init),
+    Experiment("lr_sweep", ("lr_sweep",), _hp.exp_lr_sweep),  # section 7
+    Experiment("exploding", ("exploding",), _hp.exp_exploding),
 )
 MNIST_IDS = tuple(SEED_TEST_ACC)
 

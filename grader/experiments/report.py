@@ -30,6 +30,8 @@ def status_label(status: str, lang: str | None) -> str:
 def our_result(exp_id: str, entry: dict[str, Any], lang: str | None) -> str:
     """The 'our test accuracy' cell of one experiment."""
     data = entry.get("data", {})
+    if isinstance(data.get("summary"), str):  # experiments that say it themselves (section 7)
+        return data["summary"]
     if exp_id in MNIST_IDS:
         return _fmt(data.get("test_acc"))
     if exp_id == "parity":

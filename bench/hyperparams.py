@@ -1,0 +1,181 @@
+"""Re-measure the thresholds of section 7 (``lr_sweep``, ``exploding``) over seeds, and time
+the new checks.
+
+    PRACTICO_DATA=... python bench/hyperparams.py [--seeds N] [--quick]
+
+Like ``bench/thresholds.py`` (same seeding: seed 0 is the public inputs, seed k > 0 another
+input stream), in one process on trusted code, with the checks' own ``inputs``, ``probe`` and
+verdict-side oracles:
+
+- ``pattern``: ``SweepPattern``'s test accuracies at the low, middle and high rate (thresholds:
+  middle >= 0.5, high <= 0.2 or nan, low <= middle - 0.2); wrong: every rate at 0.01 (the
+  rate ignored);
+- ``growth``: input / last-hidden gradient norm of the deep tanh net of
+  ``NormsGrowTowardInput`` (threshold 5); wrong: the same net at gain 1;
+- ``clip``: the raw first-batch gradient norm of ``ClipBeforeStep``'s net (must exceed
+  max_norm 0.5, so a missing or late clip shows at step 1);
+- ``rescue``: ``ClippingRescues``' test accuracy clipped (threshold 0.4) and, at the same
+  rate, without clipping (``max_norm=inf``: must diverge or stay near chance);
+- ``time``: each new check graded in process on the reference (inputs, probe, verdict).
+
+``--quick``: 3 seeds (default 8). Results: docs/thresholds.md, section "Section 7". Nothing
+here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader.checks import CHECKS, Context, ProbeEnv  # noqa: E402
+from grader.checks import hyper_expect as hx  # noqa: E402
+from grader.checks import hyperparams as hp  # noqa: E402
+from grader.checks.base import seed_everything  # noqa: E402
+from grader.impl import DirImpl  # noqa: E402
+from grader.scoring import check_inputs, run_check_in_process  # noqa: E402
+
+REFERENCE = DirImpl(ROOT / "solutions")
+ENV = ProbeEnv()
+
+
+def context(seed: int) -> Context:
+    return Context() if seed == 0 else Context(_token=f"bench-hyperparams-{seed}")
+
+
+def row(what: str, values: list[float], threshold: str, fmt: str = ".3f") -> None:
+    shown = [v for v in values if not math.isnan(v)]
+    nans = len(values) - len(shown)
+    span = f"{min(shown):{fmt}} – {max(shown):{fmt}}" if shown else "(all nan)"
+    extra = f" ({nans} nan)" if nans else ""
+    print(f"  {what:<52} {span}{extra}   threshold {threshold}")
+
+
+def probe(chk: Any, mod: Any, seed: int) -> tuple[dict, dict]:
+    inp = check_inputs(chk, context(seed))
+    seed_everything(int(inp["_seed"]))
+    return inp, chk.probe(mod, inp, ENV)
+
+
+def ref(chk: Any) -> Any:
+    return REFERENCE.names(chk.module, chk.needs)
+
+
+def pattern(seeds: list[int]) -> None:
+    chk = hp.SweepPattern()
+    mod = ref(chk)
+
+    def fixed_rate(make_model, lrs, *args, **kwargs):
+        return mod.lr_sweep(make_model, [0.01] * len(lrs), *args, **kwargs)
+
+    rows: dict[str, list[float]] = {"low": [], "mid": [], "high": [], "ign_low": [],
+                                    "ign_mid": [], "ign_high": []}
+    for s in seeds:
+        for prefix, impl in (("", mod), ("ign_", type("M", (), {"lr_sweep": fixed_rate}))):
+            _, out = probe(chk, impl, s)
+            accs = [hx.test_accuracy(hx.pairs_of(out["final"][k], "m")) for k in range(3)]
+            for key, acc in zip(("low", "mid", "high"), accs):
+                rows[prefix + key].append(acc)
+    lrs = hp.PATTERN_LRS
+    row(f"reference, lr={lrs[0]:g} (low)", rows["low"], f"<= mid - {hp.PATTERN_GAP}")
+    row(f"reference, lr={lrs[1]:g} (middle)", rows["mid"], f">= {hp.PATTERN_MIN_BEST}")
+    row(f"reference, lr={lrs[2]:g} (high)", rows["high"], f"<= {hp.PATTERN_MAX_HIGH} or nan")
+    gaps = [m - lo for lo, m in zip(rows["low"], rows["mid"])]
+    row("reference, middle - low", gaps, f">= {hp.PATTERN_GAP}")
+    row("wrong (rate ignored, all 0.01): high run", rows["ign_high"],
+        f"<= {hp.PATTERN_MAX_HIGH} or nan")
+
+
+def growth(seeds: list[int]) -> None:
+    chk = hp.NormsGrowTowardInput()
+    mod = ref(chk)
+    ratios, flat = [], []
+    for s in seeds:
+        inp, out = probe(chk, mod, s)
+        norms = out["results"][0]
+        ratios.append(norms[0] / norms[-2])
+        case = dict(inp["cases"][0])
+        depth, width, d_in, _, _, _ = hp.NORM_NETS[1]
+        gen = torch.Generator().manual_seed(1000 + s)
+        case["weights"], case["biases"] = hx.large_init(depth, width, d_in, 1.0, gen)
+        gw, _ = hx.true_grads(case)
+        flat.append(float(gw[0].norm() / gw[-2].norm()))
+    row("reference, deep tanh net at gain 4", ratios, f">= {hp.GROWTH_MIN_RATIO}", ".2f")
+    row("the same net at gain 1 (not exploding)", flat, f">= {hp.GROWTH_MIN_RATIO}", ".2f")
+
+
+def clip(seeds: list[int]) -> None:
+    chk = hp.ClipBeforeStep()
+    raw = []
+    for s in seeds:
+        inp = check_inputs(chk, context(s))
+        b = hp.CLIP_BATCH
+        for k in range(0, inp["X"].shape[0], b):
+            case = {"weights": inp["weights"], "biases": inp["biases"], "X": inp["X"][k:k + b],
+                    "y": inp["y"][k:k + b], "class_weight": torch.ones(10), "act": "relu"}
+            gw, gb = hx.true_grads(case)
+            raw.append(math.sqrt(sum(float(g.pow(2).sum()) for g in [*gw, *gb])))
+    row("raw gradient norm of every batch", raw, f"> max_norm {hp.CLIP_MAX_NORM}")
+
+
+def rescue(seeds: list[int]) -> None:
+    chk = hp.ClippingRescues()
+    mod = ref(chk)
+
+    def unclipped(model, loader, lr, max_norm, *args, **kwargs):
+        return mod.train_clipped(model, loader, lr, float("inf"), *args, **kwargs)
+
+    clipped, plain = [], []
+    for s in seeds:
+        for impl, into in ((mod, clipped), (type("M", (), {"train_clipped": unclipped}), plain)):
+            _, out = probe(chk, impl, s)
+            pairs = hx.pairs_of(out["final"], "m")
+            into.append(hx.test_accuracy(pairs))
+    row(f"clipped at {hp.RESCUE_MAX_NORM}, lr={hp.RESCUE_LR}", clipped, f">= {hp.RESCUE_MIN_ACC}")
+    row(f"not clipped, lr={hp.RESCUE_LR}", plain, f"< {hp.RESCUE_MIN_ACC} (must fail)")
+
+
+def timing(seeds: list[int]) -> None:
+    ctx = Context()
+    total = 0.0
+    for chk in CHECKS:
+        if chk.task not in ("lr_sweep", "exploding"):
+            continue
+        start = time.process_time()
+        res = run_check_in_process(chk, REFERENCE, ctx)
+        spent = time.process_time() - start
+        total += spent
+        print(f"  {chk.id:<52} {spent:5.2f} s CPU  ({res.status}, cost {chk.cost})")
+    print(f"  {'all section 7 checks':<52} {total:5.2f} s CPU")
+
+
+PARTS = {"pattern": pattern, "growth": growth, "clip": clip, "rescue": rescue, "time": timing}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per measurement (8)")
+    parser.add_argument("--quick", action="store_true", help="3 seeds")
+    parser.add_argument("--only", nargs="+", choices=sorted(PARTS), default=list(PARTS))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    count = args.seeds or (3 if args.quick else 8)
+    seeds = list(range(count))
+    print(f"seeds 0..{count - 1} (0 = the public inputs), torch {torch.__version__}, 1 thread")
+    for part in args.only:
+        start = time.monotonic()
+        print(f"{part}:")
+        PARTS[part](seeds)
+        print(f"  [{part}: {time.monotonic() - start:.0f} s]")
+
+
+if __name__ == "__main__":
+    main()
