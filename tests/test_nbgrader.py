@@ -81,6 +81,41 @@ def test_generator_refuses_a_definition_it_does_not_place(tmp_path):
         build_notebook(solutions)
 
 
+@pytest.mark.parametrize("edit, problem", [
+    (('kit="grade" task="deep_net"', 'kit="grade" task="deep_net_2"'), "no task 'deep_net_2'"),
+    (('kit="grade" task="deep_net"', 'kit="grades" task="deep_net"'), "not one of"),
+    (('kit="solution" source="ex3_depth.DeepNet"', 'kit="solution" name="ex3_depth.DeepNet"'),
+     "needs source="),
+    (('kit="given" source="ex3_depth.ShallowNet"', 'kit="given" source="ex3_depth"'),
+     "module.name"),
+    (('# %% kit="grade" task="deep_net"\n', '# %% kit="grade" task="deep_net"\nnota = 10\n'),
+     "leave its body empty"),
+    (('# %% kit="grade" task="deep_net"\n', ""), "must grade every task exactly once"),
+    (('# %% kit="given" source="ex3_depth.ShallowNet"\n', ""), "ex3_depth.ShallowNet"),
+])
+def test_a_broken_course_template_is_refused_with_the_fix(tmp_path, edit, problem):
+    """The template is authored by hand: each mistake names the cell, what is wrong and how."""
+    from grader.authoring.course_notebook import TEMPLATE
+
+    text = TEMPLATE.read_text(encoding="utf-8")
+    assert edit[0] in text, edit[0]
+    broken = tmp_path / "practico2.py"
+    broken.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(NotebookSourceError, match=re.escape(problem)):
+        build_notebook(ROOT / "solutions", broken)
+
+
+def test_the_budget_table_of_the_notebook_is_grader_budgets():
+    """One vocabulary: the notebook's budgets are written from grader/budgets.py."""
+    from grader.budgets import BUDGETS
+
+    nb = build_notebook(ROOT / "solutions")
+    cell = next(c for c in nb.cells if c.id == "dado_presupuesto")
+    for b in BUDGETS.values():
+        assert f'"{b.name}": ({b.mnist_epochs}, ' in cell.source
+    assert "__PRESUPUESTOS__" not in cell.source
+
+
 def test_notebook_command_check_detects_drift(tmp_path, capsys):
     from grader.cli import main
 

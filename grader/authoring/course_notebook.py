@@ -2,10 +2,11 @@
 
 One authored source: every line of Python the notebook takes from the practical
 (given code and the code of each solution region) is read from ``solutions/ex*.py``
-at generation time; only the narrative, the experiments and the grade cells live
-here. :data:`LAYOUT` says in which order things appear; the generator fails
-loudly when a definition of ``solutions/`` is missing from the layout or used
-twice, so a new function cannot silently stay out of the notebook.
+at generation time; the narrative and the experiments are a document of their own,
+``course/practico2.py`` (jupytext's percent format, linted as code), whose cells also say
+where each definition of ``solutions/`` and each grade cell goes. This module assembles the
+two; it fails loudly when a definition of ``solutions/`` is missing from the template or
+used twice, so a new function cannot silently stay out of the notebook.
 
 Cells, in nbgrader's terms:
 
@@ -26,13 +27,11 @@ from __future__ import annotations
 
 import ast
 import difflib
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from grader.authoring.notebook_hyperparams import LAYOUT as S7_LAYOUT
 from grader.authoring.stubs import BEGIN_RE, find_regions, solution_files
 from grader.budgets import BUDGETS
 from grader.settings import KIT_ROOT
@@ -54,7 +53,7 @@ from grader.data import FastLoader, fast_mnist_loaders
 
 
 class NotebookSourceError(ValueError):
-    """``solutions/`` and :data:`LAYOUT` do not fit together; the message says how to fix it."""
+    """``solutions/`` and the course template do not fit together; the message says how to fix it."""
 
 
 # --------------------------------------------------------------------- reading solutions/
@@ -131,122 +130,84 @@ def read_module(path: Path) -> ModuleSource:
     return ModuleSource(path.stem, imports, definitions)
 
 
-def _section(module: str) -> int:
-    """isort's sections, as ruff applies them to the notebook: stdlib, third party, the kit."""
-    top = module.split(".")[0]
-    if top in sys.stdlib_module_names:
-        return 0
-    return 2 if top == "grader" else 1
-
-
-def _name_key(name: str) -> tuple[int, str]:
-    # isort's order-by-type inside ``from m import a, B, C_D``: CONSTANTS, Classes, functions.
-    bare = name.split(" as ")[0]
-    kind = 0 if bare.isupper() and len(bare) > 1 else 1 if bare[:1].isupper() else 2
-    return kind, bare.lower()
-
-
 def _merge_imports(nodes: list[ast.stmt]) -> str:
-    """All import statements merged per module and sorted the way ``ruff`` (isort) wants."""
-    plain: set[str] = set()
-    froms: dict[str, set[str]] = {}
+    """All import statements, each module once, in the order they first appear.
+
+    No sorting: the notebook is generated, and ruff is told not to sort its imports
+    (``pyproject.toml``), so the kit needs no copy of isort's rules.
+    """
+    plain: dict[str, None] = {}
+    froms: dict[str, dict[str, None]] = {}
     for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
-                plain.add(alias.name + (f" as {alias.asname}" if alias.asname else ""))
+                plain[alias.name + (f" as {alias.asname}" if alias.asname else "")] = None
         elif isinstance(node, ast.ImportFrom):
-            names = froms.setdefault("." * node.level + (node.module or ""), set())
+            names = froms.setdefault("." * node.level + (node.module or ""), {})
             for alias in node.names:
-                names.add(alias.name + (f" as {alias.asname}" if alias.asname else ""))
-    blocks = []
-    for section in (0, 1, 2):
-        lines = [f"import {m}" for m in sorted(plain, key=str.lower)
-                 if _section(m) == section]
-        lines += [f"from {m} import {', '.join(sorted(names, key=_name_key))}"
-                  for m, names in sorted(froms.items(), key=lambda kv: kv[0].lower())
-                  if _section(m) == section]
-        if lines:
-            blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+                names[alias.name + (f" as {alias.asname}" if alias.asname else "")] = None
+    lines = [f"import {m}" for m in plain]
+    lines += [f"from {m} import {', '.join(names)}" for m, names in froms.items()]
+    return "\n".join(lines)
 
 
-# --------------------------------------------------------------------- the layout
+# --------------------------------------------------------------------- the template
 
-# Each entry is one cell:
-#   ("md", text)                    narrative
-#   ("given", module, name)         a definition of solutions/ without regions (read-only)
-#   ("solution", module, name)      a definition of solutions/ with regions (students write)
-#   ("grade", task_id)              the task's grade cell (read-only, worth its points)
-#   ("helper", cell_id, code)       the notebook's own given code (read-only)
-#   ("code", code)                  an experiment (students may change it)
-#   ("imports",)                    every import of solutions/ plus NOTEBOOK_IMPORTS (read-only)
+#: The notebook's prose and experiment cells (jupytext percent format; see its header).
+TEMPLATE = KIT_ROOT / "course" / "practico2.py"
+#: what a cell's ``kit`` metadata may say, and the metadata each kind needs
+_KINDS = {"imports": (), "helper": ("name",), "given": ("source",), "solution": ("source",),
+          "grade": ("task",)}
 
-INTRO = r"""# Práctico 2: funciones de activación, funciones de pérdida, profundidad e inicialización
 
-En este cuaderno entrenamos redes sobre MNIST y sobre dos problemas de juguete (paridad de
-bits y entradas gaussianas al azar) para ver, con números y gráficos, por qué:
+def read_template(path: Path = TEMPLATE) -> list[tuple[str, ...]]:
+    """The notebook's layout, cell by cell, from the course template.
 
-1. el error cuadrático contra vectores *one-hot* no es la mejor pérdida para clasificar;
-2. *softmax* + entropía cruzada sí lo es;
-3. una red profunda y angosta puede aprender cosas que a una llana y ancha le cuestan;
-4. con muchas capas sigmoides el gradiente se desvanece, y con ReLU mucho menos;
-5. la inicialización de los pesos decide si la señal sobrevive a 15 capas;
-6. con ReLU e inicialización de He todo eso se junta en MNIST;
-7. la tasa de aprendizaje decide si se avanza, se gatea o se diverge, y recortar el gradiente
-   frena a los que explotan.
+    Each entry is ``("md", text)``, ``("code", source)``, ``("imports",)``,
+    ``("helper", name, source)``, ``("given"|"solution", module, name)`` or
+    ``("grade", task_id)``.
+    """
+    import jupytext
 
-**Cómo trabajar.** Las celdas que dicen `# TU CÓDIGO AQUÍ` son tuyas: reemplazá el
-`raise NotImplementedError()` por tu implementación (las docstrings dicen qué formas y tipos
-devolver; no cambies los nombres). Después de cada tarea hay una celda **Comprobación**, de solo
-lectura: corre las mismas pruebas que `pytest exercises` sobre *tus* definiciones de este
-cuaderno y muestra un mensaje por cada prueba y tu puntaje. Al calificar se agregan pruebas con
-otros datos, así que una solución que solo sirve para los datos de ejemplo no alcanza.
-Ese puntaje es una guía inmediata: la nota oficial la calcula el calificador del curso, que corre
-tu código aparte de este kernel.
-
-Corré el cuaderno de arriba hacia abajo (*Kernel → Restart & Run All*): cada sección usa lo
-definido en las anteriores. Las celdas de solo lectura se restauran al calificar, así que
-cambiarlas no sirve de nada.
-"""
-
-BUDGET_MD = r"""### Presupuesto de entrenamiento
-
-Los experimentos no suman puntos (las comprobaciones tienen su propio entrenamiento, corto y
-fijo), pero son la parte donde se ve lo que enseña el práctico. Para que el cuaderno entero
-corra en un par de minutos en una CPU entrenan poco: pocas épocas y una parte de las 54.000
-imágenes de entrenamiento, así que los números van a ser más bajos que los del práctico
-original. Hay tres presupuestos, que se eligen con la variable de entorno
-`PRACTICO_PRESUPUESTO` antes de abrir Jupyter:
-
-- `rapido` (por defecto): 2 épocas sobre 8.000 imágenes; paridad con 2.000 ejemplos y 20 épocas;
-- `completo`: el del práctico original, 15 épocas sobre todas las imágenes, paridad con 6.000
-  ejemplos y 40 épocas (por ejemplo `PRACTICO_PRESUPUESTO=completo jupyter lab`; con GPU son
-  minutos, en CPU bastante más);
-- `minimo`: lo usa nbgrader al calificar, solo para que cada celda corra.
-
-Los experimentos usan el **cargador rápido del kit** (`fast_mnist_loaders`): las mismas
-imágenes, la misma partición entrenamiento/validación y lotes de 64, pero todo en memoria, sin
-pasar imagen por imagen por `ToTensor`. Devuelve lotes `(X, y)` igual que un `DataLoader`, así
-que tus funciones de entrenamiento no notan la diferencia.
-"""
-
-BUDGET = r"""# Presupuesto de los experimentos (las comprobaciones tienen el suyo, fijo).
-PRESUPUESTOS = {
-    #            épocas MNIST, imágenes de train, épocas paridad, ejemplos paridad
-__PRESUPUESTOS__
-}
-PRESUPUESTO = os.environ.get("PRACTICO_PRESUPUESTO", "rapido")
-if PRESUPUESTO not in PRESUPUESTOS:
-    print(f"PRACTICO_PRESUPUESTO={PRESUPUESTO!r} no es uno de {list(PRESUPUESTOS)}: uso 'rapido'")
-    PRESUPUESTO = "rapido"
-EPOCAS_MNIST, IMAGENES_TRAIN, EPOCAS_PARIDAD, EJEMPLOS_PARIDAD = PRESUPUESTOS[PRESUPUESTO]
-DISPOSITIVO = "cuda" if torch.cuda.is_available() else "cpu"
-
-# Accuracy en test de cada modelo entrenado, para la comparación final.
-resultados: dict[str, float] = {}
-print(f"Presupuesto {PRESUPUESTO}: {EPOCAS_MNIST} época(s) sobre {IMAGENES_TRAIN or 54_000} "
-      f"imágenes de MNIST, en {DISPOSITIVO}")
-"""
+    try:
+        template = jupytext.read(path, fmt="py:percent")
+    except OSError as exc:
+        raise NotebookSourceError(f"{path}: cannot be read ({exc})") from None
+    layout: list[tuple[str, ...]] = []
+    for number, cell in enumerate(template.cells, 1):
+        kind = cell.metadata.get("kit")
+        if kind == "about":  # the template's own notes
+            continue
+        if cell.cell_type == "markdown":
+            layout.append(("md", cell.source))
+            continue
+        if kind is None:
+            layout.append(("code", cell.source))
+            continue
+        where = f"{path}, cell {number}"
+        if kind not in _KINDS:
+            raise NotebookSourceError(f"{where}: kit={kind!r} is not one of {', '.join(_KINDS)}")
+        missing = [key for key in _KINDS[kind] if not isinstance(cell.metadata.get(key), str)]
+        if missing:
+            raise NotebookSourceError(f"{where}: kit={kind!r} needs {', '.join(missing)}=\"...\"")
+        if kind in ("imports", "given", "solution", "grade") and cell.source.strip():
+            raise NotebookSourceError(f"{where}: a kit={kind!r} cell takes its code from "
+                                      "solutions/ or the kit; leave its body empty")
+        if kind == "imports":
+            layout.append(("imports",))
+        elif kind == "helper":
+            layout.append(("helper", cell.metadata["name"], cell.source))
+        elif kind == "grade":
+            if cell.metadata["task"] not in TASK_BY_ID:
+                raise NotebookSourceError(f"{where}: no task {cell.metadata['task']!r}")
+            layout.append(("grade", cell.metadata["task"]))
+        else:
+            module, _, name = cell.metadata["source"].partition(".")
+            if not name:
+                raise NotebookSourceError(f"{where}: source=\"module.name\", e.g. "
+                                          "source=\"ex0_data.load_mnist\"")
+            layout.append((kind, module, name))
+    return layout
 
 
 def _budget_rows() -> str:
@@ -258,612 +219,6 @@ def _budget_rows() -> str:
         rows.append(f'    "{b.name}": ({b.mnist_epochs}, {images}, {b.parity_epochs}, '
                     f'{b.parity_examples:_}),{note}')
     return "\n".join(rows)
-
-
-BUDGET = BUDGET.replace("__PRESUPUESTOS__", _budget_rows())
-
-PLOT_HELPERS = r'''def graficar_curvas(historias: dict[str, dict[str, list[float]]], titulo: str) -> None:
-    """Curvas de aprendizaje: pérdida (train y validación) y accuracy de validación por época.
-
-    historias: {nombre: historia} con las listas que devuelven train_model0 / train_model.
-    """
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
-    for nombre, h in historias.items():
-        epocas = range(1, len(h["train_loss"]) + 1)
-        (linea,) = ax_loss.plot(epocas, h["train_loss"], marker="o", label=f"{nombre} (train)")
-        ax_loss.plot(epocas, h["val_loss"], "--", marker="x", color=linea.get_color(),
-                     label=f"{nombre} (validación)")
-        ax_acc.plot(epocas, h["val_acc"], marker="o", color=linea.get_color(), label=nombre)
-    ax_loss.set(xlabel="época", ylabel="pérdida", title=f"{titulo}: pérdida")
-    ax_acc.set(xlabel="época", ylabel="accuracy", title=f"{titulo}: accuracy de validación")
-    for ax in (ax_loss, ax_acc):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # épocas enteras
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    plt.show()
-
-
-def graficar_por_capa(ax, series: dict[str, list[float]], titulo: str, ylabel: str) -> None:
-    """Una curva por serie: un valor por capa (la primera a la izquierda), eje y logarítmico."""
-    for nombre, valores in series.items():
-        ax.plot(range(1, len(valores) + 1), valores, marker="o", label=nombre)
-    ax.set_yscale("log")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="capa (1 = la primera)", ylabel=ylabel, title=titulo)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
-
-
-def visor_predicciones(modelo: nn.Module, nombre: str) -> None:
-    """Un deslizador sobre el conjunto de test: la imagen, la predicción y el softmax de la salida."""
-    def ver(indice: int) -> None:
-        fig, probs = show_prediction(modelo, test_ds, indice, device=DISPOSITIVO)
-        display(fig)
-        print(f"{nombre}, softmax de la salida:")
-        print("  ".join(f"{digito}: {p:.3f}" for digito, p in enumerate(probs)))
-
-    widgets.interact(ver, indice=widgets.IntSlider(value=0, min=0, max=len(test_ds) - 1,
-                                                   description="índice"))
-'''
-
-S0 = r"""## 0. El dataset MNIST
-
-MNIST tiene 70.000 dígitos escritos a mano, de 28×28 píxeles en escala de grises: 60.000 para
-entrenar y 10.000 para test. `ToTensor` convierte cada imagen en un tensor `float` de forma
-`(1, 28, 28)` con valores en $[0, 1]$ (el canal va primero porque así lo esperan las capas de
-PyTorch).
-
-Del conjunto de entrenamiento apartamos el 10 % (6.000 imágenes) como **validación**: no se
-usa para calcular gradientes, solo para mirar, época a época, cómo le va a la red con datos que
-no vio. El test queda guardado para el final. La partición usa siempre la misma semilla, así que
-"validación" significa las mismas 6.000 imágenes en todo el kit.
-"""
-
-S0_LOAD = r"""train_full, test_ds = load_mnist()
-train_ds, val_ds = split_train_val(train_full)
-train_loader, val_loader, test_loader = make_loaders(train_ds, val_ds, test_ds, batch_size=64)
-
-print(f"Entrenamiento: {len(train_ds)}, validación: {len(val_ds)}, test: {len(test_ds)}")
-X_lote, y_lote = next(iter(train_loader))
-print("Un lote:", tuple(X_lote.shape), X_lote.dtype, "y", tuple(y_lote.shape), y_lote.dtype)
-"""
-
-S0_VIEW_MD = r"""### Visor del conjunto de entrenamiento
-
-Mové el deslizador para recorrer las imágenes de entrenamiento con su etiqueta.
-"""
-
-S0_VIEW = r"""def ver_entrenamiento(indice: int) -> None:
-    display(show_example(train_full, indice))
-
-
-widgets.interact(ver_entrenamiento, indice=widgets.IntSlider(
-    value=0, min=0, max=len(train_full) - 1, description="índice"));
-"""
-
-S0_TASK = r"""### Tarea `test_viewer` (10 puntos): el visor del conjunto de test
-
-Completá `show_test_example(test_ds, index)`: lo mismo que `show_example`, pero para una imagen
-del conjunto de **test**, en escala de grises, con su etiqueta real en el título y sin ejes.
-Devolvé la figura (no llames a `plt.show()`): así la puede usar el visor y la pueden revisar las
-pruebas.
-"""
-
-S0_TEST_VIEW = r"""def ver_test(indice: int) -> None:
-    display(show_test_example(test_ds, indice))
-
-
-widgets.interact(ver_test, indice=widgets.IntSlider(
-    value=0, min=0, max=len(test_ds) - 1, description="índice"));
-"""
-
-S1 = r"""## 1. Primer intento: salidas sigmoides y error cuadrático contra *one-hot*
-
-Una red con una capa oculta sigmoide de 256 unidades y 10 salidas sigmoides, una por dígito.
-Para entrenarla con error cuadrático medio (MSE) hace falta un *objetivo* de 10 números por
-imagen: el vector **one-hot** de la etiqueta, con un 1 en la posición del dígito y 0 en el
-resto. El 3 es `[0, 0, 0, 1, 0, 0, 0, 0, 0, 0]`: la posición es el dígito mismo (no el
-dígito menos uno). La clase predicha es la salida más grande.
-
-Los pesos empiezan como en el práctico original, todos $\sim\mathcal{N}(0, 1)$ y los bias en
-cero (`init_normal`). Es una elección mala a propósito: con 784 entradas, la suma que llega a
-cada unidad oculta tiene un desvío estándar de alrededor de 10, así que casi todas las
-sigmoides arrancan saturadas, pegadas a 0 o a 1.
-
-**¿Por qué MSE contra one-hot no es una buena idea para clasificar?**
-
-- Trata cada una de las 10 salidas como una regresión aparte: nada obliga a que las salidas
-  sumen 1 ni a que se comporten como probabilidades, y el error de una salida no le dice nada a
-  las otras.
-- El gradiente del MSE respecto de la entrada de una sigmoide de salida es
-  $2(\sigma(z) - t)\,\sigma'(z)$, y $\sigma'(z) = \sigma(z)(1 - \sigma(z))$ es casi cero cuando la
-  sigmoide está saturada. Una salida que dice 0,001 donde debería decir 1 está muy equivocada y
-  sin embargo recibe un gradiente minúsculo: la red aprende más lento justo donde más se
-  equivoca.
-- El castigo está acotado: equivocarse con total seguridad cuesta, como mucho, 1 por salida. La
-  entropía cruzada (sección 2) castiga sin techo la confianza puesta en la clase incorrecta.
-
-Por eso este primer modelo aprende despacio y a los saltos.
-"""
-
-S1_TASK = r"""### Tarea `onehot_mse` (15 puntos): one-hot y el bucle de entrenamiento
-
-1. `one_hot(y, num_classes=10)`: de etiquetas `long` `(B,)` a un tensor `float32`
-   `(B, num_classes)`, en el mismo dispositivo que `y`, sin modificar `y`.
-2. `train_model0(...)`: en cada época, con el modelo en `train()`, por cada lote: gradientes en
-   cero, forward, `nn.MSELoss()` contra `one_hot(y)`, backward y paso del optimizador; después,
-   en `eval()` y dentro de `torch.no_grad()`, la pérdida y la accuracy de validación. Devolvé el
-   diccionario de la docstring, con un valor por época, e imprimí una línea por época para ver
-   el progreso.
-
-Las pruebas miden, entre otras cosas, que la pérdida reportada sea exactamente la del MSE
-promedio (con una red congelada se puede calcular a mano), que los gradientes no se acumulen
-entre lotes y que la validación no calcule gradientes.
-"""
-
-S1_TRAIN = r"""torch.manual_seed(123)
-train_rapido, val_rapido, test_rapido = fast_mnist_loaders(
-    64, seed=123, device=DISPOSITIVO, train_limit=IMAGENES_TRAIN)
-
-mlp = SimpleNet(width=256)
-mlp.apply(init_normal)
-print(mlp)
-optimizador = torch.optim.Adam(mlp.parameters(), lr=1e-3)
-historia_mse = train_model0(mlp, train_rapido, val_rapido, optimizador, epochs=EPOCAS_MNIST,
-                            device=DISPOSITIVO)
-"""
-
-S1_CURVES = r"""graficar_curvas({"SimpleNet + MSE": historia_mse}, "One-hot + MSE")
-resultados["SimpleNet, MSE"] = evaluate_accuracy(mlp, test_rapido, device=DISPOSITIVO)
-print(f"Accuracy en test: {resultados['SimpleNet, MSE']:.4f}")
-"""
-
-S1_PRED_MD = r"""### Visor de predicciones
-
-Para cada imagen de test, la predicción de la red y el *softmax* de sus 10 salidas (lo
-explicamos en la sección siguiente: convierte 10 números cualesquiera en probabilidades que
-suman 1). Buscá imágenes donde la red duda o se equivoca.
-"""
-
-S1_PRED = r"""visor_predicciones(mlp, "SimpleNet + MSE")
-"""
-
-S2 = r"""## 2. Una pérdida mejor: *softmax* y entropía cruzada
-
-Para clasificar queremos que la red diga **qué tan probable** es cada clase. La función
-*softmax* convierte un vector de *logits* $z \in \mathbb{R}^{10}$ (números cualesquiera) en una
-distribución de probabilidad:
-
-$$p_k = \frac{e^{z_k}}{\sum_j e^{z_j}}, \qquad p_k > 0, \qquad \sum_k p_k = 1.$$
-
-Sumarle la misma constante a todos los logits no cambia $p$: solo importan las diferencias.
-
-La **entropía cruzada** de un ejemplo con etiqueta $y$ es $-\log p_y$: cero si la red le da
-probabilidad 1 a la clase correcta, y tanto más grande (sin techo) cuanto menos probabilidad le
-da. Su gradiente respecto de los logits es simplemente $p - q$, donde $q$ es el one-hot de $y$:
-no hay ningún factor $\sigma'$ que se achique, así que la red corrige con fuerza sus errores más
-groseros.
-
-**La mirada de la divergencia de Kullback–Leibler.** Si $q$ es la distribución "verdadera" de
-las etiquetas y $p$ la que propone la red,
-
-$$H(q, p) = -\sum_k q_k \log p_k = H(q) + D_{KL}(q \,\|\, p).$$
-
-$H(q)$ no depende de la red, así que minimizar la entropía cruzada es minimizar la divergencia
-KL entre la distribución verdadera y la de la red: la cantidad de información extra que hace
-falta para describir las etiquetas usando $p$ en lugar de $q$. Con etiquetas one-hot $H(q) = 0$
-y las dos coinciden. La KL es cero solo si $p = q$, pero no es una distancia: no es simétrica
-($D_{KL}(q\|p) \neq D_{KL}(p\|q)$ en general).
-
-**En PyTorch**, `nn.CrossEntropyLoss` recibe los **logits** y las etiquetas enteras, y aplica
-`log_softmax` por dentro (de forma numéricamente estable). Por eso la red nueva, `SNet`, termina
-en una capa lineal: ponerle una softmax (o una sigmoide) a la salida sería aplicarla dos veces.
-"""
-
-S2_TASK = r"""### Tarea `ce_net` (15 puntos): logits y un bucle con cualquier pérdida
-
-1. `SNet(width)`: como `SimpleNet`, 784 → `width` (sigmoide) → 10, pero la salida es lineal
-   (logits, sin activación).
-2. `train_model(..., criterion, ...)`: el mismo bucle que `train_model0`, pero la pérdida es
-   `criterion(salida, y)` con las etiquetas tal cual, sin one-hot.
-"""
-
-S2_TRAIN = r"""criterio = nn.CrossEntropyLoss()
-torch.manual_seed(123)
-train_rapido, val_rapido, test_rapido = fast_mnist_loaders(
-    64, seed=123, device=DISPOSITIVO, train_limit=IMAGENES_TRAIN)
-
-mlp2 = SNet(width=256)
-mlp2.apply(init_normal)
-print(mlp2)
-optimizador = torch.optim.Adam(mlp2.parameters(), lr=1e-3)
-historia_ce = train_model(mlp2, train_rapido, val_rapido, optimizador, criterio,
-                          epochs=EPOCAS_MNIST, device=DISPOSITIVO)
-"""
-
-S2_CURVES = r"""graficar_curvas({"SNet + entropía cruzada": historia_ce}, "Entropía cruzada")
-resultados["SNet, entropía cruzada"] = evaluate_accuracy(mlp2, test_rapido, device=DISPOSITIVO)
-print(f"Accuracy en test: {resultados['SNet, entropía cruzada']:.4f}")
-if "historia_mse" in globals():
-    print("Accuracy de validación por época, MSE:          ",
-          " ".join(f"{a:.3f}" for a in historia_mse["val_acc"]))
-    print("Accuracy de validación por época, entropía cruz.:",
-          " ".join(f"{a:.3f}" for a in historia_ce["val_acc"]))
-"""
-
-S2_PRED = r"""visor_predicciones(mlp2, "SNet + entropía cruzada")
-"""
-
-S3 = r"""## 3. ¿Ancho o profundidad? El problema de la paridad
-
-El teorema de aproximación universal dice que una sola capa oculta, con suficientes unidades,
-alcanza para aproximar cualquier función razonable. No dice cuántas unidades hacen falta, ni si
-el descenso por gradiente las va a encontrar. ¿Conviene agregar unidades a una capa, o agregar
-capas?
-
-Lo probamos con la **paridad de $n$ bits**: la etiqueta es 1 si la cadena tiene una cantidad
-impar de unos y 0 si es par. Es un problema difícil para el aprendizaje: cambiar *cualquier*
-bit cambia la etiqueta, y ningún bit suelto (ni ningún grupo que no sea la cadena entera) dice
-nada sobre ella. Una red profunda puede armar la respuesta por partes, componiendo "o exclusivos"
-de a pares capa tras capa; una red de una sola capa tiene que resolverlo todo de una vez.
-Representarla no es imposible para la red llana (con $n$ unidades de umbral que cuentan
-unos alcanza); la pregunta es cuál de las dos **aprende** mejor con los mismos datos.
-
-Comparamos dos redes con la misma cantidad total de unidades ocultas (128), ambas con ReLU
-(la sección 4 explica por qué) y 2 logits de salida:
-
-- **llana y ancha**: `ShallowNet`, una capa oculta de 128 unidades;
-- **profunda y angosta**: `DeepNet`, 4 capas ocultas de 32 unidades.
-
-Las dos se entrenan con Adam ($\text{lr} = 10^{-3}$), lotes de 64 y entropía cruzada.
-"""
-
-S3_TASK = r"""### Tarea `deep_net` (10 puntos): la red profunda
-
-Completá `DeepNet(input_dim, hidden_units=32, depth=4)`: `depth` capas ocultas `nn.Linear` de
-`hidden_units` unidades con ReLU, y una capa de salida lineal con 2 logits. Podés usar
-`nn.Sequential`, `nn.ModuleList` o capas sueltas: las pruebas miran lo que la red calcula, no
-cómo se llaman sus atributos. También la entrenan unas épocas sobre paridad de 8 bits.
-"""
-
-S3_DATA = r"""def cargadores_paridad(n_bits: int, n_train: int, n_test: int, semilla: int):
-    # Datos de paridad reproducibles y los cargadores rápidos del kit (lotes de 64).
-    gen = torch.Generator().manual_seed(semilla)
-    X_tr, y_tr = generate_parity_torch(n_bits, n_train, generator=gen)
-    X_te, y_te = generate_parity_torch(n_bits, n_test, generator=gen)
-    train = FastLoader(X_tr, y_tr, 64, shuffle=True,
-                       generator=torch.Generator().manual_seed(semilla))
-    return train, FastLoader(X_te, y_te, 64)
-"""
-
-S3_EIGHT = r"""# Paridad de 8 bits: 2.000 ejemplos de entrenamiento (menos con el presupuesto mínimo) y 500 de test.
-tr_paridad, te_paridad = cargadores_paridad(8, min(2_000, EJEMPLOS_PARIDAD), 500, semilla=0)
-torch.manual_seed(0)
-llana = ShallowNet(input_dim=8, hidden_units=128)
-profunda = DeepNet(input_dim=8, hidden_units=32, depth=4)
-print("Entrenando la red llana...")
-perdidas_llana, acc_llana = train_net(llana, tr_paridad, te_paridad, epochs=EPOCAS_PARIDAD)
-print("Entrenando la red profunda...")
-perdidas_prof, acc_prof = train_net(profunda, tr_paridad, te_paridad, epochs=EPOCAS_PARIDAD)
-
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-ax1.plot(perdidas_llana, label="llana (1×128)")
-ax1.plot(perdidas_prof, label="profunda (4×32)")
-ax1.set(xlabel="época", ylabel="pérdida de entrenamiento", title="Paridad de 8 bits: pérdida")
-ax2.plot(acc_llana, label="llana (1×128)")
-ax2.plot(acc_prof, label="profunda (4×32)")
-ax2.set(xlabel="época", ylabel="accuracy en test", title="Paridad de 8 bits: accuracy")
-for ax in (ax1, ax2):
-    ax.grid(alpha=0.3)
-    ax.legend()
-plt.show()
-print(f"Accuracy final en test: llana {acc_llana[-1]:.3f}, profunda {acc_prof[-1]:.3f}")
-"""
-
-S3_SCALE_MD = r"""### Escalado con la cantidad de bits
-
-La ventaja de la profundidad debería notarse más cuanto más difícil es el problema. Repetimos
-el experimento con 4, 8, 12 y 16 bits (con el presupuesto completo: 6.000 ejemplos de
-entrenamiento, 500 de test y 40 épocas) y graficamos la accuracy final en test de cada red.
-Con 16 bits hay 65.536 cadenas posibles y la red ve menos del 10 %: tiene que generalizar
-de verdad.
-"""
-
-S3_SCALE = r"""bits = [4, 8, 12, 16]
-final_llana, final_prof = [], []
-for n_bits in bits:
-    tr, te = cargadores_paridad(n_bits, EJEMPLOS_PARIDAD, 500, semilla=n_bits)
-    torch.manual_seed(n_bits)
-    _, acc_l = train_net(ShallowNet(n_bits, 128), tr, te, epochs=EPOCAS_PARIDAD)
-    _, acc_p = train_net(DeepNet(n_bits, 32, 4), tr, te, epochs=EPOCAS_PARIDAD)
-    final_llana.append(acc_l[-1])
-    final_prof.append(acc_p[-1])
-    print(f"{n_bits:2d} bits: llana {acc_l[-1]:.3f}, profunda {acc_p[-1]:.3f}")
-
-plt.figure(figsize=(5.5, 3.8))
-plt.plot(bits, final_llana, marker="o", label="llana (1×128)")
-plt.plot(bits, final_prof, marker="o", label="profunda (4×32)")
-plt.axhline(0.5, color="gray", ls=":", label="azar")
-plt.xlabel("cantidad de bits")
-plt.ylabel("accuracy final en test")
-plt.title("Paridad: llana contra profunda")
-plt.grid(alpha=0.3)
-plt.legend()
-plt.show()
-"""
-
-S4 = r"""## 4. Volvemos a MNIST: red profunda con sigmoides, y con ReLU
-
-Probemos con más capas en MNIST: `DeepMLP` tiene 4 capas ocultas sigmoides de 64 unidades y
-una salida lineal, con la inicialización por defecto de PyTorch.
-
-**El gradiente que se desvanece.** En la retropropagación, el gradiente que llega a la capa
-$\ell$ es el de la capa $\ell + 1$ multiplicado por la matriz de pesos transpuesta y por la
-derivada de la activación en cada unidad. La derivada de la sigmoide vale como mucho
-$\sigma'(0) = 1/4$ y es casi cero cuando la unidad está saturada. Con 4 capas, el gradiente que
-llega a la primera lleva un factor de a lo sumo $(1/4)^4 = 1/256$ que no viene de los pesos:
-las primeras capas, las que ven la imagen, son las que menos aprenden.
-
-**ReLU**, $\max(0, z)$, tiene derivada exactamente 1 donde está activa (y 0 donde no): el
-gradiente atraviesa las unidades activas sin achicarse. Su costo es que una unidad que queda
-siempre apagada deja de aprender ("ReLU muerta"), algo que una buena inicialización ayuda a
-evitar (sección 5).
-"""
-
-S4_TASK = r"""### Tarea `relu_net` (10 puntos): la red profunda con ReLU
-
-Completá `DeepMLPR`: la misma arquitectura que `DeepMLP` (`depth` capas ocultas de `width`
-unidades, salida lineal, inicialización por defecto de PyTorch), con ReLU en cada capa oculta.
-Tiene que aceptar imágenes `(B, 1, 28, 28)` o vectores `(B, 784)`.
-"""
-
-S4_GRADS_MD = r"""### El gradiente, capa por capa
-
-Antes de entrenar: un lote de 64 imágenes, la entropía cruzada y un `backward()`, en una red
-sigmoide y en una ReLU recién creadas con la misma semilla. El gráfico muestra el desvío
-estándar del gradiente de los pesos de cada capa `nn.Linear`, de la primera (izquierda) a la de
-salida (derecha), en escala logarítmica.
-"""
-
-S4_GRADS = r"""def gradiente_por_capa(modelo: nn.Module, X: torch.Tensor, y: torch.Tensor) -> list[float]:
-    # Desvío estándar del gradiente de los pesos de cada nn.Linear, en el orden de modules().
-    modelo.zero_grad()
-    nn.functional.cross_entropy(modelo(X), y).backward()
-    return [m.weight.grad.std().item() for m in modelo.modules() if isinstance(m, nn.Linear)]
-
-
-X_lote, y_lote = next(iter(test_loader))
-torch.manual_seed(13)
-grads_sigmoide = gradiente_por_capa(DeepMLP(28 * 28, 10, 64, 4), X_lote, y_lote)
-torch.manual_seed(13)
-grads_relu = gradiente_por_capa(DeepMLPR(28 * 28, 10, 64, 4), X_lote, y_lote)
-
-fig, ax = plt.subplots(figsize=(6, 3.8))
-graficar_por_capa(ax, {"sigmoide": grads_sigmoide, "ReLU": grads_relu},
-                  "Gradiente por capa antes de entrenar", "std del gradiente")
-plt.show()
-print(f"Primera capa: sigmoide {grads_sigmoide[0]:.2e}, ReLU {grads_relu[0]:.2e} "
-      f"({grads_relu[0] / grads_sigmoide[0]:.0f} veces más)")
-"""
-
-S4_TRAIN = r"""historias_profundas = {}
-for nombre, clase in [("DeepMLP (sigmoide)", DeepMLP), ("DeepMLPR (ReLU)", DeepMLPR)]:
-    print(f"--- {nombre}")
-    torch.manual_seed(13)
-    train_rapido, val_rapido, test_rapido = fast_mnist_loaders(
-        64, seed=13, device=DISPOSITIVO, train_limit=IMAGENES_TRAIN)
-    modelo = clase(28 * 28, 10, 64, 4)
-    optimizador = torch.optim.Adam(modelo.parameters(), lr=1e-3)
-    historias_profundas[nombre] = train_model(modelo, train_rapido, val_rapido, optimizador,
-                                              nn.CrossEntropyLoss(), epochs=EPOCAS_MNIST,
-                                              device=DISPOSITIVO)
-    resultados[nombre] = evaluate_accuracy(modelo, test_rapido, device=DISPOSITIVO)
-    print(f"Accuracy en test: {resultados[nombre]:.4f}")
-
-graficar_curvas(historias_profundas, "4 capas ocultas")
-"""
-
-S5 = r"""## 5. Inicialización: Xavier, He y ortogonal
-
-En una red profunda, la escala de las activaciones (hacia adelante) y la de los gradientes
-(hacia atrás) se multiplica capa tras capa. Si cada capa la achica un poco, después de 15 capas
-no queda nada; si la agranda un poco, explota. La inicialización elige esa escala al comienzo.
-
-Para una capa $z = Wx$ con pesos independientes de media cero y entradas independientes,
-$\operatorname{Var}(z_i) = n_\text{in}\,\operatorname{Var}(w)\,\mathbb{E}[x^2]$, donde
-$n_\text{in}$ es la cantidad de entradas (*fan-in*).
-
-- **Xavier / Glorot** elige $\operatorname{Var}(w) = \frac{2}{n_\text{in} + n_\text{out}}$
-  (`xavier_uniform_`: uniforme en $\pm\sqrt{6/(n_\text{in} + n_\text{out})}$). Pensada para
-  activaciones lineales o `tanh`, que conservan la escala cerca de cero.
-- Pero **ReLU anula la mitad** de una señal simétrica: $\mathbb{E}[\operatorname{ReLU}(z)^2] =
-  \operatorname{Var}(z)/2$. Con Xavier y capas cuadradas, cada capa divide por dos el segundo
-  momento: de la primera a la capa 15, el desvío estándar de las activaciones se achica unas
-  $\sqrt{2^{14}} \approx 128$ veces.
-- **He / Kaiming** duplica la varianza para compensar: $\operatorname{Var}(w) =
-  2/n_\text{in}$ (`kaiming_uniform_` con `nonlinearity="relu"`: uniforme en
-  $\pm\sqrt{6/n_\text{in}}$).
-- **Ortogonal**: una matriz ortogonal conserva exactamente la norma de lo que multiplica; con
-  ganancia $\sqrt{2}$ también compensa la mitad que se come la ReLU.
-
-Para verlo usamos una red de juguete, `DeepMLP_i`: 15 capas ocultas ReLU de 128 unidades
-sobre entradas gaussianas de dimensión 100, que además de la salida devuelve el desvío estándar
-de las activaciones de cada capa oculta.
-"""
-
-S5_TASK1 = r"""### Tarea `init_schemes` (15 puntos): la red con inicialización elegible
-
-Completá `DeepMLP_i`: las capas, la inicialización de **todas** las capas lineales según
-`init_type` (bias en cero) y un `forward` que devuelve `(salida, stds)`, con el desvío estándar
-de cada activación oculta *después* de la ReLU. Las pruebas miden los pesos: cotas, desvío
-estándar y ortogonalidad, dentro de márgenes estadísticos.
-"""
-
-S5_TASK2 = r"""### Tarea `probe_stats` (15 puntos): medir activaciones y gradientes
-
-Completá `probe_stats(net, batch_size, in_dim)`: una entrada $x \sim \mathcal{N}(0, 1)$ de forma
-`(batch_size, in_dim)`, la pérdida `mean(out ** 2)`, backward, y las dos listas de la docstring.
-Los gradientes se leen de los pesos de cada `nn.Linear`, de la capa de entrada a la de salida.
-"""
-
-S5_RUN = r"""torch.manual_seed(0)
-actividad, gradientes = {}, {}
-for esquema in INIT_TYPES:
-    red = DeepMLP_i(init_type=esquema, depth=15, width=128)
-    actividad[esquema], gradientes[esquema] = probe_stats(red, batch_size=64, in_dim=100)
-    print(f"{esquema:>10}: std de activación capa 1 = {actividad[esquema][0]:.3f}, "
-          f"capa 15 = {actividad[esquema][-1]:.2e}")
-
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4))
-graficar_por_capa(ax1, actividad, "Activaciones por capa oculta", "std de la activación")
-graficar_por_capa(ax2, gradientes, "Gradiente de los pesos por capa", "std del gradiente")
-plt.tight_layout()
-plt.show()
-"""
-
-S5_AFTER = r"""Con Xavier las activaciones se achican capa tras capa, como predice la cuenta de arriba; con He
-y con la ortogonal escalada por $\sqrt{2}$ se mantienen aproximadamente constantes. Mirá también
-los gradientes: con Xavier, ¿qué capas reciben gradientes más chicos?
-"""
-
-S6 = r"""## 6. De vuelta a MNIST, con inicialización de He
-
-Juntamos todo: la red de 4 capas ocultas ReLU de la sección 4, ahora con inicialización de He
-en todas sus capas lineales (`kaiming_uniform_` para ReLU) y bias en cero.
-"""
-
-S6_TASK = r"""### Tarea `he_init` (10 puntos): `DeepMLPI`
-
-Completá `DeepMLPI(in_dim, out_dim, width=64, depth=4)`: como `DeepMLPR`, con pesos
-`kaiming_uniform_(…, nonlinearity="relu")` y bias en cero en cada `nn.Linear`.
-"""
-
-S6_TRAIN = r"""torch.manual_seed(234)
-train_rapido, val_rapido, test_rapido = fast_mnist_loaders(
-    64, seed=234, device=DISPOSITIVO, train_limit=IMAGENES_TRAIN)
-mlp5 = DeepMLPI(28 * 28, 10, 64, 4)
-optimizador = torch.optim.Adam(mlp5.parameters(), lr=1e-3)
-historia_he = train_model(mlp5, train_rapido, val_rapido, optimizador, nn.CrossEntropyLoss(),
-                          epochs=EPOCAS_MNIST, device=DISPOSITIVO)
-resultados["DeepMLPI (ReLU + He)"] = evaluate_accuracy(mlp5, test_rapido, device=DISPOSITIVO)
-print(f"Accuracy en test: {resultados['DeepMLPI (ReLU + He)']:.4f}")
-graficar_curvas({"DeepMLPI (ReLU + He)": historia_he}, "ReLU + He")
-"""
-
-S6_SUMMARY = r"""nombres = list(resultados)
-plt.figure(figsize=(8, 3.5))
-plt.barh(nombres, [resultados[n] for n in nombres])
-plt.xlim(min([0.5] + list(resultados.values())) - 0.05, 1.0)
-plt.xlabel("accuracy en test")
-plt.title(f"Comparación (presupuesto {PRESUPUESTO})")
-plt.grid(alpha=0.3, axis="x")
-plt.show()
-for nombre in nombres:
-    print(f"{nombre:<28} {resultados[nombre]:.4f}")
-"""
-
-CLOSING = r"""## Para cerrar
-
-Con el presupuesto completo (15 épocas sobre las 54.000 imágenes), el práctico original obtuvo
-en test aproximadamente 0,951 con MSE, 0,951 con entropía cruzada, 0,965 con la red sigmoide
-de 4 capas, 0,973 con ReLU y 0,975 con ReLU e inicialización de He. Compará con tus números y
-pensá:
-
-- ¿En qué se nota la diferencia entre MSE y entropía cruzada: en la accuracy final o en cómo
-  llega a ella (la primera época, la forma de las curvas)?
-- En paridad, ¿cómo cambia la ventaja de la red profunda con la cantidad de bits?
-- Con 15 capas y Xavier, ¿qué le pasa al gradiente de las primeras capas? ¿Qué esperarías si la
-  red tuviera 50 capas?
-- Con el presupuesto completo, la accuracy final de la red sigmoide de 4 capas y la de la ReLU
-  difieren poco (0,965 contra 0,973); con el rápido la diferencia es grande. ¿Qué dice eso sobre
-  la *velocidad* con la que aprende cada una? ¿Qué esperarías con 20 capas?
-"""
-
-LAYOUT: tuple[tuple[str, ...], ...] = (
-    ("md", INTRO),
-    ("imports",),
-    ("md", BUDGET_MD),
-    ("helper", "presupuesto", BUDGET),
-    ("helper", "graficos", PLOT_HELPERS),
-    # 0. data
-    ("md", S0),
-    ("given", "ex0_data", "load_mnist"),
-    ("given", "ex0_data", "split_train_val"),
-    ("given", "ex0_data", "make_loaders"),
-    ("code", S0_LOAD),
-    ("md", S0_VIEW_MD),
-    ("given", "ex0_data", "_digit_figure"),
-    ("given", "ex0_data", "show_example"),
-    ("code", S0_VIEW),
-    ("md", S0_TASK),
-    ("solution", "ex0_data", "show_test_example"),
-    ("grade", "test_viewer"),
-    ("code", S0_TEST_VIEW),
-    # 1. one-hot + MSE
-    ("md", S1),
-    ("given", "ex1_onehot_mse", "SimpleNet"),
-    ("given", "ex1_onehot_mse", "init_normal"),
-    ("md", S1_TASK),
-    ("solution", "ex1_onehot_mse", "one_hot"),
-    ("solution", "ex1_onehot_mse", "train_model0"),
-    ("grade", "onehot_mse"),
-    ("given", "ex1_onehot_mse", "evaluate_accuracy"),
-    ("given", "ex1_onehot_mse", "show_prediction"),
-    ("code", S1_TRAIN),
-    ("code", S1_CURVES),
-    ("md", S1_PRED_MD),
-    ("code", S1_PRED),
-    # 2. cross-entropy
-    ("md", S2),
-    ("md", S2_TASK),
-    ("solution", "ex2_cross_entropy", "SNet"),
-    ("solution", "ex2_cross_entropy", "train_model"),
-    ("grade", "ce_net"),
-    ("code", S2_TRAIN),
-    ("code", S2_CURVES),
-    ("code", S2_PRED),
-    # 3. width vs depth
-    ("md", S3),
-    ("given", "ex3_depth", "generate_parity_torch"),
-    ("given", "ex3_depth", "ShallowNet"),
-    ("md", S3_TASK),
-    ("solution", "ex3_depth", "DeepNet"),
-    ("grade", "deep_net"),
-    ("given", "ex3_depth", "train_net"),
-    ("helper", "cargadores_paridad", S3_DATA),
-    ("code", S3_EIGHT),
-    ("md", S3_SCALE_MD),
-    ("code", S3_SCALE),
-    # 4. sigmoid vs ReLU
-    ("md", S4),
-    ("given", "ex4_activations", "DeepMLP"),
-    ("md", S4_TASK),
-    ("solution", "ex4_activations", "DeepMLPR"),
-    ("grade", "relu_net"),
-    ("md", S4_GRADS_MD),
-    ("code", S4_GRADS),
-    ("code", S4_TRAIN),
-    # 5. initialization
-    ("md", S5),
-    ("given", "ex5_init", "INIT_TYPES"),
-    ("md", S5_TASK1),
-    ("solution", "ex5_init", "DeepMLP_i"),
-    ("grade", "init_schemes"),
-    ("md", S5_TASK2),
-    ("solution", "ex5_init", "probe_stats"),
-    ("grade", "probe_stats"),
-    ("code", S5_RUN),
-    ("md", S5_AFTER),
-    # 6. He on MNIST
-    ("md", S6),
-    ("md", S6_TASK),
-    ("solution", "ex5_init", "DeepMLPI"),
-    ("grade", "he_init"),
-    ("code", S6_TRAIN),
-    ("code", S6_SUMMARY),
-    *S7_LAYOUT,  # section 7: learning rate and exploding gradients
-    ("md", CLOSING),
-)
 
 
 def grade_source(task_id: str) -> str:
@@ -887,15 +242,19 @@ def grade_source(task_id: str) -> str:
 
 def _meta(grade_id: str, *, solution: bool = False, grade: bool = False,
           locked: bool = False, points: int | None = None) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
+    from nbgrader.nbgraderformat import SCHEMA_VERSION
+
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked,
+            "schema_version": SCHEMA_VERSION,
             "solution": solution, "task": False}
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
 
 
-def build_notebook(solutions: Path = KIT_ROOT / "solutions") -> nbformat.NotebookNode:
-    """The source notebook, built from the solution files in ``solutions``."""
+def build_notebook(solutions: Path = KIT_ROOT / "solutions",
+                   template: Path = TEMPLATE) -> nbformat.NotebookNode:
+    """The source notebook, built from the course template and the files in ``solutions``."""
     files = solution_files(solutions)
     if not files:
         raise NotebookSourceError(f"no ex*.py files in {solutions}")
@@ -907,15 +266,15 @@ def build_notebook(solutions: Path = KIT_ROOT / "solutions") -> nbformat.Noteboo
     def definition(module: str, name: str) -> Definition:
         if module not in modules or name not in modules[module].definitions:
             raise NotebookSourceError(
-                f"grader/authoring/course_notebook.py LAYOUT names {module}.{name}, which {solutions} does not "
-                "define; update LAYOUT to match solutions/"
+                f"{template} names {module}.{name}, which {solutions} does not define; "
+                "update the template to match solutions/"
             )
         if (module, name) in used:
-            raise NotebookSourceError(f"LAYOUT uses {module}.{name} twice")
+            raise NotebookSourceError(f"{template} uses {module}.{name} twice")
         used.add((module, name))
         return modules[module].definitions[name]
 
-    for index, entry in enumerate(LAYOUT):
+    for index, entry in enumerate(read_template(template)):
         kind = entry[0]
         cell_id = f"c{index:02d}"
         if kind == "md":
@@ -928,14 +287,14 @@ def build_notebook(solutions: Path = KIT_ROOT / "solutions") -> nbformat.Noteboo
             cell_id = "dado_imports"
         elif kind == "helper":
             cell_id = f"dado_{entry[1]}"
-            cell = nbformat.v4.new_code_cell(entry[2].strip("\n"),
-                                             metadata=_meta(cell_id, locked=True))
+            source = entry[2].strip("\n").replace("__PRESUPUESTOS__", _budget_rows())
+            cell = nbformat.v4.new_code_cell(source, metadata=_meta(cell_id, locked=True))
         elif kind == "given":
             d = definition(entry[1], entry[2])
             if d.tasks:
                 raise NotebookSourceError(
                     f"{d.module}.{d.name} holds solution regions ({', '.join(d.tasks)}): "
-                    "list it as ('solution', ...) in LAYOUT"
+                    "mark its cell kit=\"solution\" in the template"
                 )
             cell_id = f"dado_{d.name}"
             cell = nbformat.v4.new_code_cell(d.source, metadata=_meta(cell_id, locked=True))
@@ -943,7 +302,7 @@ def build_notebook(solutions: Path = KIT_ROOT / "solutions") -> nbformat.Noteboo
             d = definition(entry[1], entry[2])
             if not d.tasks:
                 raise NotebookSourceError(
-                    f"{d.module}.{d.name} has no solution region: list it as ('given', ...)"
+                    f"{d.module}.{d.name} has no solution region: mark its cell kit=\"given\""
                 )
             cell_id = f"respuesta_{d.name}"
             cell = nbformat.v4.new_code_cell(d.source, metadata=_meta(cell_id, solution=True))
@@ -956,8 +315,8 @@ def build_notebook(solutions: Path = KIT_ROOT / "solutions") -> nbformat.Noteboo
                 metadata=_meta(cell_id, grade=True, locked=True, points=task.points))
         elif kind == "code":
             cell = nbformat.v4.new_code_cell(entry[1].strip("\n"))
-        else:  # pragma: no cover - LAYOUT is ours
-            raise NotebookSourceError(f"unknown LAYOUT entry {entry!r}")
+        else:  # pragma: no cover - read_template knows every kind
+            raise NotebookSourceError(f"unknown template entry {entry!r}")
         cell.id = cell_id  # stable ids: the generated file must be byte-identical every time
         cells.append(cell)
 
@@ -966,10 +325,11 @@ def build_notebook(solutions: Path = KIT_ROOT / "solutions") -> nbformat.Noteboo
     if missing:
         raise NotebookSourceError(
             f"solutions/ defines {', '.join(missing)}, which the notebook does not show; add "
-            "each to LAYOUT in grader/authoring/course_notebook.py"
+            f"a cell for each to {template}"
         )
     if sorted(graded) != sorted(t.id for t in TASKS) or len(graded) != len(set(graded)):
-        raise NotebookSourceError(f"LAYOUT must grade every task exactly once; it grades {graded}")
+        raise NotebookSourceError(
+            f"{template} must grade every task exactly once; it grades {graded}")
 
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata = {"kernelspec": dict(KERNELSPEC),
