@@ -29,44 +29,20 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from grader.checks import CHECKS, Context, ProbeEnv  # noqa: E402
+from measure import CHECKS, REFERENCE, Seeds, ref, row  # noqa: E402
+
+from grader.checks import Context  # noqa: E402
 from grader.checks import hyper_expect as hx  # noqa: E402
 from grader.checks import hyperparams as hp  # noqa: E402
-from grader.checks.base import seed_everything  # noqa: E402
-from grader.impl import DirImpl  # noqa: E402
 from grader.scoring import check_inputs, run_check_in_process  # noqa: E402
 
-REFERENCE = DirImpl(ROOT / "solutions")
-ENV = ProbeEnv()
-
-
-def context(seed: int) -> Context:
-    return Context() if seed == 0 else Context(_token=f"bench-hyperparams-{seed}")
-
-
-def row(what: str, values: list[float], threshold: str, fmt: str = ".3f") -> None:
-    shown = [v for v in values if not math.isnan(v)]
-    nans = len(values) - len(shown)
-    span = f"{min(shown):{fmt}} – {max(shown):{fmt}}" if shown else "(all nan)"
-    extra = f" ({nans} nan)" if nans else ""
-    print(f"  {what:<52} {span}{extra}   threshold {threshold}")
-
-
-def probe(chk: Any, mod: Any, seed: int) -> tuple[dict, dict]:
-    inp = check_inputs(chk, context(seed))
-    seed_everything(int(inp["_seed"]))
-    return inp, chk.probe(mod, inp, ENV)
-
-
-def ref(chk: Any) -> Any:
-    return REFERENCE.names(chk.module, chk.needs)
+_SEEDS = Seeds("bench-hyperparams")
+context, probe = _SEEDS.context, _SEEDS.probe
 
 
 def pattern(seeds: list[int]) -> None:

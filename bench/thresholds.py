@@ -44,42 +44,17 @@ from typing import Any, Callable
 import torch
 import torch.nn as nn
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from grader.checks import CHECKS, Context, ProbeEnv, expect, nets, weight_stats  # noqa: E402
+from measure import REFERENCE, Seeds, check, row  # noqa: E402
+
+from grader.checks import expect, nets, weight_stats  # noqa: E402
 from grader.checks import learning as runs  # noqa: E402
 from grader.checks import probe_stats as probe_checks  # noqa: E402
-from grader.checks.base import seed_everything  # noqa: E402
-from grader.impl import DirImpl  # noqa: E402
-from grader.scoring import check_inputs  # noqa: E402
 from grader.training import accuracy  # noqa: E402
 
-REFERENCE = DirImpl(ROOT / "solutions")
-ENV = ProbeEnv()
-
-
-def context(seed: int) -> Context:
-    """Seed 0: the public inputs; other seeds: another input stream (no secret needed)."""
-    return Context() if seed == 0 else Context(_token=f"bench-thresholds-{seed}")
-
-
-def check(task: str, name: str) -> Any:
-    return next(c for c in CHECKS if c.task == task and c.name == name)
-
-
-def row(what: str, values: list[float], threshold: str, fmt: str = ".3f") -> None:
-    if not values:
-        print(f"  {what:<58} (no value)")
-        return
-    print(f"  {what:<58} {min(values):{fmt}} – {max(values):{fmt}}   threshold {threshold}")
-
-
-def probe(chk: Any, mod: Any, seed: int) -> tuple[dict, dict]:
-    """The check's inputs and its probe's report, seeded as the grader seeds them."""
-    inp = check_inputs(chk, context(seed))
-    seed_everything(int(inp["_seed"]))
-    return inp, chk.probe(mod, inp, ENV)
+_SEEDS = Seeds("bench-thresholds")
+context, probe = _SEEDS.context, _SEEDS.probe
 
 
 # ------------------------------------------------------------------------------- parts
