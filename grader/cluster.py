@@ -246,7 +246,11 @@ class Cluster:
         from grader.kitprint import differences, kit_fingerprint
 
         if self.spec.kind == "local":
-            self.client.wait_for_workers(self.jobs, timeout=300)
+            try:
+                self.client.wait_for_workers(self.jobs, timeout=300)
+            except TimeoutError:
+                raise UserError(f"--cluster local: {self.jobs} Dask worker(s) did not start "
+                                "within 300 s; try fewer --jobs") from None
         elif self.spec.kind == "scheduler":
             try:
                 self.client.wait_for_workers(1, timeout=_connect_timeout())
