@@ -121,7 +121,7 @@ def spec_from_args(args: argparse.Namespace) -> ClusterSpec | None:
             import dask_jobqueue  # noqa: F401
     except ImportError as exc:
         raise UserError(f"{'--scheduler' if kind == 'scheduler' else '--cluster ' + kind}: "
-                        f"{exc.name} is not installed; {INSTALL_HINT}") from None
+                        f"{exc.name or 'Dask'} is not installed; {INSTALL_HINT}") from None
     if kind in BATCH_SYSTEMS and shutil.which(BATCH_SYSTEMS[kind]) is None:
         raise UserError(f"--cluster {kind}: `{BATCH_SYSTEMS[kind]}` is not on PATH here; run "
                         "autograde on a machine that submits jobs (the login node)")
