@@ -16,6 +16,7 @@ so an interrupted run keeps what it had, and a re-run skips students whose submi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import io
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__
+from grader.cluster import add_cluster_flags
 from grader.i18n import t
 from grader.options import (
     UserError,
@@ -243,12 +245,14 @@ def autograde(
     root: Path, out: Path, jobs: int | None = None, force: bool = False,
     timeout: float | None = None, device: str = "cpu", task_ids: list[str] | None = None,
     lang: str | None = None, variant: int = 0, unsafe_no_isolation: bool = False,
-    grader_errors: dict[str, str] | None = None,
+    grader_errors: dict[str, str] | None = None, cluster: Any = None,
 ) -> dict[str, dict[str, Any]]:
     """Grade every student folder of ``root`` into ``out``; returns the per-student JSON.
 
     ``grader_errors``, when given, receives the students the grader itself failed on (folder
     name -> what happened); they have no result and are graded again on the next run.
+    ``cluster``: a started :class:`grader.cluster.Cluster` whose workers grade the students
+    (``jobs`` of them at once) instead of a sandbox here.
     """
     from grader.checks import Context
     from grader.outputs.results import to_json_dict, write_json_atomic
@@ -325,7 +329,7 @@ def autograde(
         write_json_atomic(target / "result.json", data)  # last: it marks the student done
         return folder.name, data, seconds
 
-    sandbox = Sandbox(options)
+    sandbox = Sandbox(options) if cluster is None else cluster.sandbox(options)
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(one, folder, fp): folder.name for folder, fp in todo}
@@ -366,16 +370,21 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
     task_ids = parse_task_ids(args.tasks)
     out = Path(args.out)
     student_folders(Path(args.root), out)  # bad input fails here, before torch loads
+    from grader.cluster import Cluster, spec_from_args
+
+    spec = spec_from_args(args)
     device = resolve_device(args.device)
     require_data()
     from grader.sandbox.supervisor import IsolationRefused
 
     errors: dict[str, str] = {}
     try:
-        results = autograde(Path(args.root), out, jobs=args.jobs, force=args.force,
-                            timeout=args.timeout, device=device, task_ids=task_ids,
-                            lang=args.lang, unsafe_no_isolation=args.unsafe_no_isolation,
-                            grader_errors=errors)
+        with contextlib.nullcontext() if spec is None else Cluster(spec, args.jobs) as cluster:
+            jobs = args.jobs if cluster is None else cluster.slots
+            results = autograde(Path(args.root), out, jobs=jobs, force=args.force,
+                                timeout=args.timeout, device=device, task_ids=task_ids,
+                                lang=args.lang, unsafe_no_isolation=args.unsafe_no_isolation,
+                                grader_errors=errors, cluster=cluster)
     except IsolationRefused as exc:
         raise UserError(str(exc)) from None
     scores = [r["score"] for r in results.values()]
@@ -403,4 +412,5 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--tasks", action="append", metavar="ID[,ID]", help="grade only these tasks")
     p.add_argument("--lang", choices=("es", "en"), default=None)
     add_unsafe_flag(p)
+    add_cluster_flags(p)
     p.set_defaults(func=_cmd_autograde)

@@ -137,6 +137,19 @@ class Sandbox(ChildLauncher):
         files, problems = collect_files(folder)
         return self._grade(files, problems, folder, ctx, task_ids, on_check, info)
 
+    def grade_files(
+        self,
+        files: dict[str, bytes],
+        problems: dict[str, dict[str, Any]],
+        folder: Path,
+        ctx: Context | None = None,
+        task_ids: Iterable[str] | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> dict[str, TaskResult]:
+        """:meth:`grade` for files already read by :func:`collect_files` on another machine
+        (``autograde`` on a cluster); ``folder`` only names the submission in messages."""
+        return self._grade(files, problems, folder, ctx, task_ids, None, info)
+
     def grade_notebook(
         self,
         cells: list[tuple[str, str]],
