@@ -126,3 +126,18 @@ def test_stubs_parse_and_contain_no_solution_code(root):
     assert "out[torch.arange(y.shape[0], device=y.device), y] = 1.0" not in (
         root / "exercises" / "ex1_onehot_mse.py").read_text()
     assert Path(root / "exercises" / "ex1_onehot_mse.py").exists()
+
+
+def test_readme_maps_every_module_of_the_grader_package(root):
+    """The README's module map stays current: a module added or renamed must be placed there."""
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### The `grader` package, module by module")
+    section = readme[start:readme.index("\n## ", start)]
+    missing = []
+    for path in sorted((root / "grader").rglob("*.py")):
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        rel = path.relative_to(root / "grader")
+        if f"`{rel}`" not in section and f"`{rel.name}`" not in section:
+            missing.append(str(rel))
+    assert missing == [], f"README's module map does not mention {missing}"
