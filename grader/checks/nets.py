@@ -36,6 +36,19 @@ def param_count(shapes: list[tuple[int, int]]) -> int:
     return sum(i * o + o for i, o in shapes)
 
 
+@probe_side
+def _relu_mlp(cls: str, small: dict[str, int]) -> dict[str, Any]:
+    """A ``(in_dim, out_dim, width, depth)`` ReLU MLP with logits: the practical's MNIST
+    configuration, then a small one of the grader's."""
+    return {
+        "cls": cls,
+        "configs": [{"in_dim": 784, "out_dim": 10, "width": 64, "depth": 4}, small],
+        "shapes": lambda c: mlp_shapes(c["in_dim"], c["out_dim"], c["width"], c["depth"]),
+        "in_dim": lambda c: c["in_dim"],
+        "kind": ("relu", "none"),
+    }
+
+
 #: per task: the class, its constructor configurations (kwargs), layer shapes per config,
 #: input dimension per config, and the expected forward kind (hidden activation, output map).
 NETS: dict[str, dict[str, Any]] = {
@@ -55,22 +68,8 @@ NETS: dict[str, dict[str, Any]] = {
         "in_dim": lambda c: c["input_dim"],
         "kind": ("relu", "none"),
     },
-    "relu_net": {
-        "cls": "DeepMLPR",
-        "configs": [{"in_dim": 784, "out_dim": 10, "width": 64, "depth": 4},
-                    {"in_dim": 20, "out_dim": 3, "width": 16, "depth": 2}],
-        "shapes": lambda c: mlp_shapes(c["in_dim"], c["out_dim"], c["width"], c["depth"]),
-        "in_dim": lambda c: c["in_dim"],
-        "kind": ("relu", "none"),
-    },
-    "he_init": {
-        "cls": "DeepMLPI",
-        "configs": [{"in_dim": 784, "out_dim": 10, "width": 64, "depth": 4},
-                    {"in_dim": 30, "out_dim": 5, "width": 16, "depth": 2}],
-        "shapes": lambda c: mlp_shapes(c["in_dim"], c["out_dim"], c["width"], c["depth"]),
-        "in_dim": lambda c: c["in_dim"],
-        "kind": ("relu", "none"),
-    },
+    "relu_net": _relu_mlp("DeepMLPR", {"in_dim": 20, "out_dim": 3, "width": 16, "depth": 2}),
+    "he_init": _relu_mlp("DeepMLPI", {"in_dim": 30, "out_dim": 5, "width": 16, "depth": 2}),
 }
 
 

@@ -79,23 +79,15 @@ class StudentJob:
 def _descendants(pid: int) -> list[tuple[int, bytes]]:
     """Every process below ``pid``, each with its start time (kernels start in sessions of
     their own, so nbgrader's process group does not hold them)."""
-    children: dict[int, list[tuple[int, bytes]]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        # the name in parentheses may hold spaces: the fields after its last ")"
-        fields = stat[stat.rfind(b")") + 2:].split()
-        children.setdefault(int(fields[1]), []).append((int(entry), fields[19]))
+    from grader.sandbox.cpuwatch import children_by_parent
+
+    children = children_by_parent()
     found, todo = [], [pid]
     while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child[0])
+        for child, fields in children.get(todo.pop(), []):
+            if len(fields) > 19:
+                found.append((child, fields[19]))
+                todo.append(child)
     return found
 
 

@@ -44,19 +44,27 @@ def _schedstat(tid: int) -> tuple[int, int] | None:
         return None
 
 
-def process_tree_threads(root: int) -> list[int]:
-    """Every thread of ``root`` and of its descendants (a scan of ``/proc``)."""
-    children: dict[int, list[int]] = {}
+def children_by_parent() -> dict[int, list[tuple[int, list[bytes]]]]:
+    """Every process in ``/proc`` by its parent: ppid -> [(pid, its stat fields after the
+    name)]. The name in parentheses may hold spaces, so fields start after its last ")"."""
+    table: dict[int, list[tuple[int, list[bytes]]]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", "rb") as fh:
                 stat = fh.read()
-            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+            fields = stat[stat.rindex(b")") + 2:].split()
+            ppid = int(fields[1])
         except (OSError, ValueError, IndexError):
             continue
-        children.setdefault(ppid, []).append(int(entry))
+        table.setdefault(ppid, []).append((int(entry), fields))
+    return table
+
+
+def process_tree_threads(root: int) -> list[int]:
+    """Every thread of ``root`` and of its descendants (a scan of ``/proc``)."""
+    children = children_by_parent()
     threads, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -64,7 +72,7 @@ def process_tree_threads(root: int) -> list[int]:
             threads += [int(t) for t in os.listdir(f"/proc/{pid}/task")]
         except OSError:
             pass
-        todo += children.get(pid, [])
+        todo += [child for child, _ in children.get(pid, [])]
     return threads
 
 
