@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import sys
@@ -38,11 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "fixtures" / "class"))
 
-RUN_SPECIFIC = [
-    (re.compile(rb'"(seconds|execution_time)": [0-9.]+'), rb'"\1": S'),
-    (re.compile(rb'"uid": [0-9]+'), rb'"uid": U'),
-    (re.compile(rb"practico-sandbox-[A-Za-z0-9_]+"), rb"practico-sandbox-T"),
-]
+from run_outputs import comparable_outputs  # noqa: E402
 
 
 def build_class(dest: Path, count: int) -> list[str]:
@@ -120,15 +115,6 @@ def csv_rewrite_seconds(out: Path, results: dict, students: int) -> float:
     return time.perf_counter() - start
 
 
-def outputs(out: Path) -> dict[str, bytes]:
-    found = {}
-    for path in sorted(out.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            for pattern, repl in RUN_SPECIFIC:
-                data = pattern.sub(repl, data)
-            found[str(path.relative_to(out))] = data
-    return found
 
 
 def main() -> int:
@@ -170,7 +156,7 @@ def main() -> int:
             writing = writing_seconds(Path(tmp) / f"replay-{label}", results)
             runs[label] = {"out": out, "wall": wall, "startup": startup, "results": results,
                            "checks": per_student, "writing": writing}
-        same = outputs(runs["pool"]["out"]) == outputs(runs["dask"]["out"])
+        same = comparable_outputs(runs["pool"]["out"]) == comparable_outputs(runs["dask"]["out"])
         print(f"\nresults identical (run-specific seconds/uid/temp path aside): "
               f"{'yes' if same else 'NO'}")
         print(f"import (zygote: torch + harness, once per worker): {imports:.1f} s")

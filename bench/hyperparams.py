@@ -24,7 +24,6 @@ here is asserted.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -34,7 +33,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import CHECKS, REFERENCE, Seeds, ref, row  # noqa: E402
+from measure import CHECKS, REFERENCE, Seeds, ref, row, run_parts  # noqa: E402
 
 from grader.checks import Context  # noqa: E402
 from grader.checks import hyper_expect as hx  # noqa: E402
@@ -137,20 +136,7 @@ PARTS = {"pattern": pattern, "growth": growth, "clip": clip, "rescue": rescue, "
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per measurement (8)")
-    parser.add_argument("--quick", action="store_true", help="3 seeds")
-    parser.add_argument("--only", nargs="+", choices=sorted(PARTS), default=list(PARTS))
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    count = args.seeds or (3 if args.quick else 8)
-    seeds = list(range(count))
-    print(f"seeds 0..{count - 1} (0 = the public inputs), torch {torch.__version__}, 1 thread")
-    for part in args.only:
-        start = time.monotonic()
-        print(f"{part}:")
-        PARTS[part](seeds)
-        print(f"  [{part}: {time.monotonic() - start:.0f} s]")
+    run_parts(PARTS, __doc__)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,11 @@ threshold. Nothing here is asserted.
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +63,24 @@ def row(what: str, values: list[float], threshold: str, fmt: str = ".3f") -> Non
         span = f"{min(shown):{fmt}} – {max(shown):{fmt}}" if shown else "(all nan)"
     extra = f" ({nans} nan)" if nans else ""
     print(f"  {what:<58} {span}{extra}   threshold {threshold}")
+
+
+def run_parts(parts: dict[str, Callable[[list[int]], None]], doc: str | None) -> None:
+    """The command line of a threshold script: ``--seeds N``, ``--quick`` (3 seeds), ``--only``
+    parts; each part measured over seeds 0..N-1 on one torch thread, timed."""
+    import torch
+
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per measurement (8)")
+    parser.add_argument("--quick", action="store_true", help="3 seeds")
+    parser.add_argument("--only", nargs="+", choices=sorted(parts), default=list(parts))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    count = args.seeds or (3 if args.quick else 8)
+    seeds = list(range(count))
+    print(f"seeds 0..{count - 1} (0 = the public inputs), torch {torch.__version__}, 1 thread")
+    for part in args.only:
+        start = time.monotonic()
+        print(f"{part}:")
+        parts[part](seeds)
+        print(f"  [{part}: {time.monotonic() - start:.0f} s]")

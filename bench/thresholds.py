@@ -30,7 +30,6 @@ changing a check, a budget or the reference. Nothing here is asserted.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import io
@@ -46,7 +45,7 @@ import torch.nn as nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import REFERENCE, Seeds, check, row  # noqa: E402
+from measure import REFERENCE, Seeds, check, row, run_parts  # noqa: E402
 
 from grader.checks import expect, nets, weight_stats  # noqa: E402
 from grader.checks import learning as runs  # noqa: E402
@@ -226,19 +225,7 @@ PARTS = {"weights": weights, "probe": probe_stats, "grads": grads, "parity": par
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per measurement (8)")
-    parser.add_argument("--quick", action="store_true", help="3 seeds")
-    parser.add_argument("--only", nargs="+", choices=sorted(PARTS), default=list(PARTS))
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    count = args.seeds or (3 if args.quick else 8)
-    seeds = list(range(count))
-    print(f"seeds 0..{count - 1} (0 = the public inputs), torch {torch.__version__}, 1 thread")
-    for part in args.only:
-        start = time.monotonic()
-        PARTS[part](seeds)
-        print(f"  [{part}: {time.monotonic() - start:.0f} s]")
+    run_parts(PARTS, __doc__)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, run_py
+from run_outputs import comparable_outputs
 
 pytest.importorskip("distributed", reason="Dask is not installed: the cluster extra "
                     "(pip install -e '.[cluster]'; ./kit setup installs it)")
@@ -31,13 +32,6 @@ psutil = pytest.importorskip("psutil", reason="psutil comes with distributed")
 pytestmark = pytest.mark.slow
 
 TASKS = "test_viewer,deep_net,relu_net"
-#: what differs between any two runs, even two runs of the local pool: wall seconds, the
-#: private uid drawn for a child and the sandbox's temporary folder
-RUN_SPECIFIC = [
-    (re.compile(rb'"(seconds|execution_time)": [0-9.]+'), rb'"\1": S'),
-    (re.compile(rb'"uid": [0-9]+'), rb'"uid": U'),
-    (re.compile(rb"practico-sandbox-[A-Za-z0-9_]+"), rb"practico-sandbox-T"),
-]
 
 
 def _autograde(root: Path, out: Path, *flags: str, env: dict | None = None):
@@ -45,20 +39,10 @@ def _autograde(root: Path, out: Path, *flags: str, env: dict | None = None):
                   *flags, env={"CI": "true", **(env or {})})
 
 
-def _outputs(out: Path) -> dict[str, bytes]:
-    """Every file autograde wrote, by path, with only the run-specific values blanked."""
-    found = {}
-    for path in sorted(out.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            for pattern, repl in RUN_SPECIFIC:
-                data = pattern.sub(repl, data)
-            found[str(path.relative_to(out))] = data
-    return found
 
 
 def _assert_same_results(out: Path, reference: Path) -> None:
-    mine, theirs = _outputs(out), _outputs(reference)
+    mine, theirs = comparable_outputs(out), comparable_outputs(reference)
     assert sorted(mine) == sorted(theirs)
     assert (out / "grades.csv").read_bytes() == (reference / "grades.csv").read_bytes()
     for name in theirs:
