@@ -416,6 +416,12 @@ class ChildLauncher:
                     self._zygote_failed = True
             return self._zygote
 
+    def _prestart_zygote(self) -> None:
+        """Start the zygote in the background, so it imports torch while this process builds
+        the checks' inputs (both take seconds; ``_launch`` then waits for it if need be)."""
+        if self.options.zygote and self._zygote is None and not self._zygote_failed:
+            threading.Thread(target=self._get_zygote, name="zygote-start", daemon=True).start()
+
     def _drop_zygote(self, zygote: _Zygote) -> None:
         """Stop using a zygote that died under a running child: plain children from now on."""
         with self._zygote_lock:

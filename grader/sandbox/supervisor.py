@@ -99,8 +99,10 @@ class Sandbox(ChildLauncher):
 
     def close(self) -> None:
         self.kill_all()
-        if self._zygote is not None:
-            self._zygote.close()
+        with self._zygote_lock:  # waits for a zygote still starting (see _prestart_zygote)
+            zygote, self._zygote, self._zygote_failed = self._zygote, None, True
+        if zygote is not None:
+            zygote.close()
         if getattr(self, "_cgroups", None) is not None:
             self._cgroups.close()
         shutil.rmtree(self.base, ignore_errors=True)
@@ -273,6 +275,7 @@ class Sandbox(ChildLauncher):
         notebook: bool = False,
     ) -> set[int]:
         """One child over the pending checks. Returns the indices that got a result."""
+        self._prestart_zygote()
         budgets = [check_budget(checks[i], self.options) for i in pending]
         # A notebook runs all its cells before the first check: that has its own budget.
         prelude = NOTEBOOK_SECONDS if notebook else 0.0
