@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader import settings
 from grader.options import UserError
 
 #: batch systems reached through dask-jobqueue, with the command each needs on PATH
@@ -146,11 +147,12 @@ def batch_cluster(spec: ClusterSpec) -> Any:
     }
     if spec.account:
         kwargs["project" if spec.kind == "sge" else "account"] = spec.account
-    if os.environ.get("PRACTICO_DATA"):
+    data = settings.data_setting()
+    if data:
         # Workers read MNIST where this machine does, unless their own setup says otherwise
         # (the kit check before grading reports a worker without it).
         kwargs["job_script_prologue"] = [
-            f"export PRACTICO_DATA=${{PRACTICO_DATA:-{shlex.quote(os.environ['PRACTICO_DATA'])}}}"]
+            f"export {settings.DATA}=${{{settings.DATA}:-{shlex.quote(data)}}}"]
     return cls(**kwargs)
 
 

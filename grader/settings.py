@@ -67,6 +67,12 @@ def data_folder() -> Path:
     return Path(value).expanduser() if value else Path(DEFAULT_DATA)
 
 
+def data_setting() -> str:
+    """``$PRACTICO_DATA`` as written (``""`` when unset): what batch jobs on a cluster are
+    told to use, unless their own setup says otherwise."""
+    return os.environ.get(DATA, "")
+
+
 def normalize_lang(value: str | None) -> str:
     """``value`` as one of :data:`LANGS` (its first two letters, any case); else Spanish."""
     code = (value or "").strip().lower()[:2]

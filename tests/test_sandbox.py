@@ -201,7 +201,9 @@ def test_reasons_name_what_happened(adversarial):
                      "exit_in_task")}
     assert "SIGSEGV" in msg["segfault"]
     assert "SIGKILL" in msg["self_kill"]
-    assert "code 0" in msg["os_exit_in_task"]
+    assert "código 0" in msg["os_exit_in_task"]  # in Spanish, the reader's language
+    assert "exited early" not in msg["os_exit_in_task"]
+    assert "segmentation fault" not in msg["segfault"] and "violación de segmento" in msg["segfault"]
     assert "File too large" in msg["output_flood"]  # Python turns SIGXFSZ into EFBIG
     assert "12 s" in msg["infinite_loop"]
     assert "SystemExit" in msg["exit_in_task"]
