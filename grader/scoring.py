@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -111,10 +110,8 @@ def render_reason(reason: Any, lang: str | None) -> str | None:
 
 
 def _plain_value(value: Any) -> Any:
-    """A message value as JSON-plain data: numbers and bounded text, a reason as its plain key
-    and values, anything else as bounded text."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)  # JSON has no NaN or infinity
+    """A message value as plain data: numbers (NaN kept: a format spec still applies to it)
+    and bounded text, a reason as its plain key and values, anything else as bounded text."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
         return f"<int of {value.bit_length()} bits>"
     if isinstance(value, (bool, int, float)) or value is None:
@@ -127,7 +124,7 @@ def _plain_value(value: Any) -> Any:
 
 def status_values(status: str, outcome: dict[str, Any], check: Check) -> dict[str, Any]:
     """The values of the ``status_<status>`` message (the reason stays a key and values)."""
-    values: dict[str, Any] = {k: v for k, v in outcome.items()
+    values: dict[str, Any] = {k: _plain_value(v) for k, v in outcome.items()
                               if isinstance(v, (str, int, float)) and k != "status"}
     if isinstance(outcome.get("reason"), dict):
         values["reason"] = _plain_value(outcome["reason"])

@@ -148,3 +148,25 @@ def test_a_result_keeps_its_message_key_and_values_for_either_language():
         assert render_message(es.key, es.values, "en") == en.message
         assert render_message(en.key, en.values, "es") == es.message
         assert es.message != en.message
+
+
+def test_a_nan_value_keeps_its_format_and_the_json_stays_valid():
+    """A diverged run reports NaN: the message still formats it, the JSON writes it as text."""
+    import json
+
+    from grader.checks import CHECKS, Context
+    from grader.checks.base import Fail
+    from grader.outputs.results import to_json_dict
+    from grader.scoring import judge, summarize
+
+    check = next(c for c in CHECKS if c.task == "onehot_mse")
+
+    class Failing(type(check)):
+        def verdict(self, inp, out, ctx):
+            raise Fail("malformed_output", detail=float("nan"))
+
+    result = judge(Failing(), {}, {"status": "ok", "out": {}}, Context(lang="en"))
+    assert "nan" in result.message
+    data = to_json_dict(summarize([result], "en"))
+    text = json.dumps(data, allow_nan=False)  # raises on a NaN left in
+    assert '"nan"' in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,16 @@ MAX_FILE_STRING = 64 * 1024
 TABLE_STATUSES = ("passed", "failed", "partial", "not_implemented", "missing_file",
                   "missing_name", "import_error", "unreadable_file", "error", "timeout",
                   "crashed", "not_graded")
+
+
+def _json_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A check's message values for JSON, which has no NaN or infinity: those become text."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return repr(v)
+        return {k: plain(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+    return {k: plain(v) for k, v in values.items()}
 
 
 def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:
@@ -39,7 +50,8 @@ def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:
             "message": res.message,
             "checks": {c.check: {"score": c.points, "max_score": c.max_points,
                                  "status": c.status, "message": c.message,
-                                 "key": c.key, "values": c.values} for c in res.checks},
+                                 "key": c.key, "values": _json_values(c.values)}
+                       for c in res.checks},
         }
     return {
         "score": sum(v["score"] for v in tasks.values()),
