@@ -151,20 +151,15 @@ def _apply(gb: Any, assignment: str, student: str, state: dict[str, Any],
             continue  # a notebook the assignment no longer has: nothing to carry
         for field in notebook_fields:
             setattr(nb, field, nb_state[field])
-        for name, values in nb_state["grades"].items():
-            try:
-                grade = gb.find_grade(name, nb_name, assignment, student)
-            except MissingEntry:
-                continue
-            for field in grade_fields:
-                setattr(grade, field, values[field])
-        for name, values in nb_state["comments"].items():
-            try:
-                comment = gb.find_comment(name, nb_name, assignment, student)
-            except MissingEntry:
-                continue
-            for field in comment_fields:
-                setattr(comment, field, values[field])
+        for kind, find, fields in (("grades", gb.find_grade, grade_fields),
+                                   ("comments", gb.find_comment, comment_fields)):
+            for name, values in nb_state[kind].items():
+                try:
+                    entry = find(name, nb_name, assignment, student)
+                except MissingEntry:
+                    continue
+                for field in fields:
+                    setattr(entry, field, values[field])
     gb.db.commit()
 
 
