@@ -148,10 +148,6 @@ def render_message(key: str, values: dict[str, Any], lang: str | None) -> str:
     return t(key, lang, **values)
 
 
-def status_message(status: str, outcome: dict[str, Any], check: Check, lang: str | None) -> str:
-    return render_message(f"status_{status}", status_values(status, outcome, check), lang)
-
-
 def judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Context) -> CheckResult:
     """Turn a probe outcome into a scored result. All decisions happen here, in the grader.
 

@@ -46,9 +46,10 @@ def test_language_selection(monkeypatch):
 
 def _crash_message(reason, lang):
     from grader.checks import CHECKS
-    from grader.scoring import status_message
+    from grader.scoring import render_message, status_values
 
-    return status_message("crashed", {"status": "crashed", "reason": reason}, CHECKS[0], lang)
+    outcome = {"status": "crashed", "reason": reason}
+    return render_message("status_crashed", status_values("crashed", outcome, CHECKS[0]), lang)
 
 
 def test_crash_reasons_are_rendered_in_the_readers_language():
