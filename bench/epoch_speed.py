@@ -44,8 +44,8 @@ KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
 from grader.data import FastLoader, ensure_mnist, fast_mnist_loaders, split_indices  # noqa: E402
-from grader.experiments.catalogue import make_adam  # noqa: E402
 from grader.impl import DirImpl  # noqa: E402
+from grader.training import make_adam  # noqa: E402
 
 N_TRAIN = 54000
 

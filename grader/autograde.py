@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader import __version__
 from grader.cluster import add_cluster_flags
-from grader.i18n import t
+from grader.i18n import render_reason, t
 from grader.options import (
     UserError,
     add_unsafe_flag,
@@ -43,7 +43,6 @@ from grader.options import (
 from grader.outputs.atomic import write_atomic
 from grader.outputs.html import escape, page
 from grader.outputs.progress import Progress
-from grader.scoring import render_reason
 from grader.tasks import TASKS
 from grader.textsafe import safe_name, safe_text
 

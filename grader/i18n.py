@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import string
+from typing import Any
 
 from grader.settings import LANGS, language, normalize_lang
 
-__all__ = ["LANGS", "current_lang", "fields", "t"]
+__all__ = ["LANGS", "current_lang", "fields", "render_reason", "t"]
 
 
 def current_lang(lang: str | None = None) -> str:
@@ -48,3 +49,21 @@ def t(key: str, lang: str | None = None, /, **values: object) -> str:
         # A message must never crash grading: show it raw with what we had.
         text = f"{template} {values!r}"
     return safe_text(text)
+
+
+def render_reason(reason: Any, lang: str | None) -> str | None:
+    """A reason the grader wrote as a message key and values, in the reader's language.
+
+    Only ``reason_*`` keys render: a reason that reached here from a tampered child can at
+    most pick one of the grader's own reasons. Anything else renders as nothing (``None``).
+    """
+    from grader import messages
+
+    if not isinstance(reason, dict):
+        return None
+    key = reason.get("key")
+    if not (isinstance(key, str) and key.startswith("reason_") and key in messages.MESSAGES):
+        return None
+    values = {k: v for k, v in reason.items()
+              if k != "key" and isinstance(k, str) and isinstance(v, (str, int, float))}
+    return t(key, lang, **values)

@@ -8,9 +8,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from grader.checks import CHECKS, Check, Context, Fail, ProbeEnv, seed_everything
-from grader.i18n import t
+from grader.i18n import render_reason, t
 from grader.impl import Impl, ImplError, describe_exception
-from grader.messages import MESSAGES
 from grader.probe_side import probe_side
 from grader.sandbox.codec import CodecError, roundtrip
 from grader.tasks import TASKS, get_task
@@ -91,22 +90,6 @@ def probe_outcome(check: Check, impl: Impl, inp: dict[str, Any], env: ProbeEnv) 
     finally:
         _close_figures()
     return {"status": "ok", "out": out}
-
-
-def render_reason(reason: Any, lang: str | None) -> str | None:
-    """A reason the grader wrote as a message key and values, in the reader's language.
-
-    Only ``reason_*`` keys render: a reason that reached here from a tampered child can at
-    most pick one of the grader's own reasons. Anything else renders as nothing (``None``).
-    """
-    if not isinstance(reason, dict):
-        return None
-    key = reason.get("key")
-    if not (isinstance(key, str) and key.startswith("reason_") and key in MESSAGES):
-        return None
-    values = {k: v for k, v in reason.items()
-              if k != "key" and isinstance(k, str) and isinstance(v, (str, int, float))}
-    return t(key, lang, **values)
 
 
 def _plain_value(value: Any) -> Any:

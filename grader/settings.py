@@ -61,6 +61,22 @@ LANGS = ("es", "en")
 CI_OFF = ("", "0", "false", "no", "off")
 
 
+#: the four files torchvision reads, in ``<data folder>/MNIST/raw/``
+MNIST_RAW_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+
+def mnist_missing(root: Path | None = None) -> list[str]:
+    """The raw MNIST files not in ``root/MNIST/raw`` (the data folder by default); a look
+    at the disk only, so commands can tell before torch loads whether they will need it."""
+    raw = (data_folder() if root is None else root) / "MNIST" / "raw"
+    return [name for name in MNIST_RAW_FILES if not (raw / name).is_file()]
+
+
 def data_folder() -> Path:
     """``$PRACTICO_DATA`` (``~`` expanded), else ``./data``."""
     value = os.environ.get(DATA)

@@ -16,6 +16,22 @@ from grader.probe_side import probe_side
 
 
 @probe_side
+def make_adam(params: Iterable[torch.nn.Parameter], lr: float = 1e-3) -> torch.optim.Optimizer:
+    """Adam as in the practical, in PyTorch's fused form where the parameters allow it.
+
+    The fused kernel does the whole update in one pass over every parameter instead of a
+    dozen small operations per tensor: on a 784-256-10 net with batches of 64 on one CPU
+    thread, two epochs of 30,000 images take about half the time (README, "Grading speed").
+    Same algorithm; the numbers differ from the unfused one only by rounding.
+    """
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, ValueError, TypeError):  # a device or dtype the fused kernel lacks
+        return torch.optim.Adam(params, lr=lr)
+
+
+@probe_side
 def fit(
     model: nn.Module,
     loader: Iterable,
@@ -27,7 +43,7 @@ def fit(
     """Adam + cross-entropy for ``epochs`` passes over ``loader``; mean batch loss per epoch."""
     model.to(device)
     criterion = nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = make_adam(model.parameters(), lr=lr)
     losses = []
     for epoch in range(epochs):
         model.train()

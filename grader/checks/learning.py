@@ -22,7 +22,7 @@ from grader.checks.capture import capture_mlp
 from grader.checks.loops import capture_history, read_history
 from grader.data import FastLoader, fast_mnist_loaders, mnist_tensors, split_indices
 from grader.probe_side import probe_side
-from grader.training import accuracy, fit
+from grader.training import accuracy, fit, make_adam
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class OneHotMnist(_MnistRun):
 
     @probe_side
     def train(self, mod: Any, model: nn.Module, loaders: tuple, env: ProbeEnv) -> Any:
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        opt = make_adam(model.parameters(), lr=1e-3)
         return mod.train_model0(model, loaders[0], loaders[1], opt, epochs=self.budget.epochs,
                                 device=env.device)
 
@@ -165,7 +165,7 @@ class CrossEntropyMnist(_MnistRun):
 
     @probe_side
     def train(self, mod: Any, model: nn.Module, loaders: tuple, env: ProbeEnv) -> Any:
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        opt = make_adam(model.parameters(), lr=1e-3)
         return mod.train_model(model, loaders[0], loaders[1], opt, nn.CrossEntropyLoss(),
                                epochs=self.budget.epochs, device=env.device)
 
@@ -175,6 +175,7 @@ class ReluMnist(_MnistRun):
     task = "relu_net"
     needs = ("DeepMLPR",)
     points = 3
+    cost = 1.5  # 1 epoch × 12,000 images: a fifth of the 2 × 30,000 runs (docs/thresholds.md)
     budget = CheckRun(epochs=1, train_limit=12_000, threshold=0.75, seed=13)
     what = "DeepMLPR(784, 10, 64, 4)"
 
@@ -187,6 +188,7 @@ class ReluMnist(_MnistRun):
 class HeMnist(_MnistRun):
     task = "he_init"
     needs = ("DeepMLPI",)
+    cost = 1.5  # as ReluMnist
     budget = CheckRun(epochs=1, train_limit=12_000, threshold=0.80, seed=234)
     what = "DeepMLPI(784, 10, 64, 4)"
 

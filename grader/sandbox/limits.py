@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from grader.checks import Check
+if TYPE_CHECKING:
+    from grader.checks import Check
 
 #: wall seconds a child may spend running a notebook's cells before its first check (the
 #: course notebook's cells plus one task's checks take 3.5-4.8 s in a warm child, README)
@@ -28,6 +30,9 @@ class Limits:
 class SandboxOptions:
     device: str = "cpu"
     threads: int = 1
+    #: children that grade one submission at the same time, each over whole modules
+    #: (``grade`` uses the cores this way; ``autograde`` grades submissions side by side)
+    children: int = 1
     timeout: float | None = None  # wall seconds per check; None: from each check's cost
     namespaces: bool = True
     #: fork children from a process that has already imported torch (much faster)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from grader import settings
-from grader.data import data_root
 
 UID_BASE = 61000
 
@@ -246,7 +245,7 @@ class ChildLauncher:
         lim = opts.limits
         # With namespaces the child sees only these (and system folders): see _new_root.
         needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), self.harness,
-                  data_root().resolve()]
+                  settings.data_folder().resolve()]
         processes = lim.processes
         if os.geteuid() != 0:
             processes += _count_processes(os.geteuid())
@@ -347,7 +346,7 @@ class ChildLauncher:
             "OMP_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads,
             "OPENBLAS_NUM_THREADS": threads,
-            "PRACTICO_DATA": str(data_root().resolve()),
+            "PRACTICO_DATA": str(settings.data_folder().resolve()),
             "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")
             if self.options.device == "cuda" else "",
         }

@@ -24,11 +24,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grader.checks import Check, Context
-from grader.sandbox import codec
 from grader.sandbox.limits import NOTEBOOK_SECONDS, SandboxOptions, check_budget
 from grader.sandbox.probe_copy import build_harness
 from grader.sandbox.spawn import (
@@ -42,8 +41,15 @@ from grader.sandbox.spawn import (
 )
 from grader.sandbox.submission import NOTEBOOK_FILE, collect_files
 from grader.sandbox.wire import _EOF, _NOTHING, _FrameReader, _ProtocolError
-from grader.scoring import CheckResult, TaskResult, check_inputs, checks_for, judge, summarize
 from grader.textsafe import safe_name
+
+if TYPE_CHECKING:
+    from grader.checks import Check, Context
+    from grader.scoring import CheckResult, TaskResult
+
+# This module imports nothing that imports torch (~2 s): ``grade`` makes its Sandbox first,
+# so the zygote imports torch on one core while this process imports it on the other. The
+# methods import the checks, the scoring and the wire format where they use them.
 
 
 class GradingCancelled(Exception):
@@ -86,6 +92,7 @@ class Sandbox(ChildLauncher):
         self._zygote: _Zygote | None = None
         self._zygote_failed = False
         self._zygote_lock = threading.Lock()
+        self._info_lock = threading.Lock()
 
     # ---------------------------------------------------------------- lifecycle
     def kill_all(self) -> None:
@@ -107,6 +114,12 @@ class Sandbox(ChildLauncher):
             self._cgroups.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
+    def start_zygote(self) -> None:
+        """Start the zygote now, in the background: it imports torch and the harness (seconds)
+        while the caller goes on (``grade`` imports the checks and builds inputs meanwhile).
+        Grading starts it anyway; calling this first only saves time."""
+        self._prestart_zygote()
+
     def __enter__(self) -> Sandbox:
         return self
 
@@ -114,6 +127,8 @@ class Sandbox(ChildLauncher):
         self.close()
 
     def inputs(self, check: Check, ctx: Context) -> dict[str, Any]:
+        from grader.scoring import check_inputs
+
         key = (check.id, ctx.variant)
         with self._inputs_lock:
             if key not in self._inputs:
@@ -183,6 +198,9 @@ class Sandbox(ChildLauncher):
         notebook: bool = False,
         skip_checks: Iterable[str] = (),
     ) -> dict[str, TaskResult]:
+        from grader.checks import Context
+        from grader.scoring import checks_for, judge, summarize
+
         info = {} if info is None else info
         info.setdefault("children", 0)
         ctx = ctx or Context(device=self.options.device)
@@ -214,6 +232,53 @@ class Sandbox(ChildLauncher):
                 record(index, judge(check, {}, outcome, ctx))
             else:
                 pending.append(index)
+        groups = [pending] if notebook else split_by_module(checks, pending,
+                                                            self.options.children)
+        lock = threading.Lock()  # results, ``info`` and ``on_check`` are shared by the groups
+
+        def locked_record(index: int, result: CheckResult) -> None:
+            with lock:
+                record(index, result)
+
+        def run_group(group: list[int]) -> None:
+            self._grade_group(files, folder, checks, group, ctx, locked_record, lost, info,
+                              lock, notebook, results)
+
+        if len(groups) == 1:
+            run_group(groups[0])
+        else:
+            # Each group is whole modules (so whole tasks): a crash, a timeout or a module
+            # that cannot be imported is handled inside its group exactly as in one child.
+            pool = ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="grade-group")
+            try:
+                futures = [pool.submit(run_group, group) for group in groups]
+                wait(futures)
+            except BaseException:
+                self.kill_all()  # Ctrl-C while waiting: every group's child stops now
+                raise
+            finally:
+                pool.shutdown(wait=True)
+            for future in futures:
+                future.result()  # GradingCancelled or a grader bug, as with one child
+        return summarize([results[i] for i in sorted(results)], ctx.lang)
+
+    def _grade_group(
+        self,
+        files: dict[str, bytes],
+        folder: Path,
+        checks: list[Check],
+        pending: list[int],
+        ctx: Context,
+        record: Callable[[int, CheckResult], None],
+        lost: dict[str, CheckResult],
+        info: dict[str, Any],
+        lock: threading.Lock,
+        notebook: bool,
+        results: dict[int, CheckResult],
+    ) -> None:
+        """Children, one after the other, until every check of ``pending`` has a result."""
+        from grader.scoring import CheckResult, judge
+
         job = Path(tempfile.mkdtemp(prefix="job-", dir=self.base / "jobs"))
         try:
             sub = job / "sub"
@@ -244,7 +309,8 @@ class Sandbox(ChildLauncher):
                     break
                 if self._cancelled:
                     raise GradingCancelled(str(folder))
-                info["children"] += 1
+                with lock:
+                    info["children"] += 1
                 done = self._run_child(job, files, checks, pending, ctx, record, crashed_modules,
                                        info, notebook)
                 pending = [i for i in pending if i not in done]
@@ -260,7 +326,6 @@ class Sandbox(ChildLauncher):
                     pending = []
         finally:
             shutil.rmtree(job, ignore_errors=True)
-        return summarize([results[i] for i in sorted(results)], ctx.lang)
 
     def _run_child(
         self,
@@ -275,6 +340,9 @@ class Sandbox(ChildLauncher):
         notebook: bool = False,
     ) -> set[int]:
         """One child over the pending checks. Returns the indices that got a result."""
+        from grader.sandbox import codec
+        from grader.scoring import judge
+
         self._prestart_zygote()
         budgets = [check_budget(checks[i], self.options) for i in pending]
         # A notebook runs all its cells before the first check: that has its own budget.
@@ -305,7 +373,8 @@ class Sandbox(ChildLauncher):
                 timeout = deadline - time.monotonic()
                 if timeout <= 0 and meter.starved():
                     # kept from running by other load, not slow: the same check goes on
-                    info["starved_extensions"] = info.get("starved_extensions", 0) + 1
+                    with self._info_lock:  # other groups of the submission count here too
+                        info["starved_extensions"] = info.get("starved_extensions", 0) + 1
                     deadline = time.monotonic() + (budgets[current] if current is not None
                                                    else self.options.limits.startup_seconds)
                     continue
@@ -404,6 +473,27 @@ class Sandbox(ChildLauncher):
                 record(index, judge(checks[index], {}, reason, ctx))
                 done.add(index)
         return done
+
+
+def split_by_module(checks: list[Check], pending: list[int], children: int) -> list[list[int]]:
+    """``pending`` (indices into ``checks``) in at most ``children`` groups of whole modules.
+
+    Modules go, costliest first, to the group with the least cost so far (``Check.cost``:
+    the MNIST runs dominate); each group keeps the checks' own order. Whole modules, so
+    whole tasks: a module's import crash and a task's first timeout stay in one child.
+    """
+    cost: dict[str, float] = {}
+    for index in pending:
+        cost[checks[index].module] = cost.get(checks[index].module, 0.0) + checks[index].cost
+    count = max(1, min(int(children), len(cost)))
+    loads = [0.0] * count
+    where: dict[str, int] = {}
+    for module in sorted(cost, key=lambda m: (-cost[m], m)):
+        group = min(range(count), key=lambda g: (loads[g], g))
+        where[module] = group
+        loads[group] += cost[module]
+    groups = [[i for i in pending if where[checks[i].module] == g] for g in range(count)]
+    return [group for group in groups if group] or [pending]
 
 
 def _raise_if_refused(info: dict[str, Any]) -> None:

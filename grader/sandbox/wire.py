@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.probe_side import probe_side
-from grader.sandbox import codec
 
 
 @probe_side  # the child's end; the reader below stays out of the child's copy
@@ -118,6 +117,8 @@ class _FrameReader:
         with memoryview(self.buffer) as view, view[4 : 4 + size] as part:
             payload = bytes(part)  # one copy, not two
         del self.buffer[: 4 + size]
+        from grader.sandbox import codec  # imports torch: see grader.sandbox.supervisor
+
         try:
             return codec.decode(payload)
         except codec.CodecError:
