@@ -15,6 +15,7 @@ from grader.options import (
     UserError,
     add_unsafe_flag,
     parse_task_ids,
+    positive_int,
     require_data,
     resolve_device,
     submission_dir,
@@ -76,11 +77,11 @@ def _grading_sandbox(args: argparse.Namespace, device: str):  # -> Sandbox
     from grader.sandbox.limits import SandboxOptions
     from grader.sandbox.supervisor import Sandbox
 
-    # One submission: its modules are shared among up to two children of one thread each
-    # (torch gains little from a second thread on these small nets, a second child doubles
-    # the work done; README, "Grading speed").
+    # One submission: its modules are shared among children of one thread each, two by
+    # default (torch gains little from a second thread on these small nets, a second child
+    # doubles the work done; the two long MNIST runs set the pace; README, "Grading speed").
     cpus = os.cpu_count() or 1
-    children = max(1, min(2, cpus))
+    children = args.children or max(1, min(2, cpus))
     options = SandboxOptions(device=device, threads=max(1, cpus // children), children=children,
                              timeout=args.timeout, unsafe_no_isolation=args.unsafe_no_isolation,
                              gpu_memory_fraction=0.9 / children if device == "cuda" else None)
@@ -101,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="wall seconds allowed per check (default: from each check's cost)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
+    p.add_argument("--children", type=positive_int, default=None, metavar="N",
+                   help="children that grade the submission at once, each over whole "
+                        "modules (default: 2, or 1 on a single core)")
     p.add_argument("--lang", choices=("es", "en"), default=None)
     p.add_argument("--in-process", action="store_true",
                    help="run the code in this process, without isolation (trusted code only)")

@@ -74,11 +74,13 @@ def ensure_mnist(root: str | os.PathLike[str] | None = None, download: bool = Tr
     """Make sure the raw MNIST files are under ``<root>/MNIST/raw`` and return ``root``.
 
     Downloads through torchvision when files are missing and ``download`` is true;
-    raises :class:`MNISTNotFoundError` (never a bare traceback) when that is not possible.
+    raises :class:`MNISTNotFoundError` (never a bare traceback) when that is not possible,
+    and :class:`MNISTCorruptError` when a file is there but is not what its name says.
     """
     path = data_root(root)
     missing = _missing_files(path)
     if not missing:
+        _check_idx_files(path)
         return path
     reason = None
     if download:
@@ -91,6 +93,7 @@ def ensure_mnist(root: str | os.PathLike[str] | None = None, download: bool = Tr
             reason = f"{type(exc).__name__}: {exc}".strip()[:300]
         missing = _missing_files(path)
         if not missing:
+            _check_idx_files(path)
             return path
     raise MNISTNotFoundError(path.resolve(), missing, reason if download else None)
 
@@ -108,6 +111,34 @@ class MNISTCorruptError(ValueError):
     """A raw MNIST file is there but is not what its name says (truncated, another file)."""
 
 
+def _idx_header(path: Path, head: bytes, size: int) -> int:
+    """The header length of raw MNIST file ``path`` (its first bytes ``head``, ``size`` bytes
+    in all); :class:`MNISTCorruptError` when it is not the file its name says."""
+    magic, shape = _IDX_SHAPES[path.name]
+    header = 4 * (1 + len(shape))
+    found = tuple(int.from_bytes(head[i : i + 4], "big") for i in range(0, header, 4))
+    expected = header + math.prod(shape)
+    if found != (magic, *shape) or size != expected:
+        raise MNISTCorruptError(
+            f"{path} no es el archivo MNIST esperado (cabecera {found}, {size} bytes; se "
+            f"esperaba {(magic, *shape)}, {expected} bytes): volvé a descargarlo (borralo y "
+            "llamá a load_mnist(download=True)).\n"
+            f"{path} is not the expected MNIST file (header {found}, {size} bytes; expected "
+            f"{(magic, *shape)}, {expected} bytes): download it again (delete it and call "
+            "load_mnist(download=True)).")
+    return header
+
+
+def _check_idx_files(root: Path) -> None:
+    """Every raw file's header and size, without reading the images (a few bytes each)."""
+    raw = root / "MNIST" / "raw"
+    for name in RAW_FILES:
+        path = raw / name
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+        _idx_header(path, head, path.stat().st_size)
+
+
 def _read_idx(path: Path) -> torch.Tensor:
     """One raw MNIST file as a uint8 tensor, its header checked against the known shape.
 
@@ -115,16 +146,9 @@ def _read_idx(path: Path) -> torch.Tensor:
     ~1.6 s (it loads torch._dynamo), about ten times the decoding itself, and the grader
     loads MNIST in every grading process (README, "Grading speed").
     """
-    magic, shape = _IDX_SHAPES[path.name]
     raw = path.read_bytes()
-    header = 4 * (1 + len(shape))
-    found = tuple(int.from_bytes(raw[i : i + 4], "big") for i in range(0, header, 4))
-    size = header + math.prod(shape)
-    if found != (magic, *shape) or len(raw) != size:
-        raise MNISTCorruptError(
-            f"{path} no es el archivo MNIST esperado / is not the expected MNIST file "
-            f"(cabecera / header {found}, {len(raw)} bytes; se esperaba / expected "
-            f"{(magic, *shape)}, {size} bytes). Volvé a descargarlo / download it again.")
+    header = _idx_header(path, raw[:16], len(raw))
+    _, shape = _IDX_SHAPES[path.name]
     return torch.frombuffer(bytearray(raw), dtype=torch.uint8, offset=header).reshape(shape)
 
 

@@ -51,11 +51,11 @@ def submission_dir(value: str) -> Path:
 
 def require_data() -> Path:
     """MNIST on disk (downloading it if possible), or a UserError that says how to fix it."""
-    from grader.data import MNISTNotFoundError, ensure_mnist
+    from grader.data import MNISTCorruptError, MNISTNotFoundError, ensure_mnist
 
     try:
         return ensure_mnist(download=True)
-    except MNISTNotFoundError as exc:
+    except (MNISTNotFoundError, MNISTCorruptError) as exc:
         raise UserError(str(exc)) from None
 
 
@@ -94,3 +94,14 @@ def add_unsafe_flag(parser: argparse.ArgumentParser) -> None:
         help="where Linux namespaces are unavailable and the child cannot leave root (a "
              "needed folder under a closed one such as /root), grade anyway, as root "
              "(trusted code only; without it the grader refuses)")
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number

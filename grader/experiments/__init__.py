@@ -19,20 +19,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from grader.options import UserError, require_data, resolve_device, submission_dir
+from grader.options import (
+    UserError,
+    positive_int,
+    require_data,
+    resolve_device,
+    submission_dir,
+)
 from grader.outputs.progress import Progress
 
 __all__ = ["add_commands", "run_experiments"]
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
-    return number
 
 
 def add_commands(subparsers: Any) -> None:
@@ -45,16 +41,16 @@ def add_commands(subparsers: Any) -> None:
                    help="folder with the ex*.py files to run (default: the reference)")
     p.add_argument("--out", default="report", metavar="DIR",
                    help="folder for figures and reports (default: ./report)")
-    p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--epochs", type=positive_int, default=None, metavar="N",
                    help="MNIST epochs per model (default: 15 as in the practical, 3 with "
                         "--quick)")
     p.add_argument("--quick", action="store_true",
                    help="short budgets: the whole run in about a minute on 2 CPU cores")
     p.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
-    p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--threads", type=positive_int, default=None, metavar="N",
                    help="CPU threads for torch (default: 1, the fastest for these small "
                         "nets at batch 64; see bench/epoch_speed.py)")
-    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
                    help="experiments run at once, each in its own process with --threads "
                         "torch threads (default: the CPU count, at most 9; 1: one after "
                         "the other in this process). Same numbers either way")
