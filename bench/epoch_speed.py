@@ -3,6 +3,7 @@
     python bench/epoch_speed.py [--threads 1 2] [--repeats 2]
     python bench/epoch_speed.py --estimate-full      # + the full default run, both ways
     python bench/epoch_speed.py --time-full          # + really run `experiments` (minutes)
+    python bench/epoch_speed.py --load               # + what loading MNIST costs, two ways
 
 One epoch of ``SimpleNet(256)`` (one-hot + MSE, Adam 1e-3, what ``train_model0``
 does per batch) over the practical's 54,000 training images:
@@ -22,6 +23,10 @@ practical (training and validation, the reference loops) and the parity runs, wi
 the seed's DataLoaders and with the kit's loader, and scales them to the default
 budgets (15 MNIST epochs, 40 parity epochs). ``--time-full`` runs
 ``python -m grader experiments`` with the default budgets and reports its wall time.
+``--load`` times, in fresh interpreters that have imported torch, loading both MNIST splits
+through torchvision's ``MNIST`` class (its import included, as the grader did before) and
+through the kit's own reader of the raw files (``grader.data``, what every grading process
+does now), best of ``--repeats``.
 Nothing here is asserted: speed is measured, never tested.
 """
 
@@ -210,6 +215,33 @@ def time_full(threads: int) -> None:
               f"exit {proc.returncode}")
 
 
+_LOAD = {
+    "torchvision MNIST (import + decode)": """
+from torchvision import datasets
+for train in (True, False):
+    datasets.MNIST(ROOT, train=train, download=False).data
+""",
+    "kit reader (grader.data)": """
+from grader.data import _mnist_uint8
+for train in (True, False):
+    _mnist_uint8(ROOT, train)
+""",
+}
+
+
+def bench_load(repeats: int) -> None:
+    """Seconds to load both MNIST splits in a fresh interpreter that has imported torch."""
+    root = str(ensure_mnist().resolve())
+    print("\n== loading MNIST (both splits), fresh interpreter, torch already imported")
+    for what, body in _LOAD.items():
+        code = ("import time, torch\nROOT = " + repr(root) + "\nstart = time.perf_counter()\n"
+                + body + "print(time.perf_counter() - start)\n")
+        best = min(float(subprocess.run([sys.executable, "-c", code], cwd=KIT, check=True,
+                                        capture_output=True, text=True).stdout)
+                   for _ in range(max(1, repeats)))
+        print(f"{what:40s} {best:6.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, torch.get_num_threads()],
@@ -217,6 +249,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--estimate-full", action="store_true")
     parser.add_argument("--time-full", action="store_true")
+    parser.add_argument("--load", action="store_true")
     args = parser.parse_args()
     default_threads = torch.get_num_threads()
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, default threads "
@@ -229,6 +262,8 @@ def main() -> None:
         estimate_full(threads_ours=1, threads_seed=default_threads)
     if args.time_full:
         time_full(1)
+    if args.load:
+        bench_load(args.repeats)
 
 
 if __name__ == "__main__":

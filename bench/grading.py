@@ -40,7 +40,7 @@ def _grade_once(children: int) -> tuple[float, str]:
                            str(children)], cwd=KIT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     total = next((line.split()[1] for line in proc.stdout.splitlines()
-                  if line.startswith("TOTAL")), f"exit {proc.returncode}")
+                  if line.split()[:1] == ["TOTAL"]), f"exit {proc.returncode}")
     return seconds, total
 
 
