@@ -92,7 +92,7 @@ class Sandbox(ChildLauncher):
         self._zygote: _Zygote | None = None
         self._zygote_failed = False
         self._zygote_lock = threading.Lock()
-        self._info_lock = threading.Lock()
+        self._info_lock = threading.Lock()  # ``info`` of a submission graded by several children
 
     # ---------------------------------------------------------------- lifecycle
     def kill_all(self) -> None:
@@ -234,15 +234,15 @@ class Sandbox(ChildLauncher):
                 pending.append(index)
         groups = [pending] if notebook else split_by_module(checks, pending,
                                                             self.options.children)
-        lock = threading.Lock()  # results, ``info`` and ``on_check`` are shared by the groups
+        record_lock = threading.Lock()  # ``results``, ``lost`` and ``on_check``: every group's
 
         def locked_record(index: int, result: CheckResult) -> None:
-            with lock:
+            with record_lock:
                 record(index, result)
 
         def run_group(group: list[int]) -> None:
             self._grade_group(files, folder, checks, group, ctx, locked_record, lost, info,
-                              lock, notebook, results)
+                              notebook, results)
 
         if len(groups) == 1:
             run_group(groups[0])
@@ -272,7 +272,6 @@ class Sandbox(ChildLauncher):
         record: Callable[[int, CheckResult], None],
         lost: dict[str, CheckResult],
         info: dict[str, Any],
-        lock: threading.Lock,
         notebook: bool,
         results: dict[int, CheckResult],
     ) -> None:
@@ -309,7 +308,7 @@ class Sandbox(ChildLauncher):
                     break
                 if self._cancelled:
                     raise GradingCancelled(str(folder))
-                with lock:
+                with self._info_lock:  # the submission's other groups count here too
                     info["children"] += 1
                 done = self._run_child(job, files, checks, pending, ctx, record, crashed_modules,
                                        info, notebook)
