@@ -199,7 +199,7 @@ class HeMnist(_MnistRun):
 
 # ------------------------------------------------------------------ parity
 
-PARITY = CheckRun(epochs=20, train_limit=2000, threshold=0.95, seed=7)
+PARITY = CheckRun(epochs=40, train_limit=2000, threshold=0.95, seed=7)
 
 
 @register
