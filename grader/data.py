@@ -21,9 +21,11 @@ from grader import settings
 __all__ = [
     "MNISTCorruptError",
     "MNISTNotFoundError",
+    "MNIST_TRAIN_IMAGES",
     "RAW_FILES",
     "data_root",
     "ensure_mnist",
+    "mnist_rows",
     "mnist_tensors",
     "split_indices",
     "FastLoader",
@@ -107,6 +109,10 @@ _IDX_SHAPES = {
 }
 
 
+#: images in the training file (the 54,000 / 6,000 split is made of these)
+MNIST_TRAIN_IMAGES = _IDX_SHAPES["train-images-idx3-ubyte"][1][0]
+
+
 class MNISTCorruptError(ValueError):
     """A raw MNIST file is there but is not what its name says (truncated, another file)."""
 
@@ -178,6 +184,18 @@ def mnist_tensors(
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     images, labels = _mnist_split(split, root, download)
     return _as_inputs(images), labels
+
+
+def mnist_rows(split: str, index: torch.Tensor | list[int],
+               root: str | os.PathLike[str] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows ``index`` of a split: ``X[index], y[index]`` of :func:`mnist_tensors`, the same
+    values, with only those rows made float (a check on 6,000 images does not convert 60,000).
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    images, labels = _mnist_split(split, root)
+    idx = torch.as_tensor(index, dtype=torch.long)
+    return _as_inputs(images[idx]), labels[idx]
 
 
 def _mnist_split(split: str, root: str | os.PathLike[str] | None = None, download: bool = True
@@ -290,20 +308,16 @@ def fast_mnist_loaders(
     Returns:
     - (train_loader, val_loader, test_loader), each yielding ``(X (B,1,28,28), y (B,))``.
     """
-    # Rows are picked from the stored uint8 images and only those are made float: a short
-    # run on 12,000 images does not convert all 60,000 (the values are the same either way).
-    X, y = _mnist_split("train", root)
-    X_test, y_test = _mnist_split("test", root)
-    train_idx, val_idx = split_indices(X.shape[0], 0.9, seed=0)
+    train_idx, val_idx = split_indices(MNIST_TRAIN_IMAGES, 0.9, seed=0)
     if train_limit is not None:
         train_idx = train_idx[:train_limit]
-    tr = torch.tensor(train_idx)
-    va = torch.tensor(val_idx)
+    X_tr, y_tr = mnist_rows("train", train_idx, root)
+    X_va, y_va = mnist_rows("train", val_idx, root)
+    X_test, y_test = mnist_tensors("test", root)
     dev = torch.device(device)
     gen = torch.Generator().manual_seed(seed)
     return (
-        FastLoader(_as_inputs(X[tr]).to(dev), y[tr].to(dev), batch_size, shuffle=True,
-                   generator=gen),
-        FastLoader(_as_inputs(X[va]).to(dev), y[va].to(dev), batch_size),
-        FastLoader(_as_inputs(X_test).to(dev), y_test.to(dev), batch_size),
+        FastLoader(X_tr.to(dev), y_tr.to(dev), batch_size, shuffle=True, generator=gen),
+        FastLoader(X_va.to(dev), y_va.to(dev), batch_size),
+        FastLoader(X_test.to(dev), y_test.to(dev), batch_size),
     )

@@ -144,6 +144,24 @@ def test_mnist_reads_as_torchvision_reads_it():
         assert torch.equal(images, theirs.data) and torch.equal(labels, theirs.targets)
 
 
+def test_rows_of_a_split_are_those_rows_of_the_whole_split():
+    import torch
+
+    from grader.data import fast_mnist_loaders, mnist_rows, mnist_tensors, split_indices
+
+    gen = torch.Generator().manual_seed(5)
+    for split in ("train", "test"):
+        X, y = mnist_tensors(split)
+        idx = torch.randint(0, X.shape[0], (300,), generator=gen)
+        rows, labels = mnist_rows(split, idx)
+        assert torch.equal(rows, X[idx]) and torch.equal(labels, y[idx])
+    # the loaders built from rows give what the whole split gave them before
+    train, val, _ = fast_mnist_loaders(64, seed=3, train_limit=500)
+    X, y = mnist_tensors("train")
+    tr, va = split_indices(X.shape[0], 0.9, 0)
+    assert torch.equal(train.X, X[tr[:500]]) and torch.equal(val.y, y[va])
+
+
 @pytest.mark.parametrize("damage", ["truncated", "labels_as_images", "longer"])
 def test_a_damaged_mnist_file_is_a_clear_error(tmp_path, damage, monkeypatch):
     from grader.data import ensure_mnist

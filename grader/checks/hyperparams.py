@@ -23,7 +23,7 @@ from grader.checks import hyper_expect as hx
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register, seed_everything
 from grader.checks.capture import bad, number, numbers, plain_tensor
 from grader.checks.loops import DICT_TYPES
-from grader.data import FastLoader, mnist_tensors
+from grader.data import FastLoader, mnist_rows
 from grader.probe_side import probe_side
 
 #: at most this many models / optimizers / runs are reported (a sweep of 3 to 4 rates)
@@ -162,8 +162,8 @@ def net_params(net: nn.Module) -> list[Any]:
 
 @probe_side
 def mnist_subset(seed_idx: torch.Tensor, batch: int, device: str) -> FastLoader:
-    X, y = mnist_tensors("train")
-    return FastLoader(X[seed_idx].to(device), y[seed_idx].to(device), batch)
+    X, y = mnist_rows("train", seed_idx)
+    return FastLoader(X.to(device), y.to(device), batch)
 
 
 # ------------------------------------------------------------------ lr_sweep

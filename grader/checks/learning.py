@@ -20,7 +20,14 @@ from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register, seed_everything
 from grader.checks.capture import capture_mlp
 from grader.checks.loops import capture_history, read_history
-from grader.data import FastLoader, fast_mnist_loaders, mnist_tensors, split_indices
+from grader.data import (
+    MNIST_TRAIN_IMAGES,
+    FastLoader,
+    fast_mnist_loaders,
+    mnist_rows,
+    mnist_tensors,
+    split_indices,
+)
 from grader.probe_side import probe_side
 from grader.training import accuracy, fit, make_adam
 
@@ -113,11 +120,10 @@ class _MnistRun(Check):
                        X_test, y_test)
         if "history" in out:
             hist = read_history(out["history"], self.budget.epochs)
-            X, y = mnist_tensors("train")
-            _, val_idx = split_indices(X.shape[0], 0.9, 0)
-            va = torch.tensor(val_idx)
+            _, val_idx = split_indices(MNIST_TRAIN_IMAGES, 0.9, 0)
+            X_val, y_val = mnist_rows("train", val_idx)
             low, high = accuracy_range(
-                lambda xb: expect.mlp_forward(pairs, xb, self.hidden, self.output), X[va], y[va])
+                lambda xb: expect.mlp_forward(pairs, xb, self.hidden, self.output), X_val, y_val)
             reported = hist["val_acc"][-1]
             if not low - 2e-3 <= reported <= high + 2e-3:
                 raise Fail("val_acc_inconsistent_fn", fn=self.loop_fn, reported=f"{reported:.4f}",
