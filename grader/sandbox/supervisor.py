@@ -276,7 +276,7 @@ class Sandbox(ChildLauncher):
         results: dict[int, CheckResult],
     ) -> None:
         """Children, one after the other, until every check of ``pending`` has a result."""
-        from grader.scoring import CheckResult, judge
+        from grader.scoring import judge
 
         job = Path(tempfile.mkdtemp(prefix="job-", dir=self.base / "jobs"))
         try:
@@ -294,10 +294,7 @@ class Sandbox(ChildLauncher):
                     elif check.task in lost:
                         # One timeout or crash per task at most: grading time stays bounded
                         # however many checks call the same endless or fatal function.
-                        first = lost[check.task]
-                        record(index, CheckResult(check.task, check.name, 0, check.points,
-                                                  first.status, first.message, first.key,
-                                                  dict(first.values)))
+                        record(index, _lost_as(check, lost[check.task]))
                         pending.remove(index)
                         continue
                     else:
@@ -318,10 +315,7 @@ class Sandbox(ChildLauncher):
                     # crash): every check would start it again and end the same way.
                     first = results[max(done)]
                     for index in pending:
-                        check = checks[index]
-                        record(index, CheckResult(check.task, check.name, 0, check.points,
-                                                  first.status, first.message, first.key,
-                                                  dict(first.values)))
+                        record(index, _lost_as(checks[index], first))
                     pending = []
         finally:
             shutil.rmtree(job, ignore_errors=True)
@@ -472,6 +466,15 @@ class Sandbox(ChildLauncher):
                 record(index, judge(checks[index], {}, reason, ctx))
                 done.add(index)
         return done
+
+
+def _lost_as(check: Check, first: CheckResult) -> CheckResult:
+    """``check`` scored 0 for the reason ``first`` was lost (a timeout or crash of the same
+    task, or a notebook that never ran to its end): it is not run again."""
+    from grader.scoring import CheckResult
+
+    return CheckResult(check.task, check.name, 0, check.points, first.status, first.message,
+                       first.key, dict(first.values))
 
 
 def split_by_module(checks: list[Check], pending: list[int], children: int) -> list[list[int]]:
