@@ -23,7 +23,6 @@ of ``--workers`` worker processes; checks both wrote the same results, and print
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -80,11 +79,14 @@ def import_seconds() -> float:
 
 
 def writing_seconds(out: Path, results: dict) -> float:
-    """Replays what autograde writes per student (four files, grades.csv rewritten)."""
+    """Replays what autograde writes per student (four files, the signed result.json,
+    grades.csv rewritten, which checks every signature)."""
     from grader.autograde import feedback_html, feedback_markdown, write_grades_csv
     from grader.outputs.atomic import write_atomic
     from grader.outputs.results import write_json_atomic
+    from grader.outputs.signing import load_key, write_signed
 
+    key = load_key()
     names = sorted(results)
     start = time.perf_counter()
     for name in names:
@@ -94,8 +96,8 @@ def writing_seconds(out: Path, results: dict) -> float:
         write_atomic(target / "feedback.md", feedback_markdown(name, data, None))
         write_atomic(target / "feedback.html", feedback_html(name, data, None))
         write_json_atomic(target / "results.json", {"score": data["score"]})
-        write_json_atomic(target / "result.json", data)
-        write_grades_csv(out, names)
+        write_signed(target / "result.json", key, name, data)
+        write_grades_csv(out, names, key=key)
     return time.perf_counter() - start
 
 
@@ -103,15 +105,17 @@ def csv_rewrite_seconds(out: Path, results: dict, students: int) -> float:
     """One grades.csv rewrite with ``students`` finished results on disk (it reads them all;
     autograde rewrites it after every student)."""
     from grader.autograde import write_grades_csv
+    from grader.outputs.signing import load_key, write_signed
 
+    key = load_key()
     sample = list(results.values())
     names = [f"x{i:05d}" for i in range(students)]
     for i, name in enumerate(names):
         target = out / "students" / name
         target.mkdir(parents=True, exist_ok=True)
-        (target / "result.json").write_text(json.dumps(sample[i % len(sample)]))
+        write_signed(target / "result.json", key, name, sample[i % len(sample)])
     start = time.perf_counter()
-    write_grades_csv(out, names)
+    write_grades_csv(out, names, key=key)
     return time.perf_counter() - start
 
 

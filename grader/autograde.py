@@ -10,7 +10,10 @@ Every subfolder of ROOT is one student. Each student is graded in isolated child
     RESULTS/grades.csv                        one row per student, rewritten after each one
 
 so an interrupted run keeps what it had, and a re-run skips students whose submission
-(and the kit) did not change, unless ``--force``.
+(and the kit) did not change, unless ``--force``. A re-run trusts only results this kit
+signed (:mod:`grader.outputs.signing`); a student folder that is a symbolic link is reported,
+never followed; and student text reaches every output through that output's escaper
+(:mod:`grader.outputs.escape`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +45,13 @@ from grader.options import (
     resolve_device,
 )
 from grader.outputs.atomic import write_atomic
+from grader.outputs.escape import csv_row, md_code, md_text, terminal
 from grader.outputs.html import escape, page
 from grader.outputs.progress import Progress
+from grader.outputs.signing import load_key, verify, write_signed
+from grader.settings import results_key_file
 from grader.tasks import TASKS
-from grader.textsafe import safe_name, safe_text
+from grader.textsafe import display_names, safe_name, safe_text
 
 # torch and the checks load only when grading starts: `python -m grader --help` and
 # every other command stay fast.
@@ -52,26 +59,56 @@ if TYPE_CHECKING:
     from grader.scoring import TaskResult
 
 
-def student_folders(root: Path, out: Path) -> list[Path]:
-    """The student subfolders of ``root``; clear errors for a missing or empty root."""
+#: the ``grades.csv`` status of an entry of the class folder that is a symbolic link
+LINK_STATUS = "symlink_not_graded"
+
+
+@dataclass
+class ClassFolder:
+    """What ``autograde`` found in the class folder."""
+
+    folders: list[Path]
+    #: names of the entries that are symbolic links (to a folder or not, dangling or not):
+    #: reported, never followed. An extracted archive can make one pointing anywhere, e.g.
+    #: at ``solutions/``, which would be graded as that student's work.
+    links: list[str] = field(default_factory=list)
+
+
+def student_folders(root: Path, out: Path) -> ClassFolder:
+    """The student subfolders of ``root`` and its symbolic links; clear errors for a missing
+    or empty root, and for a results folder and a class folder that hold one another."""
     if not root.exists():
         raise UserError(f"{root}: no such folder. Give the folder that holds one subfolder "
                           "per student.")
     if not root.is_dir():
         raise UserError(f"{root}: not a folder.")
-    out_resolved = out.resolve()
-    if out_resolved == root.resolve() or root.resolve() in out_resolved.parents:
+    out_resolved, root_resolved = out.resolve(), root.resolve()
+    if out_resolved == root_resolved or root_resolved in out_resolved.parents:
         raise UserError(f"--out {out} is inside {root}: it would be graded as a student. "
                           "Put the results somewhere else.")
+    if out_resolved in root_resolved.parents:
+        # Students' files among the results: a planted students/<name>/result.json would be
+        # read back as an earlier result, or a planted key as the signing key.
+        raise UserError(f"{root} is inside --out {out}: students' files would lie among the "
+                        "results (and could pass for them). Put the class and the results in "
+                        "two separate folders.")
     try:
-        entries = sorted(root.iterdir())
+        with os.scandir(root) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
     except PermissionError:
         raise UserError(f"{root}: cannot read this folder (permission denied).") from None
-    folders = [p for p in entries if p.is_dir() and not p.name.startswith(".")]
-    if not folders:
+    found = ClassFolder(folders=[], links=[])
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink():
+            found.links.append(entry.name)
+        elif entry.is_dir(follow_symlinks=False):
+            found.folders.append(root / entry.name)
+    if not found.folders and not found.links:
         raise UserError(f"{root}: holds no student folders (expected one subfolder per "
                           "student, each with their ex*.py files).")
-    return folders
+    return found
 
 
 #: file names listed in ``ignored_files`` of a result (a folder may hold thousands)
@@ -141,27 +178,34 @@ def gradescope_json(results: dict[str, TaskResult], seconds: float, lang: str | 
             "score": score,
             "max_score": float(task.points),
             "status": "passed" if res and res.status == "passed" else "failed",
-            "output": res.message if res else "",
+            # Gradescope's default format renders some HTML: plain text shows the
+            # student's exception text as text.
+            "output": safe_text(res.message) if res else "",
+            "output_format": "text",
         })
     return {"score": sum(x["score"] for x in tests), "execution_time": round(seconds, 1),
             "tests": tests}
 
 
 def feedback_markdown(student: str, data: dict[str, Any], lang: str | None) -> str:
-    lines = [f"# Práctico 2: {student}", "",
-             f"**{t('feedback_total', lang)}: {data['score']:g} / {data['max_score']:g}**", "",
-             f"| {t('feedback_task', lang)} | {t('feedback_points', lang)} | "
-             f"{t('feedback_status', lang)} |", "|---|---|---|"]
+    """``feedback.md``. The student's name and every message line (which hold exception
+    texts) are code spans (:func:`md_code`): no renderer makes HTML, a link or an image of
+    them; the kit's own labels are escaped text (:func:`md_text`)."""
+    t_ = md_text
+    lines = [f"# Práctico 2: {md_code(student)}", "",
+             f"**{t_(t('feedback_total', lang))}: {data['score']:g} / {data['max_score']:g}**",
+             "", f"| {t_(t('feedback_task', lang))} | {t_(t('feedback_points', lang))} | "
+             f"{t_(t('feedback_status', lang))} |", "|---|---|---|"]
     for task in TASKS:
         entry = data["tasks"][task.id]
         label = _label(entry["status"], lang)
-        lines.append(f"| `{task.id}` {task.title(lang)} | {entry['score']:g} / "
-                     f"{entry['max_score']:g} | {label} |")
+        lines.append(f"| {md_code(task.id)} {t_(task.title(lang))} | {entry['score']:g} / "
+                     f"{entry['max_score']:g} | {t_(label)} |")
     for task in TASKS:
         entry = data["tasks"][task.id]
         if entry.get("message"):
-            lines += ["", f"## `{task.id}`: {task.title(lang)}", ""]
-            lines += [f"- {m}" for m in entry["message"].splitlines()]
+            lines += ["", f"## {md_code(task.id)}: {t_(task.title(lang))}", ""]
+            lines += [f"- {md_code(m)}" for m in entry["message"].splitlines() if m.strip()]
     return "\n".join(lines) + "\n"
 
 
@@ -207,37 +251,60 @@ def _label(status: str, lang: str | None) -> str:
     return t(key, lang) if key in MESSAGES else status
 
 
-def write_grades_csv(out: Path, students: list[str], errors: Iterable[str] = ()) -> None:
+def write_grades_csv(out: Path, students: list[str], errors: Iterable[str] = (), *,
+                     key: bytes, links: Iterable[str] = (),
+                     shown: dict[str, str] | None = None) -> None:
     """``grades.csv`` from every finished student's ``result.json`` (atomic rewrite).
 
-    ``students`` are folder names as on disk; the file shows them escaped where they are not
-    UTF-8 (:func:`grader.textsafe.safe_name`). ``errors``: students the grader itself failed
-    on (status ``grader_error``: grade them again once fixed).
+    ``students`` are folder names as on disk, ``links`` the class folder's symbolic links
+    (status :data:`LINK_STATUS`); ``shown`` how each is displayed (default:
+    :func:`grader.textsafe.display_names` of them all: unique, escaped). Only a result signed
+    with ``key`` for that folder counts (:func:`grader.outputs.signing.verify`); any other
+    file is ``pending``. ``errors``: students the grader itself failed on (status
+    ``grader_error``: grade them again once fixed). Every cell goes through
+    :func:`grader.outputs.escape.csv_row`: no cell begins with a formula character.
     """
+    links = list(links)
+    shown = display_names([*students, *links]) if shown is None else shown
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["student", *(task.id for task in TASKS), "total", "max_score", "status"])
+    writer.writerow(csv_row(["student", *(task.id for task in TASKS), "total", "max_score",
+                             "status"]))
     errors = set(errors)
+    empty = [""] * (len(TASKS) + 2)
     for student in students:
-        path = out / "students" / student / "result.json"
-        shown = safe_name(student)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            row = [shown, *(f"{data['tasks'][task.id]['score']:g}" for task in TASKS),
-                   f"{data['score']:g}", f"{data['max_score']:g}", "graded"]
-        except (OSError, ValueError, KeyError, TypeError):
-            status = "grader_error" if student in errors else "pending"
-            row = [shown, *([""] * len(TASKS)), "", "", status]
-        writer.writerow(row)
+        row = None
+        data = _read_json(out / "students" / student / "result.json")
+        if verify(key, student, data):
+            try:
+                row = [shown[student], *(f"{data['tasks'][task.id]['score']:g}" for task in TASKS),
+                       f"{data['score']:g}", f"{data['max_score']:g}", "graded"]
+            except (KeyError, TypeError, ValueError):
+                row = None
+        if row is None:
+            row = [shown[student], *empty, "grader_error" if student in errors else "pending"]
+        writer.writerow(csv_row(row))
+    for link in links:
+        writer.writerow(csv_row([shown[link], *empty, LINK_STATUS]))
     write_atomic(out / "grades.csv", buffer.getvalue())
 
 
-def _previous(out: Path, student: str, fp: str) -> dict[str, Any] | None:
+def _read_json(path: Path) -> Any:
     try:
-        data = json.loads((out / "students" / student / "result.json").read_text("utf-8"))
+        return json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    return data if data.get("fingerprint") == fp else None
+
+
+def _previous(out: Path, student: str, fp: str, key: bytes) -> tuple[dict[str, Any] | None, bool]:
+    """The student's earlier result if it still holds, and whether a ``result.json`` was
+    there but not signed by this kit with this key (it is then graded again, and said)."""
+    data = _read_json(out / "students" / student / "result.json")
+    if data is None:
+        return None, False
+    if not verify(key, student, data):
+        return None, True
+    return (data if data.get("fingerprint") == fp else None), False
 
 
 def autograde(
@@ -266,7 +333,9 @@ def autograde(
             require_secret(lang)
         except MissingSecretError as exc:
             raise UserError(f"--variant {variant}: {exc}") from None
-    folders = student_folders(root, out)
+    found = student_folders(root, out)
+    folders = found.folders
+    key = load_key([root, out])
     jobs = max(1, jobs or os.cpu_count() or 1)
     threads = max(1, (os.cpu_count() or 1) // jobs)
     # What decides a verdict; the timeout does not (a re-run with another timeout keeps the
@@ -279,16 +348,37 @@ def autograde(
         settings["variant_key"] = hashlib.sha256(variant_token(variant).encode()).hexdigest()
     (out / "students").mkdir(parents=True, exist_ok=True)
     names = [f.name for f in folders]
+    # One display name per folder for the whole run (grades.csv, result.json, feedback, the
+    # terminal): escaped, and never the same for two folders.
+    shown = display_names([*names, *found.links])
     results: dict[str, dict[str, Any]] = {}
     todo = []
+    unsigned = []
     for folder in folders:
         fp = fingerprint(folder, settings)
-        previous = None if force else _previous(out, folder.name, fp)
+        previous, forged = (None, False) if force else _previous(out, folder.name, fp, key)
+        if forged:
+            unsigned.append(shown[folder.name])
         if previous is not None:
             results[folder.name] = previous
         else:
             todo.append((folder, fp))
-    write_grades_csv(out, names)
+
+    def rewrite_csv() -> None:
+        write_grades_csv(out, names, errors, key=key, links=found.links, shown=shown)
+
+    errors: dict[str, str] = {} if grader_errors is None else grader_errors
+    rewrite_csv()
+    for link in found.links:
+        print(terminal(f"{shown[link]}: a symbolic link, not followed and not graded (status "
+                       f"{LINK_STATUS} in grades.csv); put the student's own folder there to "
+                       "grade it", newlines=False), file=sys.stderr)
+    if unsigned:
+        listed = ", ".join(unsigned[:10]) + (f" and {len(unsigned) - 10} more"
+                                              if len(unsigned) > 10 else "")
+        print(terminal(f"{len(unsigned)} earlier result.json file(s) not signed by this kit "
+                       f"with the key {results_key_file()}: graded again ({listed})",
+                       newlines=False), file=sys.stderr)
     skipped = len(folders) - len(todo)
     if skipped:
         print(f"{skipped} student(s) already graded with these files: skipped (--force to "
@@ -300,7 +390,6 @@ def autograde(
     progress = Progress(len(folders), "student", done=skipped)
     csv_lock = threading.Lock()
     ctx = Context(device=device, lang=lang, variant=variant)
-    errors: dict[str, str] = {} if grader_errors is None else grader_errors
 
     def one(folder: Path, fp: str) -> tuple[str, dict[str, Any], float]:
         start = time.monotonic()
@@ -310,8 +399,8 @@ def autograde(
         seconds = time.monotonic() - start
         data = to_json_dict(graded)
         ignored, more = ignored_files(folder)
-        shown = safe_name(folder.name)
-        data.update({"student": shown, "fingerprint": fp, "seconds": round(seconds, 1),
+        student = shown[folder.name]
+        data.update({"student": student, "fingerprint": fp, "seconds": round(seconds, 1),
                      "files": sorted(files),
                      "unusable_files": {name: render_reason(why, lang) or "—"
                                         for name, why in problems.items()},
@@ -322,10 +411,12 @@ def autograde(
             data["ignored_files_not_listed"] = more
         target = out / "students" / folder.name
         target.mkdir(parents=True, exist_ok=True)
-        write_atomic(target / "feedback.md", feedback_markdown(shown, data, lang))
-        write_atomic(target / "feedback.html", feedback_html(shown, data, lang))
+        write_atomic(target / "feedback.md", feedback_markdown(student, data, lang))
+        write_atomic(target / "feedback.html", feedback_html(student, data, lang))
         write_json_atomic(target / "results.json", gradescope_json(graded, seconds, lang))
-        write_json_atomic(target / "result.json", data)  # last: it marks the student done
+        # Last, signed: it marks the student done, and only this kit can write one that a
+        # re-run or grades.csv will trust.
+        data = write_signed(target / "result.json", key, folder.name, data)
         return folder.name, data, seconds
 
     sandbox = Sandbox(options) if cluster is None else cluster.sandbox(options)
@@ -344,14 +435,14 @@ def autograde(
                         errors[futures[future]] = safe_text(f"{type(exc).__name__}: {exc}",
                                                             300, newlines=False)
                         with csv_lock:
-                            write_grades_csv(out, names, errors)
-                        progress.item_failed(f"{safe_name(futures[future])}: NOT GRADED, grader "
+                            rewrite_csv()
+                        progress.item_failed(f"{shown[futures[future]]}: NOT GRADED, grader "
                                              f"error: {errors[futures[future]]}")
                         continue
                     results[name] = data
                     with csv_lock:
-                        write_grades_csv(out, names, errors)
-                    progress.item_done(f"{safe_name(name)}: {data['score']:g}/"
+                        rewrite_csv()
+                    progress.item_done(f"{shown[name]}: {data['score']:g}/"
                                        f"{data['max_score']:g} ({seconds:.1f} s)")
             except KeyboardInterrupt:
                 for future in futures:
@@ -361,14 +452,15 @@ def autograde(
     finally:
         progress.close()
         sandbox.close()
-    write_grades_csv(out, names, errors)
+    rewrite_csv()
     return results
 
 
 def _cmd_autograde(args: argparse.Namespace) -> int:
     task_ids = parse_task_ids(args.tasks)
     out = Path(args.out)
-    student_folders(Path(args.root), out)  # bad input fails here, before torch loads
+    found = student_folders(Path(args.root), out)  # bad input fails here, before torch loads
+    load_key([Path(args.root), out])
     from grader.cluster import Cluster, spec_from_args
 
     spec = spec_from_args(args)
@@ -388,12 +480,17 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     scores = [r["score"] for r in results.values()]
     mean = sum(scores) / len(scores) if scores else 0.0
-    print(f"graded {len(results)} student(s); mean score {mean:.1f}; results in {out}/ "
-          f"(grades.csv, students/<name>/)")
+    print(terminal(f"graded {len(results)} student(s); mean score {mean:.1f}; results in "
+                   f"{out}/ (grades.csv, students/<name>/)", newlines=False))
+    if found.links:
+        print(f"{len(found.links)} symbolic link(s) in {terminal(args.root, newlines=False)} "
+              f"not followed, not graded (status {LINK_STATUS} in grades.csv)", file=sys.stderr)
     if errors:
-        print(f"{len(errors)} student(s) NOT graded because of a grader error (status "
-              "grader_error in grades.csv; run again to retry them): "
-              + ", ".join(safe_name(n) for n in sorted(errors)), file=sys.stderr)
+        shown = display_names([f.name for f in found.folders])
+        print(terminal(f"{len(errors)} student(s) NOT graded because of a grader error (status "
+                       "grader_error in grades.csv; run again to retry them): "
+                       + ", ".join(shown.get(n, safe_name(n)) for n in sorted(errors)),
+                       newlines=False), file=sys.stderr)
         return 1
     return 0
 

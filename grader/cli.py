@@ -129,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from grader.outputs.escape import terminal
+
+        # An error may name a path or a value someone else chose: escaped like any output.
+        print(f"error: {terminal(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

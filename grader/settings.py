@@ -14,6 +14,11 @@ variable                          default     meaning
                                               ``rapido`` or ``completo``. Read by the notebook's
                                               first cell; nbgrader's config and the sandbox set
                                               ``minimo`` when grading
+``PRACTICO_RESULTS_KEY``          see right   the file holding the key ``autograde`` signs each
+                                              ``result.json`` with (made 0600 on first use);
+                                              default ``$XDG_CONFIG_HOME/practico2/results.key``,
+                                              else ``~/.config/practico2/results.key``
+                                              (:func:`results_key_file`)
 ``PRACTICO_VENV``                 ``.venv``   the virtual environment ``./kit`` makes and uses
                                               (read by that shell script only)
 ``PRACTICO_UID_SLOT``             (unset)     set by ``nbgrader-autograde --jobs N``, not by you:
@@ -52,6 +57,7 @@ SECRET = "PRACTICO_SECRET"
 BUDGET = "PRACTICO_PRESUPUESTO"
 NBGRADER_EXECUTION = "NBGRADER_EXECUTION"
 UID_SLOT = "PRACTICO_UID_SLOT"
+RESULTS_KEY = "PRACTICO_RESULTS_KEY"
 
 #: where MNIST goes when ``PRACTICO_DATA`` is unset (relative to the working folder)
 DEFAULT_DATA = "data"
@@ -130,3 +136,16 @@ def uid_slot() -> int | None:
     """
     value = os.environ.get(UID_SLOT, "")
     return int(value) if value.isdigit() else None
+
+
+def results_key_file() -> Path:
+    """``$PRACTICO_RESULTS_KEY`` (``~`` expanded), else ``results.key`` in the user's
+    configuration folder (``$XDG_CONFIG_HOME/practico2``, or ``~/.config/practico2`` when it
+    is unset or not absolute, as the XDG rules say): a place outside every class and results
+    folder, so no student file can be, or replace, the key."""
+    value = os.environ.get(RESULTS_KEY)
+    if value:
+        return Path(value).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME", "")
+    base = Path(config) if os.path.isabs(config) else Path("~/.config").expanduser()
+    return base / "practico2" / "results.key"

@@ -12,6 +12,23 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def _session_results_key() -> None:
+    """autograde signs each result.json with a key made on first use in the user's config
+    folder (grader/outputs/signing.py); the tests (and the autograde runs they start, which
+    inherit this) use one of their own, outside every class and results folder they make."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if "PRACTICO_RESULTS_KEY" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="practico2-key-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["PRACTICO_RESULTS_KEY"] = os.path.join(folder, "results.key")
+
+
+_session_results_key()
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

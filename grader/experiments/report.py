@@ -1,18 +1,23 @@
 """``results.json``, ``report.md`` and a self-contained ``report.html`` from a run's records.
 
 The three are rewritten after every experiment, so an interrupted or crashed run
-still leaves a report of everything that finished.
+still leaves a report of everything that finished. Student text (exception and issue
+messages, what the code printed, the implementation's path) reaches each through that
+output's escaper, applied here: code spans in ``report.md`` (:func:`md_code`), entities in
+``report.html`` (:func:`escape`), spelled-out controls on the terminal (:func:`terminal`).
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Any
 
 from grader.experiments.catalogue import MNIST_IDS, SEED_TEST_ACC
 from grader.i18n import t
 from grader.outputs.atomic import write_atomic
+from grader.outputs.escape import md_code, md_text, terminal
 from grader.outputs.html import escape, page
 from grader.outputs.results import write_json_atomic
 
@@ -63,16 +68,13 @@ def table_rows(results: dict[str, Any], lang: str | None) -> list[list[str]]:
 
 
 def text_table(results: dict[str, Any], lang: str | None) -> str:
-    """The table for the terminal, columns padded."""
-    rows = table_rows(results, lang)
+    """The table for the terminal, columns padded, every cell escaped for a terminal."""
+    rows = [[terminal(cell, newlines=False) for cell in row]
+            for row in table_rows(results, lang)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _intro(results: dict[str, Any], lang: str | None) -> str:
@@ -87,38 +89,49 @@ def _intro(results: dict[str, Any], lang: str | None) -> str:
              budget=budget_text, seconds=f"{meta['total_seconds']:.0f}") + state
 
 
+#: a figure file name as the kit writes them: the only thing report.md links to
+_FIGURE_NAME = re.compile(r"[a-z0-9_]+\.png")
+
+
 def markdown(results: dict[str, Any], lang: str | None) -> str:
-    """``report.md``: the table, the problems, then every figure (relative links)."""
-    lines = [f"# {t('exp_report_title', lang)}", "", _intro(results, lang), ""]
+    """``report.md``: the table, the problems, then every figure (relative links).
+
+    The intro (which names the implementation's folder), every problem and note (which hold
+    exception texts and values) are code spans; the kit's labels and numbers are escaped
+    text; the only links are the kit's own figure files.
+    """
+    m = md_text
+    lines = [f"# {m(t('exp_report_title', lang))}", "", md_code(_intro(results, lang)), ""]
     rows = table_rows(results, lang)
-    lines.append("| " + " | ".join(rows[0]) + " |")
+    lines.append("| " + " | ".join(m(c) for c in rows[0]) + " |")
     lines.append("|" + "|".join(["---", "---:", "---:", "---:", "---"]) + "|")
     for row in rows[1:]:
-        lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
-    lines += ["", f"## {t('exp_section_tasks', lang)}", ""]
-    lines.append(f"| {t('exp_col_task', lang)} | {t('exp_col_status', lang)} |")
+        lines.append("| " + " | ".join(m(c) for c in row) + " |")
+    lines += ["", f"## {m(t('exp_section_tasks', lang))}", ""]
+    lines.append(f"| {m(t('exp_col_task', lang))} | {m(t('exp_col_status', lang))} |")
     lines.append("|---|---|")
     for task_id, info in results["tasks"].items():
-        lines.append(f"| `{task_id}` | {status_label(info['status'], lang)} |")
-    lines += ["", t("exp_tasks_note", lang)]
+        lines.append(f"| {md_code(task_id)} | {m(status_label(info['status'], lang))} |")
+    lines += ["", m(t("exp_tasks_note", lang), line_start=True)]
     problems = [(exp_id, issue) for exp_id, entry in results["experiments"].items()
                 for issue in entry["issues"]]
     if problems:
-        lines += ["", f"## {t('exp_section_problems', lang)}", ""]
+        lines += ["", f"## {m(t('exp_section_problems', lang))}", ""]
         for exp_id, issue in problems:
-            lines.append(f"- **{t(f'exp_title_{exp_id}', lang)}**: {_md_cell(issue['message'])}")
+            lines.append(f"- **{m(t(f'exp_title_{exp_id}', lang))}**: "
+                         f"{md_code(issue['message'])}")
     notes = [(exp_id, n) for exp_id, e in results["experiments"].items() for n in e["notes"]]
     if notes:
-        lines += ["", f"## {t('exp_section_notes', lang)}", ""]
-        lines += [f"- **{t(f'exp_title_{e}', lang)}**: {_md_cell(n)}" for e, n in notes]
-    lines += ["", f"## {t('exp_section_figures', lang)}", ""]
-    for exp_id, entry in results["experiments"].items():
-        for name in entry["figures"]:
-            lines.append(f"![{t(f'exp_title_{exp_id}', lang)}]({name})")
+        lines += ["", f"## {m(t('exp_section_notes', lang))}", ""]
+        lines += [f"- **{m(t(f'exp_title_{e}', lang))}**: {md_code(n)}" for e, n in notes]
+    lines += ["", f"## {m(t('exp_section_figures', lang))}", ""]
+    figures = [(t(f"exp_title_{exp_id}", lang), name)
+               for exp_id, entry in results["experiments"].items() for name in entry["figures"]]
+    figures += [(name, name) for name in results["summary"].get("figures", [])]
+    for alt, name in figures:
+        if _FIGURE_NAME.fullmatch(name):
+            lines.append(f"![{m(alt)}]({name})")
             lines.append("")
-    for name in results["summary"].get("figures", []):
-        lines.append(f"![{name}]({name})")
-        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 

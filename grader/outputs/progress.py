@@ -2,7 +2,9 @@
 
 One rule decides which (:func:`show_bars`): bars only when the stream is a terminal and
 this is not CI (:func:`grader.settings.in_ci`). ``autograde`` counts students with it,
-``experiments`` counts experiments (and epochs, on a second bar).
+``experiments`` counts experiments (and epochs, on a second bar). Every line shown goes
+through :func:`grader.outputs.escape.terminal` here, where it is written: a student's folder
+name or exception text cannot move the cursor, recolour or reorder a line.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
+from grader.outputs.escape import terminal
 from grader.settings import in_ci
 
 
@@ -41,11 +44,12 @@ class Progress:
 
     def start(self, title: str) -> None:
         """The item now running (shown as the bar's description)."""
-        self.bar.set_description_str(title[:28])
+        self.bar.set_description_str(terminal(title, newlines=False)[:28])
 
     def item_done(self, line: str) -> None:
         """One more item finished: the bar moves, showing ``line``; or ``line`` is logged."""
         self.count += 1
+        line = terminal(line, newlines=False)
         if self.enabled:
             self.bar.set_postfix_str(line[:60])
             self.bar.update(1)
@@ -55,6 +59,7 @@ class Progress:
     def item_failed(self, line: str) -> None:
         """One more item ended badly: ``line`` stays on screen above the bar, or is logged."""
         self.count += 1
+        line = terminal(line, newlines=False)
         if self.enabled:
             self.bar.write(line, file=self.stream)
             self.bar.update(1)
@@ -64,7 +69,7 @@ class Progress:
     def sub_bar(self, desc: str, total: int, unit: str) -> Any:
         """A second bar under the main one, for the steps of the current item (it vanishes
         when closed); disabled, and silent, when there are no bars."""
-        return self._tqdm(total=total, unit=unit, desc=f"  {desc}"[:28], file=self.stream,
+        return self._tqdm(total=total, unit=unit, desc=f"  {terminal(desc, newlines=False)}"[:28], file=self.stream,
                           disable=not self.enabled, leave=False, dynamic_ncols=True, position=1)
 
     def close(self) -> None:

@@ -9,9 +9,10 @@ from typing import Any
 
 from grader.i18n import t
 from grader.outputs.atomic import write_atomic
+from grader.outputs.escape import terminal
 from grader.scoring import TaskResult
 from grader.tasks import TASKS
-from grader.textsafe import safe_text, safe_tree
+from grader.textsafe import safe_tree
 
 #: longest string written to a result file (a task's messages together stay far below)
 MAX_FILE_STRING = 64 * 1024
@@ -92,5 +93,6 @@ def format_table(results: dict[str, TaskResult], lang: str | None = None,
                 lines.append("")
                 lines.append(f"[{task.id}]")
                 lines.extend("  - " + m for m in res.message.splitlines())
-    # Messages are already safe (grader.i18n.t); this is the last guard before a terminal.
-    return safe_text("\n".join(lines), 10**7)
+    # Messages were made safe when rendered (grader.i18n.t); the terminal's escaper is still
+    # applied here, where the table is written, whatever happened before.
+    return terminal("\n".join(lines))
