@@ -52,6 +52,8 @@ class SandboxOptions:
     gpu_memory_fraction: float | None = None
     #: extra budgets a check gets when it ran out of wall time starved of CPU (cpuwatch)
     starved_extensions: int = 2
+    #: extra wall seconds all the extensions of one submission may add up to (cpuwatch)
+    starved_seconds: float = 300.0
     #: without namespaces, let student code run as root when it cannot drop to a private uid
     unsafe_no_isolation: bool = False
     limits: Limits = field(default_factory=Limits)

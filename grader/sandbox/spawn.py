@@ -222,6 +222,12 @@ def _kill_uid(uid: int) -> None:
                 continue
 
 
+def _slot_cpus(slot: int, threads: int) -> list[int]:
+    """The CPUs of one CPU slot (``threads`` of the grader's own, round robin by slot)."""
+    allowed = sorted(os.sched_getaffinity(0))
+    return allowed[slot * threads:(slot + 1) * threads] or allowed
+
+
 class ChildLauncher:
     """Prepares and starts children; mixed into :class:`grader.sandbox.supervisor.Sandbox`,
     whose ``__init__`` sets ``options``, ``base``, ``harness`` and the zygote fields."""
@@ -303,12 +309,11 @@ class ChildLauncher:
                                          processes)
         cpus = slot = None
         if group is None and self.options.cpu_affinity and hasattr(os, "sched_getaffinity"):
-            allowed = sorted(os.sched_getaffinity(0))
-            count = max(1, len(allowed) // threads)
+            count = max(1, len(os.sched_getaffinity(0)) // threads)
             with self._share_lock:
                 slot = min(range(count), key=lambda k: self._slots.get(k, 0))
                 self._slots[slot] = self._slots.get(slot, 0) + 1
-            cpus = allowed[slot * threads:(slot + 1) * threads] or allowed
+            cpus = _slot_cpus(slot, threads)
         with self._share_lock:
             self._shares = getattr(self, "_shares", {})
             self._shares[str(job)] = (group, slot)
@@ -323,16 +328,22 @@ class ChildLauncher:
                 self._slots[slot] -= 1
 
     def _meter(self, child: _Child) -> Any:
-        """The CPU meter of a running child (see :mod:`grader.sandbox.cpuwatch`)."""
-        from grader.sandbox.cpuwatch import CpuMeter, process_tree_threads
+        """The CPU meter of a running child (see :mod:`grader.sandbox.cpuwatch`): its
+        counters from its cgroup, or from its process tree; the free CPU of the CPUs it may
+        run on (the grader's, or its own when it was pinned to CPUs of its own)."""
+        from grader.sandbox.cpuload import FreeCpu, grader_quota
+        from grader.sandbox.cpuwatch import CpuMeter, ProcessTree
 
-        group = getattr(child, "share", (None, None))[0]
+        group, slot = getattr(child, "share", (None, None))
         threads = max(1, int(self.options.threads))
+        allowed = _slot_cpus(slot, threads) if slot is not None else os.sched_getaffinity(0)
+        free = FreeCpu(allowed, quota=grader_quota())
         if group is not None:
             return CpuMeter(group.threads, group.usage_ns, threads,
-                            self.options.starved_extensions)
-        return CpuMeter(lambda: process_tree_threads(child.pid), lambda: None, threads,
-                        self.options.starved_extensions)
+                            self.options.starved_extensions, free=free)
+        tree = ProcessTree(child.pid)
+        return CpuMeter(tree.threads, tree.usage_ns, threads, self.options.starved_extensions,
+                        free=free)
 
     def _env(self, job: Path) -> dict[str, str]:
         threads = str(max(1, int(self.options.threads)))

@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from grader.sandbox.cpuwatch import extend
 from grader.sandbox.limits import NOTEBOOK_SECONDS, SandboxOptions, check_budget
 from grader.sandbox.probe_copy import build_harness
 from grader.sandbox.spawn import (
@@ -364,12 +365,13 @@ class Sandbox(ChildLauncher):
         try:
             while True:
                 timeout = deadline - time.monotonic()
-                if timeout <= 0 and meter.starved():
+                if timeout <= 0 and (extra := extend(
+                        meter, budgets[current] if current is not None
+                        else self.options.limits.startup_seconds, info, self._info_lock,
+                        self.options.starved_seconds)):
                     # kept from running by other load, not slow: the same check goes on
-                    with self._info_lock:  # other groups of the submission count here too
-                        info["starved_extensions"] = info.get("starved_extensions", 0) + 1
-                    deadline = time.monotonic() + (budgets[current] if current is not None
-                                                   else self.options.limits.startup_seconds)
+                    # (the submission's other groups count against the same allowance)
+                    deadline = time.monotonic() + extra
                     continue
                 if timeout <= 0:
                     seconds = (budgets[current] if current is not None
