@@ -61,7 +61,29 @@ def _autograde_pipeline() -> list:
                          "Execute/SaveAutoGrades step; the kit supports nbgrader 0.9.")
     pipeline = ["grader.nbgrading.kernel.JailedExecute" if p is Execute else p for p in default]
     pipeline.insert(pipeline.index(SaveAutoGrades), "grader.nbgrading.preprocessor.SandboxedGrades")
-    return pipeline
+    # Last: the autograded notebook on disk (what formgrader renders, logged in, and what
+    # feedback is made from) keeps text and checked images only (grader/nbgrading/inert.py).
+    return [*pipeline, "grader.nbgrading.inert.InertNotebook"]
+
+
+# Before nbgrader's own sanitizing steps: a student's nbgrader metadata (a pasted copy of a
+# grade cell, an unknown or edited grade id) can no longer stop the run for the whole class;
+# that notebook scores 0 with the reasons, a deleted grade cell is put back
+# (grader/nbgrading/gradeids.py).
+def _sanitize_pipeline() -> list:
+    from nbgrader.converters import Autograde
+
+    default = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    return ["grader.nbgrading.gradeids.CheckGradeIds", *default]
+
+
+# Feedback: the same rewrite first, whatever made the autograded notebook (one graded before
+# this step existed included); nbgrader's GetGrades and CSS steps then run as usual.
+def _feedback_pipeline() -> list:
+    from nbgrader.converters import GenerateFeedback
+
+    default = list(GenerateFeedback.class_traits()["preprocessors"].default())
+    return ["grader.nbgrading.inert.InertNotebook", *default]
 
 
 
@@ -97,3 +119,5 @@ if not _kit_found:
         "`pip install -e \".[notebook]\"` (or `./kit setup` and use .venv/bin/nbgrader).")
 
 c.Autograde.autograde_preprocessors = _autograde_pipeline()
+c.Autograde.sanitize_preprocessors = _sanitize_pipeline()
+c.GenerateFeedback.preprocessors = _feedback_pipeline()

@@ -588,6 +588,74 @@ MESSAGES: dict[str, dict[str, str]] = {
     "label_timeout": {"es": "tiempo agotado", "en": "timed out"},
     "label_crashed": {"es": "se cayó", "en": "crashed"},
     "label_unreadable_file": {"es": "archivo ilegible", "en": "unreadable file"},
+    # ---- issue 18: nbgrader feedback and grade ids
+    "nb_layout_zero": {
+        "es": "[{task}] 0/{max} puntos: las celdas de nbgrader de este cuaderno fueron "
+              "alteradas, así que no se calificó ninguna tarea. Qué se encontró:",
+        "en": "[{task}] 0/{max} points: this notebook's nbgrader cells were altered, so no "
+              "task was graded. What was found:",
+    },
+    "nb_layout_duplicate": {
+        "es": "la celda {cell} repite el identificador {grade_id} de la celda {first} (¿una "
+              "celda copiada y pegada?): borrá la copia.",
+        "en": "cell {cell} repeats the id {grade_id} of cell {first} (a cell copied and "
+              "pasted?): delete the copy.",
+    },
+    "nb_layout_unknown": {
+        "es": "la celda {cell} dice ser la celda {grade_id} de nbgrader, que este práctico no "
+              "tiene: quitale esos metadatos o borrala.",
+        "en": "cell {cell} claims to be nbgrader cell {grade_id}, which this assignment does "
+              "not have: remove that metadata or delete it.",
+    },
+    "nb_layout_invalid": {
+        "es": "los metadatos de nbgrader de la celda {cell} ({grade_id}) no son válidos: "
+              "{detail}.",
+        "en": "the nbgrader metadata of cell {cell} ({grade_id}) is not valid: {detail}.",
+    },
+    "nb_layout_changed": {
+        "es": "la celda {cell} ({grade_id}) cambió de tipo: en el práctico es {expected}, en "
+              "la entrega dice ser {found}.",
+        "en": "cell {cell} ({grade_id}) changed kind: {expected} in the assignment, {found} "
+              "in the submission.",
+    },
+    "nb_layout_more": {
+        "es": "... y {count} celdas alteradas más.",
+        "en": "... and {count} more altered cells.",
+    },
+    "nb_layout_fix": {
+        "es": "Volvé a entregar el cuaderno sin esos cambios (si hace falta, pasá tus "
+              "respuestas a un cuaderno recién descargado); hasta entonces cada tarea vale 0.",
+        "en": "Submit the notebook again without those changes (if needed, move your answers "
+              "into a freshly downloaded notebook); until then every task scores 0.",
+    },
+    "nb_layout_restored": {
+        "es": "Esta celda de prueba faltaba en el cuaderno entregado: se calificó con la del "
+              "práctico.",
+        "en": "This grade cell was missing from the submitted notebook: it was graded with "
+              "the assignment's.",
+    },
+    "nb_kind_grade": {"es": "celda de prueba", "en": "grade cell"},
+    "nb_kind_solution": {"es": "celda de respuesta", "en": "answer cell"},
+    "nb_kind_manual": {"es": "respuesta calificada a mano", "en": "manually graded answer"},
+    "nb_kind_locked": {"es": "celda de solo lectura", "en": "read-only cell"},
+    "nb_kind_task": {"es": "celda de tarea", "en": "task cell"},
+    "nb_kind_plain": {"es": "celda común", "en": "plain cell"},
+    "nb_inert_text": {
+        "es": "[salida {kinds}: se muestra como texto; la devolución nunca ejecuta HTML, "
+              "JavaScript ni SVG de un cuaderno]",
+        "en": "[{kinds} output: shown as text; feedback never runs a notebook's HTML, "
+              "JavaScript or SVG]",
+    },
+    "nb_inert_omitted": {
+        "es": "[salida {kinds}: no se muestra]",
+        "en": "[{kinds} output: not shown]",
+    },
+    "nb_inert_markdown": {
+        "es": "Celda de texto escrita o cambiada en la entrega: se muestra su fuente, sin "
+              "formato.",
+        "en": "Text cell written or changed in the submission: its source is shown as is, "
+              "unformatted.",
+    },
     # ------------------------------------------------------------- experiments report
     "exp_title_data": {"es": "Datos: ejemplos de MNIST", "en": "Data: MNIST samples"},
     "exp_title_onehot_mse": {"es": "Red simple, one-hot + MSE", "en": "Simple net, one-hot + MSE"},

@@ -12,6 +12,11 @@ each notebook it:
    (the ``execute_result`` nbgrader reads as partial credit). Whatever the kernel printed
    or returned there is gone, so nothing the student's kernel did decides a point.
 
+A notebook whose nbgrader cells were altered (:mod:`grader.nbgrading.gradeids` found a
+duplicated, unknown, invalid or changed grade id) is not graded: every grade cell scores 0
+and says why. A grade cell that was missing and put back is graded like the others, and says
+so.
+
 One sandbox (and its zygote) serves every notebook of the ``nbgrader autograde`` run. When
 :class:`~grader.nbgrading.kernel.JailedExecute` runs first, it starts this grading before the
 kernel runs (:meth:`SandboxedGrades.start`), so both share the cores; the public and hidden
@@ -32,6 +37,7 @@ from grader.checks import Context
 from grader.hidden import require_secret
 from grader.i18n import current_lang, t
 from grader.nbgrading.cells import GradeCell, grade_cells, student_cells
+from grader.nbgrading.gradeids import LAYOUT_KEY
 from grader.scoring import CheckResult, checks_for, summarize
 from grader.tasks import get_task
 
@@ -40,6 +46,8 @@ KERNEL_ISOLATION = "practico_kernel_isolation"
 
 #: where :meth:`SandboxedGrades.start` leaves the grading it started, in ``resources``
 PENDING = "practico_sandbox_grading"
+#: altered cells listed in each grade cell of a notebook scored 0 for them (then a count)
+SHOWN_PROBLEMS = 10
 
 _sandboxes: dict[str, Any] = {}
 _sandboxes_lock = threading.Lock()
@@ -94,6 +102,39 @@ def _isolation_gaps(info: dict[str, Any], kernel: dict[str, Any] | None) -> list
     return gaps
 
 
+def _layout(nb: Any) -> dict[str, list[Any]]:
+    """What :class:`~grader.nbgrading.gradeids.CheckGradeIds` found (nothing when absent)."""
+    found = nb.get("metadata", {}).get(LAYOUT_KEY)
+    found = found if isinstance(found, dict) else {}
+    return {key: list(found.get(key) or []) for key in ("problems", "restored")}
+
+
+def layout_problem(problem: dict[str, Any], lang: str) -> str:
+    """One altered cell, in a sentence: which, what is wrong with it, what to do."""
+    where = str(problem.get("cell", "?"))
+    if problem.get("excerpt"):
+        where += f" (`{problem['excerpt']}`)"
+    values = {"cell": where, "grade_id": problem.get("grade_id") or "-",
+              "first": problem.get("first", "?"), "detail": problem.get("detail", "")}
+    for key in ("expected", "found"):
+        values[key] = t(f"nb_kind_{problem.get(key, 'plain')}", lang)
+    return t(f"nb_layout_{problem.get('kind', 'invalid')}", lang, **values)
+
+
+def layout_outputs(nb_cell: Any, cell: GradeCell, problems: list[Any], lang: str) -> list[Any]:
+    """A grade cell of a notebook whose nbgrader cells were altered: 0, and why."""
+    task = get_task(cell.task) if cell.task else None
+    lines = [t("nb_layout_zero", lang, task=task.id if task else cell.grade_id,
+               max=f"{(task.points if task else cell.points):g}")]
+    lines += ["- " + layout_problem(p, lang) for p in problems[:SHOWN_PROBLEMS]]
+    if len(problems) > SHOWN_PROBLEMS:
+        lines.append(t("nb_layout_more", lang, count=len(problems) - SHOWN_PROBLEMS))
+    lines.append(t("nb_layout_fix", lang))
+    return [new_output("stream", name="stdout", text="\n".join(lines) + "\n"),
+            new_output("execute_result", data={"text/plain": "0"},
+                       execution_count=nb_cell.get("execution_count"))]
+
+
 class SandboxedGrades(NbGraderPreprocessor):
     """Score every grade cell in the kit's sandbox and write its outputs."""
 
@@ -114,6 +155,10 @@ class SandboxedGrades(NbGraderPreprocessor):
 
     def _submit(self, nb: Any) -> dict[str, Any]:
         lang = current_lang(self.lang or None)
+        layout = _layout(nb)
+        if layout["problems"]:
+            # Altered nbgrader cells: nothing to grade (every grade cell says why it is 0).
+            return {"lang": lang, "info": {}, "public": None, "hidden": None, "layout": layout}
         ours = [g for g in grade_cells(nb) if g.task]
         tasks = list(dict.fromkeys(g.task for g in ours))
         hidden_tasks = list(dict.fromkeys(g.task for g in ours if g.hidden))
@@ -122,7 +167,8 @@ class SandboxedGrades(NbGraderPreprocessor):
         code = student_cells(nb)
         box = _sandbox(self.device, self.check_timeout)
         info: dict[str, Any] = {}
-        job: dict[str, Any] = {"lang": lang, "info": info, "public": None, "hidden": None}
+        job: dict[str, Any] = {"lang": lang, "info": info, "public": None, "hidden": None,
+                               "layout": layout}
         if tasks:
             job["public"] = _pool().submit(
                 box.grade_notebook, code, Context(device=self.device, lang=lang), tasks,
@@ -145,9 +191,20 @@ class SandboxedGrades(NbGraderPreprocessor):
         gaps = _isolation_gaps(job["info"], resources.get(KERNEL_ISOLATION))
         if gaps:
             self.log.warning("graded without full isolation: %s", "; ".join(gaps))
+        layout = job["layout"]
         for cell in grade_cells(nb):
-            nb.cells[cell.index].outputs = self._outputs(nb.cells[cell.index], cell, public,
-                                                         hidden, gaps, lang)
+            nb_cell = nb.cells[cell.index]
+            if layout["problems"]:
+                nb_cell.outputs = layout_outputs(nb_cell, cell, layout["problems"], lang)
+                continue
+            nb_cell.outputs = self._outputs(nb_cell, cell, public, hidden, gaps, lang)
+            if cell.grade_id in layout["restored"] and nb_cell.outputs:
+                first = nb_cell.outputs[0]
+                note = t("nb_layout_restored", lang) + "\n"
+                if first.get("output_type") == "stream":
+                    first["text"] = first["text"] + note
+                else:
+                    nb_cell.outputs.insert(0, new_output("stream", name="stdout", text=note))
         return nb, resources
 
     def _outputs(self, nb_cell: Any, cell: GradeCell, public: dict[str, Any],
