@@ -78,20 +78,6 @@ def children_by_parent() -> dict[int, list[tuple[int, list[bytes]]]]:
     return table
 
 
-def process_tree_threads(root: int) -> list[int]:
-    """Every thread of ``root`` and of its descendants (a scan of ``/proc``)."""
-    children = children_by_parent()
-    threads, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            threads += [int(t) for t in os.listdir(f"/proc/{pid}/task")]
-        except OSError:
-            pass
-        todo += [child for child, _ in children.get(pid, [])]
-    return threads
-
-
 class ProcessTree:
     """A child's process tree, without a cgroup: its threads, and the CPU time its processes
     used, from one scan of ``/proc``.
@@ -136,17 +122,19 @@ class CpuMeter:
     """CPU use, run-queue wait and free CPU of one child, per window (one check, or the
     startup).
 
-    ``threads`` and ``usage_ns`` read the child's counters, ``free`` the machine's
-    (:class:`FreeCpu`, whose ``read_stat`` and ``clock`` take ``/proc/stat``-like samples in
-    tests); ``free=None`` means no witness of others' load, so never starved.
+    ``threads``, ``usage_ns`` and ``schedstat`` read the child's counters, ``free`` the
+    machine's (:class:`FreeCpu`, whose ``read_stat`` and ``clock`` take ``/proc/stat``-like
+    samples in tests); ``free=None`` means no witness of others' load, so never starved.
     """
 
     def __init__(self, threads: Callable[[], list[int]], usage_ns: Callable[[], int | None],
                  cpus: float, max_extensions: int = 2, clock: Callable[[], float] | None = None,
-                 free: FreeCpu | None = None) -> None:
+                 free: FreeCpu | None = None,
+                 schedstat: Callable[[int], tuple[int, int] | None] = _schedstat) -> None:
         import time
 
         self._threads = threads
+        self._schedstat = schedstat
         self._usage = usage_ns
         self._free = free
         # what it could have used alone: no more CPUs than it may run on, or than the quota
@@ -162,7 +150,7 @@ class CpuMeter:
     def _sample(self) -> tuple[int, dict[int, int], tuple[float, ...]]:
         per_thread: dict[int, tuple[int, int]] = {}
         for tid in self._threads():
-            stat = _schedstat(tid)
+            stat = self._schedstat(tid)
             if stat is not None:
                 per_thread[tid] = stat
         usage = self._usage()
