@@ -199,7 +199,8 @@ def feedback_markdown(student: str, data: dict[str, Any], lang: str | None) -> s
     for task in TASKS:
         entry = data["tasks"][task.id]
         label = _label(entry["status"], lang)
-        lines.append(f"| {md_code(task.id)} {t_(task.title(lang))} | {entry['score']:g} / "
+        lines.append(f"| {md_code(task.id, in_table=True)} {t_(task.title(lang))} | "
+                     f"{entry['score']:g} / "
                      f"{entry['max_score']:g} | {t_(label)} |")
     for task in TASKS:
         entry = data["tasks"][task.id]

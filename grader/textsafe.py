@@ -110,13 +110,10 @@ def safe_name(name: str) -> str:
     characters, separators, spaces other than U+0020, and spaces at either end), ``\\\\`` a
     backslash. A name longer than :data:`MAX_NAME_CHARS` is cut and keeps a hash of the whole.
     """
-    try:
-        raw = os.fsencode(name)
-        text = raw.decode("utf-8", "surrogateescape")
-    except (UnicodeEncodeError, TypeError):
-        text = str(name)
-        raw = text.encode("utf-8", "surrogatepass")
-    shown = "".join(_name_char(ch) if not ("\x21" <= ch <= "\x7e" and ch != "\\") else ch
+    # Python reads a byte that is not UTF-8 as one of the code points U+DC80-U+DCFF
+    # (os.fsdecode): each character maps to its own spelling, so the map is injective.
+    text = name if isinstance(name, str) else os.fsdecode(name)
+    shown = "".join(ch if "\x21" <= ch <= "\x7e" and ch != "\\" else _name_char(ch)
                     for ch in text)
     # Leading and trailing spaces are invisible at the edge of a cell or a line.
     stripped = shown.strip(" ")
@@ -126,7 +123,7 @@ def safe_name(name: str) -> str:
         shown = "\\u0020" * lead + stripped + "\\u0020" * trail
     if len(shown) > MAX_NAME_CHARS:
         # Longer than any uncut name, and the hash tells two cut names apart.
-        digest = hashlib.sha256(raw).hexdigest()[:12]
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
         shown = f"{shown[:MAX_NAME_CHARS]}… [+{len(shown) - MAX_NAME_CHARS} chars, #{digest}]"
     return shown
 

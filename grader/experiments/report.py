@@ -111,7 +111,8 @@ def markdown(results: dict[str, Any], lang: str | None) -> str:
     lines.append(f"| {m(t('exp_col_task', lang))} | {m(t('exp_col_status', lang))} |")
     lines.append("|---|---|")
     for task_id, info in results["tasks"].items():
-        lines.append(f"| {md_code(task_id)} | {m(status_label(info['status'], lang))} |")
+        lines.append(f"| {md_code(task_id, in_table=True)} | "
+                     f"{m(status_label(info['status'], lang))} |")
     lines += ["", m(t("exp_tasks_note", lang), line_start=True)]
     problems = [(exp_id, issue) for exp_id, entry in results["experiments"].items()
                 for issue in entry["issues"]]
