@@ -150,6 +150,21 @@ def as_text(source: str, lang: str) -> str:
     return f"*{t('nb_inert_markdown', lang)}*\n\n{fence}text\n{source}\n{fence}\n"
 
 
+def is_text_block(source: str) -> bool:
+    """Whether ``source`` is already what :func:`as_text` writes (in either language), so
+    that applying this step again (feedback after autograde) leaves it as it is. Whoever
+    wrote it, such a cell renders as a note and a code block, nothing else."""
+    from grader.messages import MESSAGES
+
+    notes = {f"*{note}*" for note in MESSAGES["nb_inert_markdown"].values()}
+    head, _, rest = source.partition("\n\n")
+    found = re.fullmatch(r"(`{3,})text\n(.*)\n\1\n", rest, re.S)
+    if head not in notes or found is None:
+        return False
+    longest = max((len(m) for m in re.findall(r"`+", found.group(2))), default=0)
+    return longest < len(found.group(1))
+
+
 def _nbgrader_meta(meta: Any) -> dict[str, Any] | None:
     """nbgrader's own metadata when its schema accepts it (its grade_id pattern is of safe
     characters only), else None."""
@@ -181,17 +196,24 @@ def _cell_metadata(meta: Any) -> dict[str, Any]:
 
 
 def _notebook_metadata(meta: Any) -> dict[str, Any]:
+    """kernelspec and language_info, each field of safe characters (nbformat requires a
+    kernelspec's name and display_name, a language_info's name); the kit's findings."""
     meta = meta if isinstance(meta, dict) else {}
-    kept: dict[str, Any] = {}
-    for key, fields, pattern in (("kernelspec", ("name", "language"), _SAFE_WORD),
-                                 ("kernelspec", ("display_name",), _SAFE_LABEL),
-                                 ("language_info", ("name", "pygments_lexer", "version",
-                                                    "file_extension", "mimetype"), _SAFE_WORD)):
+
+    def fields(key: str, names: tuple[str, ...], pattern: re.Pattern[str]) -> dict[str, str]:
         given = meta.get(key) if isinstance(meta.get(key), dict) else {}
-        for field in fields:
-            value = given.get(field)
-            if isinstance(value, str) and pattern.match(value.replace("/", "-")):
-                kept.setdefault(key, {})[field] = value
+        return {name: given[name] for name in names
+                if isinstance(given.get(name), str) and pattern.match(given[name])}
+
+    kept: dict[str, Any] = {}
+    spec = fields("kernelspec", ("name", "language"), _SAFE_WORD)
+    if "name" in spec:
+        label = fields("kernelspec", ("display_name",), _SAFE_LABEL)
+        kept["kernelspec"] = {**spec, "display_name": label.get("display_name", spec["name"])}
+    info = fields("language_info", ("name", "pygments_lexer", "version", "file_extension"),
+                  _SAFE_WORD)
+    if "name" in info:
+        kept["language_info"] = info
     if isinstance(meta.get(LAYOUT_KEY), dict):
         kept[LAYOUT_KEY] = meta[LAYOUT_KEY]  # the kit's own findings (gradeids.py)
     return kept
@@ -227,6 +249,8 @@ def inert_notebook(nb: Any, course_texts: frozenset[tuple[str, str]], lang: str)
             new.update(cell_type="markdown", source=source)
             if cell.get("attachments"):
                 new["attachments"] = cell["attachments"]  # the course's own, byte for byte
+        elif kind == "markdown" and is_text_block(source):
+            new.update(cell_type="markdown", source=source)  # made inert by an earlier pass
         else:
             # An answer, an edited or added text cell, a raw cell: its source, as text.
             new.update(cell_type="markdown", source=as_text(source, lang))
