@@ -235,20 +235,65 @@ def probe_stats(net, batch_size=64, in_dim=100):
 '''
 
 
-def test_a_check_starved_by_other_load_gets_more_time(tmp_path):
+@pytest.mark.parametrize("pinned", [False, True], ids=["any_cpu", "own_cpu"])
+def test_a_check_starved_by_other_load_gets_more_time(tmp_path, pinned):
     """3 s of CPU in a 5 s budget: alone it passes; with 3 busy processes per CPU it gets
-    about a quarter of a CPU, is seen starved (waiting, not running) and given more time.
+    about a quarter of a CPU, is seen starved (waiting, not running, its CPUs busy with
+    others: no idle time) and given more time. On any CPU of the grader's, and pinned to a
+    CPU of its own (the fallback without cgroups: only that CPU's idle time counts).
 
-    Without a cgroup or a CPU of its own: with one, the scheduler already gives the child's
-    group its fair half of the machine against the load's group and it is not starved at
-    all (seen here with cgroup v1), which is the point of the cgroups but not of this test.
+    Without a cgroup: with one, the scheduler may give the child's group a fair share of
+    the machine against the load's groups, so whether it is starved depends on the
+    machine, which is the point of the cgroups but not of this test.
     """
     sub = _submission(tmp_path / "sub", BUSY_THEN_CORRECT.format(seconds=3))
     with _Load(3 * (os.cpu_count() or 1)):
         results, info = _grade(sub, timeout=5, starved_extensions=8, cgroups=False,
-                               cpu_affinity=False)
+                               cpu_affinity=pinned)
     assert results["probe_stats"].score == 15, (results["probe_stats"].message, info)
-    assert info.get("starved_extensions", 0) >= 1
+    assert info.get("starved_extensions", 0) >= 1, info.get("cpu_meter")
+    assert info["cpu_meter"][0]["decision"] == "starved", info["cpu_meter"]
+
+
+def _grader_idle() -> float:
+    """Idle seconds since boot of every CPU this process may use (as the meter reads them)."""
+    from grader.sandbox.cpuload import idle_seconds
+
+    idle = idle_seconds(Path("/proc/stat").read_text(), os.sched_getaffinity(0),
+                        os.sysconf("SC_CLK_TCK"))
+    if idle is None:
+        pytest.skip("/proc/stat lists none of this process's CPUs")
+    return idle
+
+
+@pytest.mark.parametrize("fixture, options", [
+    ("wake_together", {}),
+    ("fork_churn", {"cgroups": False, "cpu_affinity": False}),
+])
+def test_a_check_that_games_the_meter_gets_no_extension(tmp_path, fixture, options):
+    """A check of fixtures/isolation/ that never returns and keeps its own threads queued
+    (issue 18): it looks starved to run-queue wait alone, yet on a quiet machine it times
+    out after its budget, because its CPUs sat idle (or, for the churn, because the CPU of
+    its exited children is counted). On a busy machine an extension may be right (others
+    did take the CPU): then only the bounds are asserted, the submission's extra seconds
+    capped at ``starved_seconds``. Quiet is measured here, not taken from the meter: the
+    grader's CPUs idle enough over the whole run that, even if everything outside the
+    check's budget was busy, a quarter of the budget's CPU was left free within it."""
+    budget, cap = 5, 3
+    sub = _submission(tmp_path / "sub", (ROOT / "fixtures" / "isolation" / f"{fixture}.py")
+                      .read_text())
+    idle0, start = _grader_idle(), time.monotonic()
+    results, info = _grade(sub, timeout=budget, starved_seconds=cap, **options)
+    idle, wall = _grader_idle() - idle0, time.monotonic() - start
+    assert {c.status for c in results["probe_stats"].checks} == {"timeout"}
+    first = info["cpu_meter"][0]
+    # the attack is live: its threads waited as a starved check's do
+    assert first["wait"] >= 0.25 * first["wall"], first
+    assert info.get("starved_seconds", 0) <= cap
+    quiet = idle - len(os.sched_getaffinity(0)) * (wall - budget) >= 0.25 * budget
+    if quiet:
+        assert info.get("starved_extensions", 0) == 0, (info["cpu_meter"], idle, wall)
+        assert first["decision"] in ("cpu_free", "slow"), first
 
 
 def test_a_sleeping_check_is_not_starved(tmp_path):
