@@ -883,12 +883,103 @@ MESSAGES: dict[str, dict[str, str]] = {
               "hits / validation examples.",
     },
     "sweep_val_acc_wrong": {
-        "es": "lr_sweep: la última val_acc de la corrida {run} (lr={lr}) es {found}, pero el "
-              "modelo de esa corrida acierta {expected} del conjunto de validación. ¿Estás "
-              "midiendo ese modelo, en eval() y sobre val_loader?",
-        "en": "lr_sweep: the last val_acc of run {run} (lr={lr}) is {found}, but that run's "
-              "model gets {expected} of the validation set right. Are you measuring that model, "
-              "in eval() and on val_loader?",
+        "es": "lr_sweep: val_acc de la época {epoch} de la corrida {run} (lr={lr}) es {found}, "
+              "pero los pesos de esa corrida al terminar esa época aciertan {expected} del "
+              "conjunto de validación. ¿Estás midiendo ese modelo, en eval() y sobre "
+              "val_loader, al final de cada época?",
+        "en": "lr_sweep: val_acc of epoch {epoch} of run {run} (lr={lr}) is {found}, but that "
+              "run's weights at the end of that epoch get {expected} of the validation set "
+              "right. Are you measuring that model, in eval() and on val_loader, at the end "
+              "of each epoch?",
+    },
+    "sweep_record_unreadable": {
+        "es": "lr_sweep: lo que registró el optimizador de la corrida {run} no se puede leer "
+              "(sus parámetros o sus pasos no son los de un optimizador de optimizer_cls sobre "
+              "el modelo de make_model()). Construí el optimizador con "
+              "optimizer_cls(model.parameters(), lr=lr) y llamá a optimizer.step() una vez "
+              "por lote.",
+        "en": "lr_sweep: what the optimizer of run {run} recorded cannot be read (its "
+              "parameters or its steps are not those of an optimizer_cls optimizer over the "
+              "model from make_model()). Build the optimizer with "
+              "optimizer_cls(model.parameters(), lr=lr) and call optimizer.step() once per "
+              "batch.",
+    },
+    "sweep_step_without_grads": {
+        "es": "lr_sweep: en el paso {step} de la corrida {run}, optimizer.step() no encontró "
+              "ningún gradiente: ese paso no entrenó nada. Cada lote: zero_grad(), pérdida, "
+              "loss.backward() y recién entonces step().",
+        "en": "lr_sweep: at step {step} of run {run}, optimizer.step() found no gradient at "
+              "all: that step trained nothing. Each batch: zero_grad(), loss, loss.backward(), "
+              "and only then step().",
+    },
+    "sweep_lr_changed": {
+        "es": "lr_sweep: en el paso {step} de la corrida {run} el optimizador tenía lr={found}, "
+              "no {expected}: la tasa de la corrida se cambió después de construirlo. Cada "
+              "corrida entrena entera con su propia tasa.",
+        "en": "lr_sweep: at step {step} of run {run} the optimizer had lr={found}, not "
+              "{expected}: the run's rate was changed after building it. Each run trains all "
+              "the way with its own rate.",
+    },
+    "sweep_optimizer_options": {
+        "es": "lr_sweep: el optimizador de la corrida {run} tiene otras opciones además de lr "
+              "(momentum, weight_decay, nesterov, dampening o maximize). Se pide "
+              "optimizer_cls(model.parameters(), lr=lr), nada más.",
+        "en": "lr_sweep: the optimizer of run {run} has other options besides lr (momentum, "
+              "weight_decay, nesterov, dampening or maximize). What is asked is "
+              "optimizer_cls(model.parameters(), lr=lr), nothing else.",
+    },
+    "sweep_steps_not_sgd": {
+        "es": "lr_sweep: en la corrida {run} (lr={lr}), los pesos después del paso {last} no "
+              "son los que da SGD con esa tasa partiendo de los que tenía el modelo cuando se "
+              "llamó a step() en el paso {first} (se apartan {error} del tamaño del paso). Un paso por lote, en el orden del "
+              "loader: zero_grad(), nn.CrossEntropyLoss() tal cual (su promedio), backward() "
+              "y step(); nada más cambia los pesos (ni otro optimizador, ni gradientes de "
+              "lotes anteriores).",
+        "en": "lr_sweep: in run {run} (lr={lr}), the weights after step {last} are not what "
+              "SGD at that rate gives from those the model held when step() was called at "
+              "step {first} (they are off by {error} of the step's size). One step per batch, in the loader's order: "
+              "zero_grad(), nn.CrossEntropyLoss() as is (its mean), backward() and step(); "
+              "nothing else changes the weights (no other optimizer, no gradients left from "
+              "earlier batches).",
+    },
+    "sweep_train_loss_wrong": {
+        "es": "lr_sweep: train_loss de la época {epoch} de la corrida {run} (lr={lr}) es "
+              "{found}, pero el promedio de las pérdidas de los lotes de esa época es "
+              "{expected}. Es el promedio de loss.item() sobre los lotes: ni la suma, ni la "
+              "pérdida de un solo lote.",
+        "en": "lr_sweep: train_loss of epoch {epoch} of run {run} (lr={lr}) is {found}, but "
+              "the mean of that epoch's batch losses is {expected}. It is the mean of "
+              "loss.item() over the batches: not their sum, not one batch's loss.",
+    },
+    "sweep_diverged_not_reported": {
+        "es": "lr_sweep: la corrida {run} (lr={lr}) divergió: en la época {epoch} hay pérdidas "
+              "de lotes que son nan o inf, y train_loss dice {found}. Reportá el promedio tal "
+              "cual (nan o inf): descartar o reemplazar esos valores esconde la divergencia.",
+        "en": "lr_sweep: run {run} (lr={lr}) diverged: in epoch {epoch} some batch losses are "
+              "nan or inf, and train_loss says {found}. Report the mean as it is (nan or inf): "
+              "dropping or replacing those values hides the divergence.",
+    },
+    "sweep_val_train_mode": {
+        "es": "lr_sweep: la corrida {run} evalúa val_loader con el modelo en modo train(). "
+              "Pasá a model.eval() antes de medir la exactitud (y a model.train() antes de "
+              "volver a entrenar): en modelos con dropout o batch norm cambia el resultado.",
+        "en": "lr_sweep: run {run} evaluates val_loader with the model in train() mode. Switch "
+              "to model.eval() before measuring accuracy (and back to model.train() before "
+              "training again): with dropout or batch norm it changes the result.",
+    },
+    "sweep_val_with_grad": {
+        "es": "lr_sweep: la corrida {run} evalúa val_loader con autograd activo. Envolvé la "
+              "validación en torch.no_grad(): no se entrena con esos lotes y guardar el grafo "
+              "cuesta memoria y tiempo.",
+        "en": "lr_sweep: run {run} evaluates val_loader with autograd on. Wrap validation in "
+              "torch.no_grad(): those batches are not trained on, and keeping the graph costs "
+              "memory and time.",
+    },
+    "sweep_val_not_measured": {
+        "es": "lr_sweep: la corrida {run} nunca pasó un lote de val_loader por el modelo. "
+              "val_acc se mide sobre val_loader, al final de cada época.",
+        "en": "lr_sweep: run {run} never ran a batch of val_loader through the model. val_acc "
+              "is measured on val_loader, at the end of each epoch.",
     },
     "sweep_mid_not_learning": {
         "es": "lr_sweep: con lr={lr} el modelo debería aprender en una época (accuracy de test "
@@ -962,6 +1053,14 @@ MESSAGES: dict[str, dict[str, str]] = {
               "batch (loss criterion(model(X), y), backward, L2 norm of each weight.grad). Use "
               "the criterion you are given.",
     },
+    "norms_grads_not_kept": {
+        "es": "grad_norms: después de la llamada, el .grad de los pesos del modelo debería "
+              "tener los gradientes de esa pérdida (encontré: {found}). loss.backward() los "
+              "deja ahí; torch.autograd.grad no, y las celdas siguientes del práctico los leen.",
+        "en": "grad_norms: after the call, the model's weights' .grad should hold that loss's "
+              "gradients (found: {found}). loss.backward() leaves them there; "
+              "torch.autograd.grad does not, and the practical's next cells read them.",
+    },
     "norms_no_growth": {
         "es": "grad_norms: en una red profunda con pesos demasiado grandes, la norma del "
               "gradiente de la capa de entrada debería ser al menos {threshold} veces la de la "
@@ -1020,10 +1119,42 @@ MESSAGES: dict[str, dict[str, str]] = {
               "it should be exactly max_norm={max_norm} when it exceeded it.",
     },
     "clip_reported_norm": {
-        "es": "train_clipped: log[\"grad_norm\"][0] es {found}; esperaba {expected}, la norma "
-              "total *antes* de recortar (la que devuelve clip_grad_norm_).",
-        "en": "train_clipped: log[\"grad_norm\"][0] is {found}; expected {expected}, the total "
-              "norm *before* clipping (what clip_grad_norm_ returns).",
+        "es": "train_clipped: log[\"grad_norm\"] del paso {step} es {found}; esperaba "
+              "{expected}, la norma total *antes* de recortar (la que devuelve clip_grad_norm_).",
+        "en": "train_clipped: log[\"grad_norm\"] of step {step} is {found}; expected "
+              "{expected}, the total norm *before* clipping (what clip_grad_norm_ returns).",
+    },
+    "clip_reported_loss": {
+        "es": "train_clipped: log[\"loss\"] del paso {step} es {found}; esperaba {expected}, "
+              "la pérdida de ese lote (loss.item()).",
+        "en": "train_clipped: log[\"loss\"] of step {step} is {found}; expected {expected}, "
+              "that batch's loss (loss.item()).",
+    },
+    "clip_record_unreadable": {
+        "es": "train_clipped: lo que registró el optimizador no se puede leer (sus parámetros "
+              "o sus pasos no son los de optimizer_cls(model.parameters(), lr=lr) sobre el "
+              "modelo recibido).",
+        "en": "train_clipped: what the optimizer recorded cannot be read (its parameters or "
+              "its steps are not those of optimizer_cls(model.parameters(), lr=lr) over the "
+              "model you were given).",
+    },
+    "clip_lr_changed": {
+        "es": "train_clipped: en el paso {step} el optimizador tenía lr={found}, no {expected}. "
+              "No cambies la tasa: el recorte es lo que evita que diverja.",
+        "en": "train_clipped: at step {step} the optimizer had lr={found}, not {expected}. Do "
+              "not change the rate: clipping is what keeps it from diverging.",
+    },
+    "clip_steps_not_sgd": {
+        "es": "train_clipped: los pesos después del paso {last} no son los que dan, partiendo "
+              "de los que tenía el modelo cuando se llamó a step() en el paso {first}, pasos de "
+              "lr por el gradiente recortado (se apartan {error} del tamaño del paso). En cada lote: zero_grad(), pérdida, backward(), clip_grad_norm_ y "
+              "optimizer.step() del optimizador que construiste con optimizer_cls; nada más "
+              "cambia los pesos.",
+        "en": "train_clipped: the weights after step {last} are not what steps of lr times "
+              "the clipped gradient give from those the model held when step() was called at "
+              "step {first} (they are off by {error} of the step's size). On each batch: zero_grad(), loss, backward(), clip_grad_norm_ and "
+              "optimizer.step() of the optimizer you built with optimizer_cls; nothing else "
+              "changes the weights.",
     },
     "clip_did_not_rescue": {
         "es": "train_clipped: con recorte, una tasa que sin recorte diverge debería entrenar: "

@@ -2,10 +2,12 @@
 
 Probe side only what must run next to student code: the grader's model factory and
 optimizer classes, which *spy* on what the student builds (how many models, which rate,
-which parameters each optimizer holds, the gradients present at each ``step()``), and the
-probes, which report plain data. Every expected value (accuracies of the trained weights,
-the float64 gradient norms, the clipped first step) is computed by the verdicts with the
-oracles of :mod:`grader.checks.hyper_expect`, which the sandbox child never holds.
+which parameters each optimizer holds) and copy the weights as each ``step()`` finds them,
+and the probes, which report plain data. Nothing the spies record is believed as such: the
+verdicts take every recorded step again themselves (:mod:`grader.checks.replay`) and pay only
+for runs whose weights moved as SGD at the asked rate moves them; every expected value
+(losses, accuracies of the trained weights, the float64 gradient norms, the clipped steps) is
+computed there and in :mod:`grader.checks.hyper_expect`, which the sandbox child never holds.
 
 Budgets and thresholds were measured over seeds by ``bench/hyperparams.py``; the ranges
 are in docs/thresholds.md (section "hyperparams").
@@ -20,16 +22,23 @@ import torch
 import torch.nn as nn
 
 from grader.checks import hyper_expect as hx
-from grader.checks.base import Check, Context, Fail, ProbeEnv, register, seed_everything
+from grader.checks.base import Check, Context, ProbeEnv, register, seed_everything
 from grader.checks.capture import bad, number, numbers, plain_tensor
 from grader.checks.loops import DICT_TYPES
 from grader.data import FastLoader, mnist_rows
 from grader.probe_side import probe_side
 
-#: at most this many models / optimizers / runs are reported (a sweep of 3 to 4 rates)
+#: at most this many models / optimizers / runs are reported (a sweep of 3 to 5 rates)
 MAX_RUNS = 16
 SWEEP_KEYS = ("train_loss", "val_acc")
 CLIP_KEYS = ("loss", "grad_norm")
+#: per optimizer: steps whose rates and gradient counts are logged, weight snapshots kept
+MAX_STEPS_LOGGED = 2000
+MAX_SNAPSHOTS = 80
+#: forward calls a model logs (a sweep of 3 rates over 63 batches makes about 200)
+MAX_CALLS = 600
+#: parameter groups and tensors per group that an optimizer's record lists
+MAX_GROUPS, MAX_GROUP_PARAMS = 8, 64
 
 # ------------------------------------------------------------------ probe-side spies
 
@@ -42,19 +51,45 @@ def sweep_net(hidden: int) -> nn.Module:
 
 
 @probe_side
-class ModelSpy:
-    """``make_model`` for ``lr_sweep``: builds :func:`sweep_net` and remembers every model."""
+class ForwardLog(nn.Module):
+    """An identity layer in front of the grader's sweep model that logs, per forward call,
+    ``[training, autograd on, sum of the batch, rows]``: the verdict tells validation batches
+    by their sum (as :class:`grader.checks.loops.FrozenNet` does) and sees the mode each ran in.
+    The sweep model has no dropout, so forgetting ``eval()`` changes no number: only this
+    log can tell."""
 
-    def __init__(self, hidden: int) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[Any]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(self.calls) < MAX_CALLS:
+            self.calls.append([bool(self.training), torch.is_grad_enabled(),
+                               float(torch.Tensor.detach(x).double().sum().cpu()),
+                               int(x.shape[0])])
+        return x
+
+
+@probe_side
+class ModelSpy:
+    """``make_model`` for ``lr_sweep``: builds :func:`sweep_net` behind a :class:`ForwardLog`
+    and remembers every model."""
+
+    def __init__(self, hidden: int, keep_initial: bool = True) -> None:
         self.hidden = hidden
+        self.keep_initial = keep_initial
         self.built: list[nn.Module] = []
+        self.logs: list[ForwardLog] = []
         self.initial: list[list[torch.Tensor]] = []
 
     def __call__(self) -> nn.Module:
-        net = sweep_net(self.hidden)
+        log = ForwardLog()
+        net = nn.Sequential(log, *sweep_net(self.hidden))
         if len(self.built) < MAX_RUNS:
             self.built.append(net)
-            self.initial.append([plain_tensor(p.detach()) for p in net.parameters()])
+            self.logs.append(log)
+            if self.keep_initial:
+                self.initial.append([plain_tensor(p.detach()) for p in net.parameters()])
         return net
 
     def owner(self, param: Any) -> list[int]:
@@ -67,51 +102,84 @@ class ModelSpy:
 
 
 @probe_side
-def total_grad_norm(params: list[Any]) -> float:
-    """L2 norm of all the gradients present, in float64 (what ``step()`` is about to use)."""
-    total = 0.0
-    for p in params:
-        g = getattr(p, "grad", None)
-        if type(g) is torch.Tensor:
-            total += float(torch.Tensor.detach(g).double().pow(2).sum().cpu())
-    return math.sqrt(total)
+def _owner_in(model: nn.Module, param: Any) -> list[int]:
+    for j, p in enumerate(model.parameters()):
+        if p is param:
+            return [0, j]
+    return [-1, -1]
 
 
 @probe_side
-def spy_optimizer(models: ModelSpy | None, log: list[dict[str, Any]],
-                  keep_first_grads: bool = False) -> type:
-    """A subclass of ``torch.optim.SGD`` that logs each instance: the rate it was given,
-    which parameters it holds, and per ``step()`` the total gradient norm it found."""
+def _plain_sgd(group: dict[str, Any]) -> bool:
+    """The group steps as plain SGD: no momentum, dampening, weight decay, nesterov or
+    maximize (only ``lr`` is asked for)."""
+    return bool(group.get("momentum", 0) == 0 and group.get("dampening", 0) == 0
+                and group.get("weight_decay", 0) == 0 and not group.get("nesterov", False)
+                and not group.get("maximize", False))
+
+
+@probe_side
+def spy_optimizer(models: ModelSpy | None, log: list[dict[str, Any]], *,
+                  model: nn.Module | None = None, every: int = 1,
+                  keep_grads: bool = False) -> type:
+    """A subclass of ``torch.optim.SGD`` that records each instance for the verdicts.
+
+    At construction: the rate it was given and, per parameter group (however the student
+    built them: a generator, a list, a list of dicts), which model parameter each tensor is.
+    At every ``step()``: the rate each group holds *then*, whether the groups are still plain
+    SGD, how many of the model's parameters have a gradient, and every ``every``-th step a
+    copy of the model's parameters before the step (``keep_grads``: the gradients too). The
+    verdicts take the steps again from those copies (:mod:`grader.checks.replay`): what is
+    judged is what the weights did, not what this record says.
+
+    ``models``: the sweep's model factory (which model each tensor belongs to); ``model``: the
+    one model being trained (``train_clipped``)."""
 
     class SpySGD(torch.optim.SGD):
         def __init__(self, params: Any, lr: Any = 1e-3, *args: Any, **kwargs: Any) -> None:
-            params = list(params)
+            super().__init__(params, lr, *args, **kwargs)
+            own = models.owner if models is not None else (
+                (lambda p: _owner_in(model, p)) if model is not None else (lambda p: [-1, -1]))
+            held = [p for g in self.param_groups for p in g["params"]]
+            groups = [[own(p) for p in g["params"][:MAX_GROUP_PARAMS]]
+                      for g in self.param_groups[:MAX_GROUPS]]
             entry: dict[str, Any] = {
                 "lr": number(lr),
                 "built_before": len(models.built) if models is not None else 0,
-                "owners": [models.owner(p) if models is not None else [-1, -1]
-                           for p in params[:64]],
-                "n_params": len(params),
-                "steps": 0,
-                "norms": [],
+                "groups": groups,
+                "owners": [o for g in groups for o in g],
+                "n_params": len(held),
+                "steps": 0, "logged": 0, "lrs": [], "plain": [], "with_grad": [],
+                "snaps": [], "grads": [],
             }
             if len(log) < MAX_RUNS:
                 log.append(entry)
             self._spy = entry
-            self._spy_params = [p for p in params if isinstance(p, torch.Tensor)]
-            super().__init__(params, lr, *args, **kwargs)
+            # Whose weights to copy: the model the first tensor belongs to (or the one given).
+            target = model
+            if target is None and models is not None and groups and groups[0]:
+                index = groups[0][0][0]
+                target = models.built[index] if index >= 0 else None
+            self._spy_params = list(target.parameters()) if target is not None else held
 
         @torch.no_grad()
         def step(self, closure: Any = None) -> Any:  # noqa: D102
             entry = self._spy
-            entry["steps"] += 1
-            if len(entry["norms"]) < 2000:
-                entry["norms"].append(total_grad_norm(self._spy_params))
-            if keep_first_grads and entry["steps"] == 1:
-                entry["first_grads"] = [
-                    None if getattr(p, "grad", None) is None else plain_tensor(p.grad)
-                    for p in self._spy_params[:64]
-                ]
+            k = entry["steps"]
+            entry["steps"] = k + 1
+            if k < MAX_STEPS_LOGGED:
+                tracked = self._spy_params
+                entry["lrs"].append([number(g.get("lr"))
+                                     for g in self.param_groups[:MAX_GROUPS]])
+                entry["plain"].append(all(_plain_sgd(g) for g in self.param_groups))
+                entry["with_grad"].append(sum(1 for p in tracked
+                                              if getattr(p, "grad", None) is not None))
+                if k % every == 0 and len(entry["snaps"]) < MAX_SNAPSHOTS:
+                    entry["snaps"].append([k, [plain_tensor(p.detach()) for p in tracked]])
+                if keep_grads and len(entry["grads"]) < MAX_SNAPSHOTS:
+                    entry["grads"].append([k, [None if getattr(p, "grad", None) is None
+                                               else plain_tensor(p.grad) for p in tracked]])
+                entry["logged"] = k + 1
             return super().step(closure)
 
     return SpySGD
@@ -168,9 +236,13 @@ def mnist_subset(seed_idx: torch.Tensor, batch: int, device: str) -> FastLoader:
 
 # ------------------------------------------------------------------ lr_sweep
 
-#: mechanics: a small synthetic problem, rates out of order on purpose
+#: mechanics: a small synthetic problem, rates out of order on purpose, one of them infinite:
+#: that run diverges at its first step on every input (a ReLU net under cross-entropy stalls
+#: rather than overflows at any finite rate we tried, up to 1e9), so a loop that drops or
+#: zeroes non-finite losses instead of reporting them is seen on every variant.
 SWEEP_HIDDEN = 16
 SWEEP_BATCH, SWEEP_TRAIN, SWEEP_VAL, SWEEP_EPOCHS = 8, 32, 24, 2
+SWEEP_STEPS = SWEEP_EPOCHS * (SWEEP_TRAIN // SWEEP_BATCH)
 
 
 class _SweepCheck(Check):
@@ -180,11 +252,12 @@ class _SweepCheck(Check):
 
     def inputs(self, ctx: Context) -> dict[str, Any]:
         gen = ctx.gen("sweep.mechanics")
-        # Three distinct rates, not sorted, from the grader's generator.
+        # Three distinct finite rates, not sorted, from the grader's generator; the infinite
+        # one second, so a model reused after it shows as well.
         base = torch.tensor([0.3, 0.01, 0.08], dtype=torch.float64)
-        lrs = (base * (1 + 0.5 * torch.rand(3, generator=gen, dtype=torch.float64))).tolist()
+        finite = (base * (1 + 0.5 * torch.rand(3, generator=gen, dtype=torch.float64))).tolist()
         return {
-            "lrs": lrs,
+            "lrs": [finite[0], math.inf, finite[1], finite[2]],
             "seed": int(torch.randint(1, 10_000, (1,), generator=gen)),
             "X_train": torch.rand(SWEEP_TRAIN, 1, 28, 28, generator=gen),
             "y_train": torch.randint(0, 10, (SWEEP_TRAIN,), generator=gen),
@@ -202,16 +275,26 @@ class _SweepCheck(Check):
                              seed=int(inp["seed"]), optimizer_cls=spy_optimizer(models, log),
                              device=env.device)
         return {"runs": capture_runs(value), "optimizers": log, "initial": models.initial,
-                "final": [net_params(net) for net in models.built]}
+                "final": [net_params(net) for net in models.built],
+                "calls": [entry.calls for entry in models.logs]}
+
+    def batches(self, inp: dict[str, Any]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return hx.batches(inp["X_train"], inp["y_train"], SWEEP_BATCH)
 
 
 @register
 class SweepFreshModels(_SweepCheck):
+    """One fresh model per rate, its own optimizer built with that rate, and every step of
+    every run really taken at that rate (the weights after each step are the grader's)."""
+
     name = "fresh_model_and_rate_per_run"
     points = 3
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        hx.sweep_mechanics(inp["lrs"], out, SWEEP_EPOCHS * (SWEEP_TRAIN // SWEEP_BATCH))
+        hx.sweep_mechanics(inp["lrs"], out, SWEEP_STEPS)
+        for k, lr in enumerate(inp["lrs"]):
+            hx.sweep_replay(out, k, lr, self.batches(inp), SWEEP_HIDDEN, asked=True,
+                            steps=SWEEP_STEPS)
 
 
 @register
@@ -226,19 +309,31 @@ class SweepSameSeed(_SweepCheck):
 
 @register
 class SweepHistories(_SweepCheck):
+    """The histories are those of the runs that happened: each epoch's ``train_loss`` the
+    mean of the batch losses the grader computes along the run's own steps, each
+    ``val_acc`` that of the weights at the end of that epoch, measured in ``eval()`` without
+    gradients on ``val_loader``."""
+
     name = "histories_shapes_and_values"
     points = 2
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         runs = hx.sweep_histories(out["runs"], len(inp["lrs"]), SWEEP_EPOCHS)
         hx.sweep_models(len(inp["lrs"]), out)
+        per_epoch = SWEEP_TRAIN // SWEEP_BATCH
         for k, run in enumerate(runs):
-            pairs = hx.pairs_of(out["final"][k], f"lr_sweep: modelo/model #{k + 1}")
-            low, high = hx.accuracy_bounds(pairs, inp["X_val"], inp["y_val"])
-            got = run["val_acc"][-1]
-            if not low - 1e-6 <= got <= high + 1e-6:
-                raise Fail("sweep_val_acc_wrong", run=k + 1, lr=f"{inp['lrs'][k]:.4g}",
-                           found=f"{got:.4f}", expected=f"{(low + high) / 2:.4f}")
+            lr = inp["lrs"][k]
+            # The run's own rates: a run at the wrong rate has true histories too (the rate is
+            # fresh_model_and_rate_per_run's business).
+            done = hx.sweep_replay(out, k, lr, self.batches(inp), SWEEP_HIDDEN, asked=False,
+                                   steps=SWEEP_STEPS)
+            hx.sweep_train_loss(run["train_loss"], done.losses, per_epoch, k, lr)
+            for epoch in range(SWEEP_EPOCHS):
+                params = done.states[(epoch + 1) * per_epoch] if (
+                    epoch + 1) * per_epoch in done.states else None
+                hx.sweep_val_acc(run["val_acc"][epoch], params, inp["X_val"], inp["y_val"],
+                                 k, epoch, lr)
+        hx.sweep_modes(out.get("calls"), inp["X_val"], SWEEP_BATCH, len(inp["lrs"]))
 
 
 #: MNIST budget of the pattern check: 2,000 training images, 1 epoch, batch 32, SGD.
@@ -249,6 +344,9 @@ PATTERN_N, PATTERN_BATCH, PATTERN_HIDDEN = 2000, 32, 64
 PATTERN_MIN_BEST = 0.5  # the middle rate learns
 PATTERN_MAX_HIGH = 0.2  # the too-high rate is no better than a guess (or not finite)
 PATTERN_GAP = 0.2  # the low rate is at least this far behind the middle one
+#: a copy of the weights every this many steps: segments short enough that the chaotic
+#: high-rate run is taken again within rounding (grader.checks.replay)
+PATTERN_EVERY = 8
 
 
 @register
@@ -263,19 +361,26 @@ class SweepPattern(_SweepCheck):
                 "seed": int(torch.randint(1, 10_000, (1,), generator=gen))}
 
     def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
-        models, log = ModelSpy(PATTERN_HIDDEN), []
+        models, log = ModelSpy(PATTERN_HIDDEN, keep_initial=False), []
         train = mnist_subset(inp["idx"], PATTERN_BATCH, env.device)
         val = mnist_subset(inp["idx"][:256], 256, env.device)
         value = mod.lr_sweep(models, list(PATTERN_LRS), train, val, epochs=1,
-                             seed=int(inp["seed"]), optimizer_cls=spy_optimizer(models, log),
+                             seed=int(inp["seed"]),
+                             optimizer_cls=spy_optimizer(models, log, every=PATTERN_EVERY),
                              device=env.device)
-        return {"runs": capture_runs(value), "optimizers": log, "initial": models.initial,
+        return {"runs": capture_runs(value), "optimizers": log, "built": len(models.built),
                 "final": [net_params(net) for net in models.built]}
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         hx.sweep_models(len(PATTERN_LRS), out)
-        accs = [hx.test_accuracy(hx.pairs_of(out["final"][k], f"lr_sweep: lr={lr:g}"))
-                for k, lr in enumerate(PATTERN_LRS)]
+        X, y = mnist_rows("train", inp["idx"])
+        batches = hx.batches(X, y, PATTERN_BATCH)
+        accs = []
+        for k, lr in enumerate(PATTERN_LRS):
+            done = hx.sweep_replay(out, k, lr, batches, PATTERN_HIDDEN, asked=True,
+                                   steps=len(batches))
+            final = done.states[max(done.states)]
+            accs.append(hx.test_accuracy(hx.replay.pairs(final)))
         hx.sweep_pattern(PATTERN_LRS, accs, PATTERN_MIN_BEST, PATTERN_MAX_HIGH, PATTERN_GAP)
 
 
@@ -304,7 +409,7 @@ class _NormsCheck(Check):
         return {"cases": cases}
 
     def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
-        results = []
+        results, grads = [], []
         for case in inp["cases"]:
             net = deep_net(case["weights"], case["biases"], case["act"])
             # Stale gradients from "an earlier batch": grad_norms must clear them first.
@@ -314,7 +419,10 @@ class _NormsCheck(Check):
             value = mod.grad_norms(net, case["X"].clone(), case["y"].clone(), criterion)
             results.append(numbers(value) if type(value) in (list, tuple) else
                            [number(value)] if type(value) is not dict else bad(value))
-        return {"results": results}
+            # What the model holds afterwards: the notebook's next cells read these .grad.
+            grads.append([None if getattr(p, "grad", None) is None else plain_tensor(p.grad)
+                          for p in list(net.parameters())[:128]])
+        return {"results": results, "grads": grads}
 
     def each(self, inp: dict[str, Any], out: dict[str, Any]):
         for (depth, *_), case, res in zip(self.nets, inp["cases"], out["results"]):
@@ -330,6 +438,8 @@ class NormValues(_NormsCheck):
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         for _ in self.each(inp, out):
             pass
+        for case, kept in zip(inp["cases"], out.get("grads") or []):
+            hx.verify_grads_kept(case, kept)
 
 
 #: input layer / last hidden layer gradient norm in the deep tanh net: measured over seeds by
@@ -356,6 +466,10 @@ CLIP_BATCH, CLIP_TRAIN, CLIP_LR, CLIP_MAX_NORM = 8, 32, 0.01, 0.5
 
 @register
 class ClipBeforeStep(Check):
+    """Every step of ``train_clipped`` is the grader's: the weights after it are those before
+    it minus ``lr`` times the raw gradient scaled to ``max_norm`` (checked step by step from
+    copies of the weights), and the log holds each batch's loss and raw norm."""
+
     task = "exploding"
     name = "clip_by_norm_before_step"
     points = 2
@@ -375,12 +489,15 @@ class ClipBeforeStep(Check):
         log: list[dict[str, Any]] = []
         train = FastLoader(inp["X"].to(env.device), inp["y"].to(env.device), CLIP_BATCH)
         value = mod.train_clipped(net, train, CLIP_LR, CLIP_MAX_NORM, epochs=1,
-                                  optimizer_cls=spy_optimizer(None, log, keep_first_grads=True),
+                                  optimizer_cls=spy_optimizer(None, log, model=net,
+                                                              keep_grads=True),
                                   device=env.device)
-        return {"log": capture_records(value, CLIP_KEYS), "optimizers": log}
+        net.to("cpu")
+        return {"log": capture_records(value, CLIP_KEYS), "optimizers": log,
+                "final": net_params(net)}
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        hx.verify_clipping(inp, out, CLIP_BATCH, CLIP_MAX_NORM)
+        hx.verify_clipping(inp, out, CLIP_BATCH, CLIP_LR, CLIP_MAX_NORM)
 
 
 #: MNIST, 2,000 images, batch 32, 1 epoch, a 6-layer ReLU net at 1.5x He: at this rate SGD
@@ -389,6 +506,9 @@ class ClipBeforeStep(Check):
 RESCUE_NET = (6, 64, 784, 1.5 * math.sqrt(2.0))  # 1.5 x He, ReLU
 RESCUE_N, RESCUE_BATCH, RESCUE_LR, RESCUE_MAX_NORM = 2000, 32, 0.3, 1.0
 RESCUE_MIN_ACC = 0.4
+#: a copy of the weights every this many steps (grader.checks.replay: this clipped run is
+#: chaotic over its 63 steps, not over 4)
+RESCUE_EVERY = 4
 
 
 @register
@@ -411,12 +531,14 @@ class ClippingRescues(Check):
         log: list[dict[str, Any]] = []
         value = mod.train_clipped(net, mnist_subset(inp["idx"], RESCUE_BATCH, env.device),
                                   RESCUE_LR, RESCUE_MAX_NORM, epochs=1,
-                                  optimizer_cls=spy_optimizer(None, log), device=env.device)
+                                  optimizer_cls=spy_optimizer(None, log, model=net,
+                                                              every=RESCUE_EVERY),
+                                  device=env.device)
         net.to("cpu")
         return {"log": capture_records(value, CLIP_KEYS), "optimizers": log,
                 "final": net_params(net)}
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        hx.verify_rescue(out, RESCUE_NET[0] + 1, RESCUE_N // RESCUE_BATCH
-                         + (1 if RESCUE_N % RESCUE_BATCH else 0), RESCUE_MAX_NORM,
+        X, y = mnist_rows("train", inp["idx"])
+        hx.verify_rescue(inp, out, hx.batches(X, y, RESCUE_BATCH), RESCUE_LR, RESCUE_MAX_NORM,
                          RESCUE_MIN_ACC)
