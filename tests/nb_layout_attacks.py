@@ -115,7 +115,8 @@ LAYOUTS: dict[str, tuple[str, str, Callable[[Any], None]]] = {
                          _set(GRADE, points=500.0)),
     "prueba_editada": ("a grade cell's source and checksum edited", "nbgrader", _edit_source),
     "desbloqueada": ("a grade cell unlocked", "nbgrader", _set(GRADE, locked=False)),
-    "metadatos_vacios": ("an empty nbgrader dict on a plain cell", "ignored", _empty_meta),
+    "metadatos_vacios": ("an empty nbgrader dict on a plain cell (copied from another "
+                         "notebook)", "ignored stops", _empty_meta),
 }
 
 

@@ -9,6 +9,7 @@ and ``validate`` on the source notebook.
 
 from __future__ import annotations
 
+import copy
 import html
 import os
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nb_layout_attacks import LAYOUTS
 
 from grader.authoring.course_notebook import (
     ASSIGNMENT,
@@ -38,6 +40,11 @@ PARTIAL_RIGHT = ("test_viewer", "deep_net", "probe_stats")
 HALF_TASK, HALF_FAILS = "init_schemes", "orthogonal_init"  # orthogonal_ without the sqrt(2) gain
 BUGGY_TASK = "relu_net"
 EDITED_GRADE_TASK = "he_init"  # left unimplemented, its grade cell rewritten to claim full marks
+#: The student whose notebook holds a pasted copy of a grade cell; its one task right.
+PASTED, PASTED_LAYOUT, PASTED_RIGHT = "copia_pegada", "copia_prueba", "test_viewer"
+#: The student whose notebook is full of hostile markup (tests/nb_markup_attacks.py), with
+#: one task right whose grade cell it deleted (put back and graded).
+MARKUP, MARKUP_RIGHT = "ataque_marcado", "test_viewer"
 
 
 # --------------------------------------------------------------------- helpers
@@ -220,7 +227,7 @@ def test_generate_assignment_removes_solutions_and_hidden_tests(course):
 
 @pytest.fixture(scope="module")
 def autograded(course) -> dict:
-    """Three students submitted and autograded in one ``nbgrader autograde`` call."""
+    """Four students submitted and autograded in one ``nbgrader autograde`` call."""
     root, source, release = course["root"], course["source"], course["release"]
     src_cells = _cells_by_id(source)
 
@@ -248,6 +255,13 @@ def autograded(course) -> dict:
     edited = cells[f"prueba_{EDITED_GRADE_TASK}"]
     edited.source = f"print('todo bien')\n{TASK_BY_ID[EDITED_GRADE_TASK].points}"
     submit("parcial", partial)
+    # A pasted copy of a grade cell (tests/nb_layout_attacks.py), with a task right that would
+    # earn its points: graded first (names sort), it stopped nbgrader for every classmate.
+    from nb_layout_attacks import LAYOUTS
+
+    pasted = filled((PASTED_RIGHT,))
+    LAYOUTS[PASTED_LAYOUT][2](pasted)
+    submit(PASTED, pasted)
 
     # The course as it stands before autograde, for the parallel path to grade the same.
     shutil.copytree(root, root.parent / "course-parallel", symlinks=True)
@@ -291,6 +305,96 @@ def test_gradebook_full_zero_and_partial(autograded):
     assert score == sum(expected.values())
 
 
+def _grade_id_positions(nb, grade_id: str) -> list[int]:
+    return [n for n, c in enumerate(nb.cells, 1)
+            if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+
+
+@pytest.mark.nbgrader
+def test_a_pasted_grade_cell_scores_zero_with_the_reason_and_stops_no_one(autograded):
+    """nbgrader 0.9 stopped the whole run on it (SchemaTooOldError, re-raised): every
+    classmate graded after this student (names sort) got nothing. Now that notebook alone
+    scores 0, its one right task included, and each of its grade cells says which cell
+    repeats which id; the classmates' grades are checked in the test above."""
+    from nb_layout_attacks import GRADE
+
+    root, log = autograded["root"], autograded["log"]
+    score, _, per_task = _scores(root, PASTED)
+    assert score == 0 and per_task == {t.id: 0 for t in TASKS}
+    assert "old version" not in log and "Duplicate grade id" not in log, log[-3000:]
+    for student in ("parcial", "referencia", "sin_hacer"):
+        assert (root / "autograded" / student / ASSIGNMENT / NB_NAME).is_file(), student
+    submitted = nbformat.read(root / "submitted" / PASTED / ASSIGNMENT / NB_NAME, as_version=4)
+    first, pasted_at = _grade_id_positions(submitted, GRADE)
+    graded = _cells_by_id(_autograded_nb(root, PASTED))
+    for task in TASKS:
+        outputs = graded[f"prueba_{task.id}"].outputs
+        assert [o.output_type for o in outputs] == ["stream", "execute_result"]
+        assert outputs[1].data["text/plain"] == "0"
+        text = outputs[0].text
+        assert text.startswith(f"[{task.id}] 0/{task.points:g} puntos: las celdas de nbgrader")
+        assert re.search(rf"la celda {pasted_at} \(`[^`]+`\) repite el identificador {GRADE} de "
+                         rf"la celda {first} ", text), text
+
+
+def _sanitized(nb, root: Path, guard: bool):
+    """nbgrader's own sanitizing steps of autograde, in this process, against the course's
+    gradebook; with the kit's CheckGradeIds first when ``guard``."""
+    from nbgrader.converters import Autograde
+
+    from grader.nbgrading.gradeids import CheckGradeIds
+
+    steps = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    resources = {"nbgrader": {"notebook": ASSIGNMENT, "assignment": ASSIGNMENT,
+                              "student": "alumno", "db_url": f"sqlite:///{root / 'gradebook.db'}"}}
+    for step in ([CheckGradeIds] if guard else []) + steps:
+        nb, resources = step().preprocess(nb, resources)
+    return nb
+
+
+@pytest.mark.nbgrader
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_layout_changes_never_stop_nbgrader(course, name):
+    """Each change of tests/nb_layout_attacks.py through nbgrader's sanitizing steps: without
+    the kit's check nbgrader stops or fails as the catalogue says (the bug, reproduced); with
+    it nothing raises, the findings are of the expected kind, and the notebook holds every
+    grade cell of the assignment once, each with the gradebook's checksum."""
+    from nb_layout_attacks import altered
+    from nbgrader.api import Gradebook
+    from nbgrader.nbgraderformat.common import SchemaMismatchError
+    from nbgrader.utils import compute_checksum
+
+    from grader.nbgrading.gradeids import LAYOUT_KEY
+
+    root = course["root"]
+    outcome, *stops = LAYOUTS[name][1].split()
+    nb = altered(course["release"], name)
+    if stops:
+        with pytest.raises(SchemaMismatchError):  # nbgrader re-raises it: the run stops
+            _sanitized(copy.deepcopy(nb), root, guard=False)
+    elif outcome.startswith("zero"):
+        with pytest.raises(Exception):  # noqa: B017 - nbgrader fails that student, any way
+            _sanitized(copy.deepcopy(nb), root, guard=False)
+    else:
+        _sanitized(copy.deepcopy(nb), root, guard=False)
+
+    clean = _sanitized(nb, root, guard=True)
+    found = clean.metadata.get(LAYOUT_KEY, {"problems": [], "restored": []})
+    if outcome.startswith("zero:"):
+        assert found["problems"] and {p["kind"] for p in found["problems"]} == {outcome[5:]}
+    else:
+        assert found["problems"] == []
+        assert found["restored"] == (["prueba_relu_net"] if outcome == "restored" else [])
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        book = gb.find_notebook(ASSIGNMENT, ASSIGNMENT)
+        expected = {c.name: c.checksum for c in book.source_cells
+                    if c.name in {g.name for g in book.grade_cells}}
+    grades = [c for c in clean.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert sorted(c.metadata.nbgrader.grade_id for c in grades) == sorted(expected)
+    for cell in grades:
+        assert compute_checksum(cell) == expected[cell.metadata.nbgrader.grade_id]
+
+
 def _gradebook_dump(root: Path, students: tuple[str, ...]) -> dict:
     """Everything the gradebook holds of these students' submissions, as plain data."""
     from nbgrader.api import Gradebook
@@ -323,12 +427,13 @@ def _deterministic_parts(nb) -> list:
 @pytest.mark.nbgrader
 @pytest.mark.slow
 def test_parallel_autograde_writes_what_serial_autograde_writes(autograded):
-    """``python -m grader nbgrader-autograde --jobs 2`` on the same three submissions: the
-    same gradebook as the serial ``nbgrader autograde``, student by student and cell by
-    cell. A fourth student whose nbgrader fails (a broken timestamp.txt) is reported and
-    costs nobody else their grade; a second run grades nothing and changes nothing."""
+    """``python -m grader nbgrader-autograde --jobs 2`` on the same four submissions (the
+    pasted grade cell among them: 0 there too): the same gradebook as the serial ``nbgrader
+    autograde``, student by student and cell by cell. A fifth student whose nbgrader fails (a
+    broken timestamp.txt) is reported and costs nobody else their grade; a second run grades
+    nothing and changes nothing."""
     serial, parallel, env = autograded["root"], autograded["parallel"], autograded["env"]
-    students = ("referencia", "sin_hacer", "parcial")
+    students = ("referencia", "sin_hacer", "parcial", PASTED)
     broken = parallel / "submitted" / "fecha_rota" / ASSIGNMENT
     shutil.copytree(parallel / "submitted" / "sin_hacer" / ASSIGNMENT, broken)
     (broken / "timestamp.txt").write_text("ayer a la tarde\n", encoding="utf-8")
@@ -336,7 +441,7 @@ def test_parallel_autograde_writes_what_serial_autograde_writes(autograded):
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out[-3000:]
-    assert "3 graded, 1 failed" in out and "fecha_rota: FAILED" in out, out[-3000:]
+    assert "4 graded, 1 failed" in out and "fecha_rota: FAILED" in out, out[-3000:]
     assert "Unknown string format: ayer a la tarde" in out, out[-3000:]  # from nbgrader's log
     assert not (parallel / "autograded" / "fecha_rota").exists()
 
@@ -356,7 +461,7 @@ def test_parallel_autograde_writes_what_serial_autograde_writes(autograded):
     # Resumed: the three are done, only the broken one is tried again.
     before = (parallel / "gradebook.db").read_bytes()
     again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert again.returncode == 1 and "1 to grade, 3 already autograded" in again.stdout, (
+    assert again.returncode == 1 and "1 to grade, 4 already autograded" in again.stdout, (
         again.stdout + again.stderr)[-3000:]
     assert _gradebook_dump(parallel, students) == expected
     assert (parallel / "gradebook.db").read_bytes() == before
@@ -394,8 +499,35 @@ def _precomputed_viewer(source_cell: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def attacks(autograded) -> dict:
-    """Four hostile students autograded in a second ``nbgrader autograde`` call, after their
+def canary():
+    """A local http.server the hostile markup points at: any request to it is a payload that
+    ran or loaded (tests/chromium_probe.py)."""
+    from chromium_probe import Canary
+
+    server = Canary()
+    yield server
+    server.close()
+
+
+def _marked_notebook(release, source, url: str):
+    """The markup attacker (tests/nb_markup_attacks.py): every hostile output (one code cell
+    on top), markdown, raw cells and metadata; one task right, its grade cell deleted."""
+    from nb_markup_attacks import notebook_metadata, output_cell, planted_cells
+
+    nb = nbformat.from_dict(release)
+    cells, src_cells = _cells_by_id(nb), _cells_by_id(source)
+    for grade_id in _solution_ids(source, MARKUP_RIGHT):
+        cells[grade_id].source = _strip_markers(src_cells[grade_id].source)
+    nb.cells.remove(cells[f"prueba_{MARKUP_RIGHT}"])
+    nb.cells.insert(0, nbformat.v4.new_code_cell(output_cell(url)))
+    nb.cells.extend(planted_cells(url))
+    nb.metadata.update(notebook_metadata(url))
+    return nb
+
+
+@pytest.fixture(scope="module")
+def attacks(autograded, canary) -> dict:
+    """Five hostile students autograded in a second ``nbgrader autograde`` call, after their
     classmates' grades are in the gradebook (so a write there would destroy a real grade)."""
     from nb_attacks import FORGE_DISPLAY, FORGE_MODULES, SPY
 
@@ -420,6 +552,7 @@ def attacks(autograded) -> dict:
     viewer = _cells_by_id(hidden)["respuesta_show_test_example"]
     viewer.source = _precomputed_viewer(_cells_by_id(source)["respuesta_show_test_example"].source)
     submit("oculto_precalculado", hidden)
+    submit(MARKUP, _marked_notebook(release, source, canary.url))
     proc = nbgrader("autograde", ASSIGNMENT, cwd=root, env=autograded["env"])
     return {**autograded, "before": before, "log2": proc.stdout + proc.stderr}
 
@@ -487,6 +620,78 @@ def test_precomputed_hidden_variant_loses_the_hidden_points(attacks):
             os.environ["PRACTICO_SECRET"] = saved
     public = _viewer_indices(Context(variant=0).seed)
     assert not [i for i in hidden - public if re.search(rf"\b{i}\b", text)]
+
+
+@pytest.fixture(scope="module")
+def markup_pages(attacks, tmp_path_factory) -> dict:
+    """The markup attacker's pages as a student and an instructor get them: its feedback
+    (``nbgrader generate_feedback``) and its autograded notebook rendered as formgrader renders
+    it; with the same templates' pages of the untouched release, to tell the template's own
+    scripts and styles from the student's."""
+    from nb_markup_attacks import feedback_html, formgrader_html
+
+    root = attacks["root"]
+    nbgrader("generate_feedback", ASSIGNMENT, "--student", MARKUP, "--force", cwd=root,
+             env=attacks["env"])
+    folder = tmp_path_factory.mktemp("pages")
+    graded = root / "autograded" / MARKUP / ASSIGNMENT / NB_NAME
+    plain = root / "autograded" / "sin_hacer" / ASSIGNMENT / NB_NAME
+    pages = {"feedback": root / "feedback" / MARKUP / ASSIGNMENT / f"{ASSIGNMENT}.html",
+             "formgrader": folder / "formgrader.html"}
+    pages["formgrader"].write_text(formgrader_html(graded, MARKUP), encoding="utf-8")
+    benign = {"feedback": feedback_html(nbformat.read(plain, as_version=4)),
+              "formgrader": formgrader_html(plain)}
+    return {**attacks, "pages": pages, "benign": benign}
+
+
+@pytest.mark.nbgrader
+def test_hostile_markup_reaches_feedback_and_formgrader_as_text(markup_pages, canary):
+    """Nothing of the student's markup is live in either page (tests/nb_markup_attacks.py
+    lists each payload); the payloads, the printed text and the verdicts stay readable."""
+    from chromium_probe import live_control
+    from nb_markup_attacks import MARKDOWN, OUTPUTS, live_markup
+
+    root = markup_pages["root"]
+    for view, path in markup_pages["pages"].items():
+        page = path.read_text(encoding="utf-8")
+        benign = markup_pages["benign"][view]
+        assert live_markup(page, benign, canary.url) == [], view
+        # the check sees markup that is live in this very page
+        live = page.replace("</body>", live_control(canary) + "</body>")
+        assert live_markup(live, benign, canary.url), view
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        assert text.count("se muestra como texto") >= len(OUTPUTS) - 2, view
+        # the student's text cells (and raw cells) as text; the course's narrative rendered
+        assert text.count("Celda de texto escrita o cambiada") == len(MARKDOWN) + 3, view
+        assert "<h2" in page, view
+        assert "document.title='PWNED'" in text and "<b>impreso</b>" in text, view
+        # the deleted grade cell, put back: graded, and it says so
+        task = TASK_BY_ID[MARKUP_RIGHT]
+        assert f"[{task.id}] {task.title_es}: {task.points}/{task.points} puntos" in text, view
+        assert "Esta celda de prueba faltaba en el cuaderno entregado" in text, view
+    _, _, per_task = _scores(root, MARKUP)
+    assert per_task == {t.id: (t.points if t.id == MARKUP_RIGHT else 0) for t in TASKS}
+
+
+@pytest.mark.nbgrader
+@pytest.mark.browser
+def test_feedback_and_formgrader_pages_run_nothing_in_chromium(markup_pages, canary, tmp_path):
+    """Opened in headless Chromium: no payload ran (the title is the page's own) and no
+    request reached the canary. The same page with one live payload added is seen running."""
+    from chromium_probe import chromium, dump_dom, live_control, title
+
+    browser = chromium()
+    if browser is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    for view, page in markup_pages["pages"].items():
+        dom = dump_dom(page, browser)
+        assert "PWNED" not in title(dom) and title(dom), (view, title(dom))
+        assert canary.hits() == [], (view, canary.hits())
+    control = tmp_path / "control.html"
+    control.write_text(markup_pages["pages"]["feedback"].read_text(encoding="utf-8").replace(
+        "</body>", live_control(canary) + "</body>"), encoding="utf-8")
+    assert title(dump_dom(control, browser)) == "PWNED"
+    assert canary.hits() == ["/control"]
 
 
 @pytest.mark.nbgrader
