@@ -336,7 +336,12 @@ class ChildLauncher:
 
         group, slot = getattr(child, "share", (None, None))
         threads = max(1, int(self.options.threads))
-        allowed = _slot_cpus(slot, threads) if slot is not None else os.sched_getaffinity(0)
+        if slot is not None:
+            allowed = _slot_cpus(slot, threads)
+        elif hasattr(os, "sched_getaffinity"):
+            allowed = os.sched_getaffinity(0)
+        else:  # no affinity (macOS), and no /proc/stat either: the meter grants nothing
+            allowed = set(range(os.cpu_count() or 1))
         free = FreeCpu(allowed, quota=grader_quota())
         if group is not None:
             return CpuMeter(group.threads, group.usage_ns, threads,
