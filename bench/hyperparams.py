@@ -16,6 +16,13 @@ verdict-side oracles:
   max_norm 0.5, so a missing or late clip shows at step 1);
 - ``rescue``: ``ClippingRescues``' test accuracy clipped (threshold 0.4) and, at the same
   rate, without clipping (``max_norm=inf``: must diverge or stay near chance);
+- ``replay``: how far each recorded segment of a training run lands from the grader's own
+  steps (:mod:`grader.checks.replay`, as a fraction of the grader's update; the tolerance is
+  ``UPDATE_RTOL``), per check: worst segment of the correct implementations (the reference,
+  ``fixtures/alt_correct``, the ex6 idioms of ``fixtures/alt_variants``, and the reference
+  with every weight perturbed by 1e-6 before each segment, a stand-in for another device's
+  rounding), and for each wrong or faked run (``fixtures/wrong``, ``fixtures/fakes`` that do
+  not rebind the grader's modules) on how many seeds some segment missed, and by how much;
 - ``time``: each new check graded in process on the reference (inputs, probe, verdict).
 
 ``--quick``: 3 seeds (default 8). Results: docs/thresholds.md, section "Section 7". Nothing
@@ -28,12 +35,13 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import CHECKS, REFERENCE, Seeds, ref, row, run_parts  # noqa: E402
+from measure import CHECKS, REFERENCE, ROOT, Seeds, ref, row, run_parts  # noqa: E402
 
 from grader.checks import Context  # noqa: E402
 from grader.checks import hyper_expect as hx  # noqa: E402
@@ -132,7 +140,114 @@ def timing(seeds: list[int]) -> None:
     print(f"  {'all section 7 checks':<52} {total:5.2f} s CPU")
 
 
-PARTS = {"pattern": pattern, "growth": growth, "clip": clip, "rescue": rescue, "time": timing}
+def _impls() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Correct and wrong ex6 implementations, as modules: (name -> module) each."""
+    import importlib.util
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from patching import build, materialise_alt_correct
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-replay-"))
+
+    def load(name: str, source: str) -> Any:
+        path = folder / f"{name}.py"
+        path.write_text(source, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        return module
+
+    alt = materialise_alt_correct(folder / "alt")
+    good = {"reference": load("reference", (ROOT / "solutions/ex6_hyperparams.py").read_text()),
+            "alt_correct": load("alt_correct", (alt / "ex6_hyperparams.py").read_text())}
+    bad = {}
+    for kind, into in (("alt_variants", good), ("wrong", bad), ("fakes", bad)):
+        for patch in sorted((ROOT / "fixtures" / kind).glob("*/ex6_hyperparams.py.diff")):
+            if "grader." in patch.read_text():  # rebinds the grader's modules: sandbox only
+                continue
+            into[patch.parent.name] = load(patch.parent.name, build(patch, ROOT / "solutions")[1])
+    return good, bad
+
+
+def _segments(chk: Any, inp: dict, out: dict, jitter: float = 0.0) -> list[float]:
+    """Every recorded segment's landing error, run by run (not stopping at the first miss)."""
+    from grader.checks import replay
+    from grader.data import mnist_rows
+
+    errors = []
+    if isinstance(chk, hp.ClipBeforeStep | hp.ClippingRescues):
+        if "idx" in inp:
+            X, y = mnist_rows("train", inp["idx"])
+            data, lr, mx = hx.batches(X, y, hp.RESCUE_BATCH), hp.RESCUE_LR, hp.RESCUE_MAX_NORM
+        else:
+            data, lr, mx = hx.batches(inp["X"], inp["y"], hp.CLIP_BATCH), hp.CLIP_LR, \
+                hp.CLIP_MAX_NORM
+        shapes = [tuple(t.shape) for pair in zip(inp["weights"], inp["biases"]) for t in pair]
+        runs = [(out["optimizers"][0], out["final"], lr, mx)] if out["optimizers"] else []
+    else:
+        if "idx" in inp:
+            X, y = mnist_rows("train", inp["idx"])
+            data, lrs, hidden = hx.batches(X, y, hp.PATTERN_BATCH), hp.PATTERN_LRS, \
+                hp.PATTERN_HIDDEN
+        else:
+            data, lrs, hidden = chk.batches(inp), inp["lrs"], hp.SWEEP_HIDDEN
+        shapes = [(hidden, 784), (hidden,), (10, hidden), (10,)]
+        runs = [(e, f, lr, None) for e, f, lr in zip(out["optimizers"], out["final"], lrs)]
+    for entry, final, lr, mx in runs:
+        try:
+            run = replay.read_run(entry, final, shapes)
+        except replay.Garbled:
+            errors.append(math.inf)
+            continue
+        marks = sorted(run.snapshots)
+        for a, b in zip(marks, [*marks[1:], run.steps]):
+            here = run.snapshots[a]
+            if jitter:
+                gen = torch.Generator().manual_seed(a)
+                here = [p * (1 + jitter * torch.randn(p.shape, generator=gen)) for p in here]
+            there = run.final if b == run.steps else run.snapshots[b]
+            want, _, _ = replay.take_steps(here, data, a, b - a, [[lr] * len(shapes)] * run.steps,
+                                           mx)
+            errors.append(replay.landing_error(here, there, want))
+    return errors
+
+
+def replay_margins(seeds: list[int]) -> None:
+    from grader.checks import replay
+
+    good, bad = _impls()
+    for chk in (hp.SweepFreshModels(), hp.SweepPattern(), hp.ClipBeforeStep(),
+                hp.ClippingRescues()):
+        print(f"  {chk.id} (tolerance {replay.UPDATE_RTOL:g} of the update):")
+        worst = {name: 0.0 for name in [*good, "reference, weights jittered 1e-6"]}
+        missed: dict[str, list[float]] = {}  # per seed: the run's largest miss
+        for s in seeds:
+            for name, mod in good.items():
+                _, out = probe(chk, mod, s)
+                worst[name] = max(worst[name], *_segments(chk, _, out) or [0.0])
+            inp, out = probe(chk, good["reference"], s)
+            jittered = _segments(chk, inp, out, 1e-6)
+            worst["reference, weights jittered 1e-6"] = max(
+                worst["reference, weights jittered 1e-6"], *jittered or [0.0])
+            for name, mod in bad.items():
+                try:
+                    inp, out = probe(chk, mod, s)
+                except Exception:  # a fixture of the other function's task may raise here
+                    continue
+                errs = _segments(chk, inp, out)
+                if errs and max(errs) > 0:  # a fixture of the other task changes nothing here
+                    missed.setdefault(name, []).append(max(errs))
+        for name, value in worst.items():
+            print(f"    correct  {name:<40} worst segment {value:.2e}")
+        for name, values in sorted(missed.items()):
+            caught = sum(v > replay.UPDATE_RTOL for v in values)
+            print(f"    wrong    {name:<40} caught on {caught}/{len(values)} seeds, largest "
+                  f"miss {min(values):.2e} or more")
+
+
+PARTS = {"pattern": pattern, "growth": growth, "clip": clip, "rescue": rescue,
+         "replay": replay_margins, "time": timing}
 
 
 def main() -> None:

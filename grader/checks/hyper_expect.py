@@ -176,7 +176,7 @@ def _sweep_shapes(hidden: int) -> list[tuple[int, ...]]:
 
 def sweep_replay(out: dict[str, Any], k: int, lr: float,
                  steps_batches: list[tuple[torch.Tensor, torch.Tensor]], hidden: int,
-                 asked: bool, steps: int) -> replay.Replay:
+                 asked: bool, steps: int, device: str = "cpu") -> replay.Replay:
     """Run ``k`` of a sweep was a real SGD run from its first recorded weights: at ``lr``
     (``asked``) or at the rates its optimizer's groups held (not ``asked``). Returns what the
     grader computed along it; a Fail naming the first step that did not happen as recorded."""
@@ -191,7 +191,8 @@ def sweep_replay(out: dict[str, Any], k: int, lr: float,
         raise Fail("sweep_record_unreadable", run=k + 1) from None
     if run.steps != steps or 0 not in run.snapshots:
         raise Fail("sweep_step_count", run=k + 1, expected=steps, found=run.steps)
-    done = replay.replay(run, steps_batches, run.snapshots[0], lr if asked else None)
+    done = replay.replay(run, steps_batches, run.snapshots[0], lr if asked else None,
+                         device=device)
     if isinstance(done, replay.Break):
         _explain_sweep_break(done, run, k, lr, asked)
     return done  # type: ignore[return-value]
@@ -481,7 +482,7 @@ def _explain_clip_break(brk: replay.Break, run: replay.Run, lr: float) -> None:
 
 
 def verify_clipping(inp: dict[str, Any], out: dict[str, Any], batch: int, lr: float,
-                    max_norm: float) -> None:
+                    max_norm: float, device: str = "cpu") -> None:
     """Every ``step()`` found the raw gradient scaled to ``max_norm`` (same direction), the
     weights moved by ``lr`` times that and nothing else (checked step by step from the
     weights copied at each ``step()``), and the log reports each batch's loss and raw norm."""
@@ -493,7 +494,7 @@ def verify_clipping(inp: dict[str, Any], out: dict[str, Any], batch: int, lr: fl
     for s in range(steps):
         if s in run.snapshots:
             _explain_clip_step(run, s, *data[s % len(data)], max_norm)
-    done = replay.replay(run, data, start, lr, max_norm)
+    done = replay.replay(run, data, start, lr, max_norm, device=device)
     if isinstance(done, replay.Break):
         _explain_clip_break(done, run, lr)
     rec = _records(out.get("log"), ("loss", "grad_norm"), "train_clipped(...)")
@@ -512,13 +513,13 @@ def verify_clipping(inp: dict[str, Any], out: dict[str, Any], batch: int, lr: fl
 
 def verify_rescue(inp: dict[str, Any], out: dict[str, Any],
                   data: list[tuple[torch.Tensor, torch.Tensor]], lr: float, max_norm: float,
-                  min_acc: float) -> None:
+                  min_acc: float, device: str = "cpu") -> None:
     """The high-rate run really was clipped SGD at ``lr`` from the given weights (every
     segment between the copies taken again by the grader), and the weights it ended with
     learned (grader-measured test accuracy)."""
     run = _clip_run(inp, out, len(data))
     start = [t.float() for pair in zip(inp["weights"], inp["biases"]) for t in pair]
-    done = replay.replay(run, data, start, lr, max_norm)
+    done = replay.replay(run, data, start, lr, max_norm, device=device)
     if isinstance(done, replay.Break):
         _explain_clip_break(done, run, lr)
     acc = test_accuracy(replay.pairs(run.final))

@@ -294,7 +294,7 @@ class SweepFreshModels(_SweepCheck):
         hx.sweep_mechanics(inp["lrs"], out, SWEEP_STEPS)
         for k, lr in enumerate(inp["lrs"]):
             hx.sweep_replay(out, k, lr, self.batches(inp), SWEEP_HIDDEN, asked=True,
-                            steps=SWEEP_STEPS)
+                            steps=SWEEP_STEPS, device=ctx.device)
 
 
 @register
@@ -326,7 +326,7 @@ class SweepHistories(_SweepCheck):
             # The run's own rates: a run at the wrong rate has true histories too (the rate is
             # fresh_model_and_rate_per_run's business).
             done = hx.sweep_replay(out, k, lr, self.batches(inp), SWEEP_HIDDEN, asked=False,
-                                   steps=SWEEP_STEPS)
+                                   steps=SWEEP_STEPS, device=ctx.device)
             hx.sweep_train_loss(run["train_loss"], done.losses, per_epoch, k, lr)
             for epoch in range(SWEEP_EPOCHS):
                 params = done.states[(epoch + 1) * per_epoch] if (
@@ -378,7 +378,7 @@ class SweepPattern(_SweepCheck):
         accs = []
         for k, lr in enumerate(PATTERN_LRS):
             done = hx.sweep_replay(out, k, lr, batches, PATTERN_HIDDEN, asked=True,
-                                   steps=len(batches))
+                                   steps=len(batches), device=ctx.device)
             final = done.states[max(done.states)]
             accs.append(hx.test_accuracy(hx.replay.pairs(final)))
         hx.sweep_pattern(PATTERN_LRS, accs, PATTERN_MIN_BEST, PATTERN_MAX_HIGH, PATTERN_GAP)
@@ -497,7 +497,7 @@ class ClipBeforeStep(Check):
                 "final": net_params(net)}
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        hx.verify_clipping(inp, out, CLIP_BATCH, CLIP_LR, CLIP_MAX_NORM)
+        hx.verify_clipping(inp, out, CLIP_BATCH, CLIP_LR, CLIP_MAX_NORM, ctx.device)
 
 
 #: MNIST, 2,000 images, batch 32, 1 epoch, a 6-layer ReLU net at 1.5x He: at this rate SGD
@@ -541,4 +541,4 @@ class ClippingRescues(Check):
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         X, y = mnist_rows("train", inp["idx"])
         hx.verify_rescue(inp, out, hx.batches(X, y, RESCUE_BATCH), RESCUE_LR, RESCUE_MAX_NORM,
-                         RESCUE_MIN_ACC)
+                         RESCUE_MIN_ACC, ctx.device)
