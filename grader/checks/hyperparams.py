@@ -175,10 +175,13 @@ def spy_optimizer(models: ModelSpy | None, log: list[dict[str, Any]], *,
                 entry["with_grad"].append(sum(1 for p in tracked
                                               if getattr(p, "grad", None) is not None))
                 if k % every == 0 and len(entry["snaps"]) < MAX_SNAPSHOTS:
-                    entry["snaps"].append([k, [plain_tensor(p.detach()) for p in tracked]])
+                    # float32 whatever the student made of the model: the frame stays bounded
+                    entry["snaps"].append([k, [plain_tensor(p.detach().float())
+                                               for p in tracked]])
                 if keep_grads and len(entry["grads"]) < MAX_SNAPSHOTS:
                     entry["grads"].append([k, [None if getattr(p, "grad", None) is None
-                                               else plain_tensor(p.grad) for p in tracked]])
+                                               else plain_tensor(p.grad.float())
+                                               for p in tracked]])
                 entry["logged"] = k + 1
             return super().step(closure)
 

@@ -46,10 +46,12 @@ class _ProtocolError(Exception):
 
 _EOF = object()
 _NOTHING = object()
-#: Largest frame a child may send. The largest result frame of the reference is 1.72 MB
-#: (init_schemes, 2 nets of up to 16 layers; ``bench/frame_sizes.py``); a student's float64
-#: weights double that. 16 MiB leaves a margin of 9x over the reference and bounds what one
-#: hostile frame costs the grader: with the codec's caps on containers and values, decoding
+#: Largest frame a child may send. The largest result frame of the reference is 7.3 MB
+#: (section 7's MNIST sweep: copies of three runs' weights every 8 steps, for the replay of
+#: grader/checks/replay.py; ``bench/frame_sizes.py``), float32 whatever the student's dtype
+#: (the spy converts); the largest with weights a student reports is 1.72 MB (init_schemes,
+#: 2 nets of up to 16 layers), doubled in float64. 16 MiB leaves a margin of 2.2x over the
+#: reference and bounds what one hostile frame costs the grader: with the codec's caps on containers and values, decoding
 #: the worst 16 MiB frame measured adds under 100 MB (a 64 MiB frame took 3.8 GB before).
 MAX_FRAME = 16 * 1024 * 1024
 
