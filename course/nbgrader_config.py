@@ -66,15 +66,17 @@ def _autograde_pipeline() -> list:
     return [*pipeline, "grader.nbgrading.inert.InertNotebook"]
 
 
-# Before nbgrader's own sanitizing steps: a student's nbgrader metadata (a pasted copy of a
-# grade cell, an unknown or edited grade id) can no longer stop the run for the whole class;
-# that notebook scores 0 with the reasons, a deleted grade cell is put back
-# (grader/nbgrading/gradeids.py).
+# Before nbgrader's own sanitizing steps: a student folder whose name formgrader would show
+# as HTML is refused, that student alone (grader/nbgrading/studentid.py); a student's nbgrader
+# metadata (a pasted copy of a grade cell, an unknown or edited grade id) can no longer stop
+# the run for the whole class: that notebook scores 0 with the reasons, a deleted grade cell
+# is put back (grader/nbgrading/gradeids.py).
 def _sanitize_pipeline() -> list:
     from nbgrader.converters import Autograde
 
     default = list(Autograde.class_traits()["sanitize_preprocessors"].default())
-    return ["grader.nbgrading.gradeids.CheckGradeIds", *default]
+    return ["grader.nbgrading.studentid.CheckStudentId",
+            "grader.nbgrading.gradeids.CheckGradeIds", *default]
 
 
 # Feedback: the same rewrite first, whatever made the autograded notebook (one graded before

@@ -634,6 +634,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This grade cell was missing from the submitted notebook: it was graded with "
               "the assignment's.",
     },
+    "nb_unsafe_student": {
+        "es": "No se califica la carpeta {student}: su nombre tiene {chars}, que formgrader "
+              "mostraría como HTML activo. Renombrá la carpeta en submitted/ (letras, "
+              "números, espacios, . _ - @ +) y volvé a correr autograde.",
+        "en": "Folder {student} is not graded: its name holds {chars}, which formgrader would "
+              "show as live HTML. Rename the folder in submitted/ (letters, digits, spaces, "
+              ". _ - @ +) and run autograde again.",
+    },
     "nb_kind_grade": {"es": "celda de prueba", "en": "grade cell"},
     "nb_kind_solution": {"es": "celda de respuesta", "en": "answer cell"},
     "nb_kind_manual": {"es": "respuesta calificada a mano", "en": "manually graded answer"},

@@ -240,6 +240,7 @@ def feedback_html(nb, score: float = 0, max_score: float = 0) -> str:
     stylesheet), without nbgrader's own steps."""
     import os
 
+    import nbformat
     import nbgrader
     from nbconvert import HTMLExporter
     from traitlets.config import Config
@@ -252,6 +253,10 @@ def feedback_html(nb, score: float = 0, max_score: float = 0) -> str:
         here, "static", "node_modules", "bootstrap", "dist", "css")]
     resources = {"nbgrader": {"notebook": "practico2", "score": score, "max_score": max_score,
                               "late_penalty": 0}}
+    nb = nbformat.from_dict(nb)  # a copy; grade cells get the score nbgrader's GetGrades adds
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            cell.metadata.nbgrader.setdefault("score", 0)
     return HTMLExporter(config=config).from_notebook_node(nb, resources=resources)[0]
 
 

@@ -189,3 +189,24 @@ def test_metadata_keeps_only_checked_values():
                                            "display_name": "python3"},
                             "language_info": {"name": "python"}}
     nbformat.validate(out)
+
+
+def test_a_student_id_formgrader_would_render_as_markup_is_refused(tmp_path):
+    """formgrader writes the student id (the folder's name) into its page unescaped: shown
+    here with formgrader's own template; the kit refuses such an id before grading."""
+    from grader.nbgrading.studentid import CheckStudentId, UnsafeStudentId
+
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(_benign(), path)
+    hostile = 'x<img src=x onerror="fetch(\'' + CANARY + '/id\')">'
+    benign = attacks.formgrader_html(path)
+    assert attacks.live_markup(attacks.formgrader_html(path, hostile), benign, CANARY)
+    resources = {"nbgrader": {"student": hostile}}
+    with pytest.raises(UnsafeStudentId, match="onerror") as raised:
+        CheckStudentId().preprocess(_benign(), resources)
+    assert "submitted/" in str(raised.value)
+    for name in ("ana", "José Pérez", "m.gómez-2@x+y", "李"):
+        CheckStudentId().preprocess(_benign(), {"nbgrader": {"student": name}})
+    for name in ("a\u202eb", "a\nb", "a'b", "a&b"):
+        with pytest.raises(UnsafeStudentId):
+            CheckStudentId().preprocess(_benign(), {"nbgrader": {"student": name}})
