@@ -274,20 +274,43 @@ def write_grades_csv(out: Path, students: list[str], errors: Iterable[str] = (),
     errors = set(errors)
     empty = [""] * (len(TASKS) + 2)
     for student in students:
-        row = None
-        data = _read_json(out / "students" / student / "result.json")
-        if verify(key, student, data):
-            try:
-                row = [shown[student], *(f"{data['tasks'][task.id]['score']:g}" for task in TASKS),
-                       f"{data['score']:g}", f"{data['max_score']:g}", "graded"]
-            except (KeyError, TypeError, ValueError):
-                row = None
-        if row is None:
-            row = [shown[student], *empty, "grader_error" if student in errors else "pending"]
-        writer.writerow(csv_row(row))
+        scores = _verified_scores(out / "students" / student / "result.json", key, student)
+        if scores is None:
+            scores = [*empty, "grader_error" if student in errors else "pending"]
+        writer.writerow(csv_row([shown[student], *scores]))
     for link in links:
         writer.writerow(csv_row([shown[link], *empty, LINK_STATUS]))
     write_atomic(out / "grades.csv", buffer.getvalue())
+
+
+#: (path, key) -> (the file's stat stamp, its verified scores): autograde rewrites grades.csv
+#: after every student and would otherwise parse and verify every finished result each time
+_VERIFIED: dict[tuple[Path, bytes], tuple[tuple[int, ...], list[str]]] = {}
+
+
+def _verified_scores(path: Path, key: bytes, student: str) -> list[str] | None:
+    """The score cells and ``graded`` from ``path`` when it is signed with ``key`` for
+    ``student``; else None. A file whose device, inode, size, mtime and ctime are those of a
+    file already verified is not read again: any write to it changes its ctime, which no
+    user can set back."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    cached = _VERIFIED.get((path, key))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    data = _read_json(path)
+    if not verify(key, student, data):
+        return None
+    try:
+        scores = [*(f"{data['tasks'][task.id]['score']:g}" for task in TASKS),
+                  f"{data['score']:g}", f"{data['max_score']:g}", "graded"]
+    except (KeyError, TypeError, ValueError):
+        return None
+    _VERIFIED[(path, key)] = (stamp, scores)
+    return scores
 
 
 def _read_json(path: Path) -> Any:

@@ -462,6 +462,14 @@ def test_only_results_this_kit_signed_count(tmp_path):
         status = {row["student"]: row["status"] for row in csv.DictReader(fh)}
     assert status == {"ana": "graded", "bob": "pending", "eve": "pending", "zoe": "pending",
                       "lnk": "symlink_not_graded"}
+    # ana's score raised after it was verified once, its mtime put back: read and refused
+    path = out / "students" / "ana" / "result.json"
+    before = path.stat()
+    path.write_text(path.read_text().replace('"score": 0,', '"score": 9,', 1))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    write_grades_csv(out, ["ana"], key=key)
+    with open(out / "grades.csv", newline="", encoding="utf-8") as fh:
+        assert next(csv.DictReader(fh))["status"] == "pending"
 
 
 # ------------------------------------------------------ one real autograde of the class
