@@ -442,6 +442,7 @@ def test_parallel_autograde_writes_what_serial_autograde_writes(autograded):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out[-3000:]
     assert "4 graded, 1 failed" in out and "fecha_rota: FAILED" in out, out[-3000:]
+    assert re.search(rf"{PASTED}: graded in [\d.]+ s; 1 altered nbgrader cell\(s\)", out), out
     assert "Unknown string format: ayer a la tarde" in out, out[-3000:]  # from nbgrader's log
     assert not (parallel / "autograded" / "fecha_rota").exists()
 

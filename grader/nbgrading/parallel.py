@@ -129,6 +129,25 @@ def _tail(path: Path) -> str:
     return safe_text(data.decode("utf-8", "replace"), LOG_TAIL)
 
 
+def _layout_findings(folder: Path) -> dict[str, int]:
+    """How many altered nbgrader cells and put-back grade cells the kit's grade-id check
+    recorded in the autograded notebooks (grader/nbgrading/gradeids.py)."""
+    import json
+
+    from grader.nbgrading.gradeids import LAYOUT_KEY
+
+    found = {"problems": 0, "restored": 0}
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            layout = json.loads(path.read_text(encoding="utf-8"))["metadata"].get(LAYOUT_KEY)
+        except (OSError, ValueError, KeyError, AttributeError):
+            continue
+        if isinstance(layout, dict):
+            for key in found:
+                found[key] += len(layout.get(key) or [])
+    return found
+
+
 def autograde_student(job: StudentJob, cancel: threading.Event | None = None) -> dict[str, Any]:
     """Run ``nbgrader autograde`` for one student in a work folder of its own.
 
@@ -136,7 +155,8 @@ def autograde_student(job: StudentJob, cancel: threading.Event | None = None) ->
     end of nbgrader's output when it failed), ``seconds``, ``state`` (what nbgrader wrote
     in the work gradebook, :func:`grader.nbgrading.gbstate.read_state`), ``timestamp`` (the
     one nbgrader read from the submission's timestamp.txt, None when it set none), ``output``
-    (the autograded folder) and ``work``.
+    (the autograded folder), ``work`` and, when graded, ``layout`` (how many altered and
+    put-back cells the grade-id check found).
     Never raises for a student's failure: a crash or a timeout is an outcome like a grade.
     """
     from grader.nbgrading.gbstate import read_state, seed_state, seed_student
@@ -204,6 +224,8 @@ def autograde_student(job: StudentJob, cancel: threading.Event | None = None) ->
             outcome["timestamp"] = outcome["state"]["timestamp"]
         if not outcome["ok"]:
             outcome["error"] = "nbgrader recorded no submission for the student"
+        else:
+            outcome["layout"] = _layout_findings(Path(outcome["output"]))
         return outcome
     except Exception as exc:  # the outcome of one student, never the end of the class
         outcome["error"] = f"{type(exc).__name__}: {exc}"
@@ -403,7 +425,15 @@ def _grade_all(course: Course, job_of: dict[str, StudentJob], jobs: int, scratch
                     outcome["ok"] = False
                     outcome["error"] = f"could not record it: {type(exc).__name__}: {exc}"
             if outcome["ok"]:
-                say(f"[{done}/{len(futures)}] {student}: graded in {outcome['seconds']:.1f} s")
+                layout = outcome.get("layout") or {}
+                note = ""
+                if layout.get("problems"):
+                    note += (f"; {layout['problems']} altered nbgrader cell(s): every grade "
+                             "cell scores 0 and says why")
+                if layout.get("restored"):
+                    note += f"; {layout['restored']} deleted grade cell(s) put back and graded"
+                say(f"[{done}/{len(futures)}] {student}: graded in {outcome['seconds']:.1f} s"
+                    + note)
                 (scratch / "logs" / f"{outcome['student']}.log").unlink(missing_ok=True)
             else:
                 say(f"[{done}/{len(futures)}] {student}: FAILED: {outcome['error']}")
