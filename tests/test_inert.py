@@ -294,7 +294,7 @@ def _assert_markdown_inert(text: str, student_texts: list[str]) -> None:
         assert set(parser.tags) <= allowed and not [a for a in parser.attrs
                                                     if a.startswith("on")]
     # every student text is in the file, whole, inside code (so it cannot be anything else)
-    spans = re.findall(r"(`+) (.*?) \1", text)
+    spans = re.findall(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", text)
     inside = "\n".join(body for _, body in spans)
     for student in student_texts:
         for line in student.splitlines():

@@ -71,9 +71,7 @@ _MD_LINE_START = re.compile(r"^(\s*(?:\d+)?)([#>+=.)-])")
 def md_code(text: object, *, in_table: bool = False) -> str:
     """``text`` as one inline code span: nothing inside a code span is markup in any Markdown
     renderer (no HTML, no link, no image, no autolinked URL). The fence is one backtick longer
-    than the longest run of backticks in ``text``, so the text cannot close it; a space pads
-    each side (CommonMark strips one) so text that begins or ends with a backtick stays whole.
-    One line: line breaks are spelled out. ``in_table``: the span is in a table cell, where
+    than the longest run of backticks in ``text``, so the text cannot close it. One line: line breaks are spelled out. ``in_table``: the span is in a table cell, where
     GFM splits cells at ``|`` even inside code, so pipes are escaped (``\\|``, which tables
     read as ``|``)."""
     body = terminal(text, newlines=False)
@@ -82,9 +80,13 @@ def md_code(text: object, *, in_table: bool = False) -> str:
     if not body:
         return ""
     fence = "`" * (max((len(m) for m in _BACKTICKS.findall(body)), default=0) + 1)
-    if not body.strip(" "):  # only blanks: CommonMark strips nothing then, so no padding
-        return f"{fence}{body}{fence}"
-    return f"{fence} {body} {fence}"
+    # CommonMark strips one space from each end of a span that begins and ends with one (and
+    # is not only blanks): a space pads text that would otherwise touch the fence with a
+    # backtick, or lose its own spaces.
+    if body.strip(" ") and (body[0] == "`" or body[-1] == "`"
+                            or (body[0] == " " and body[-1] == " ")):
+        return f"{fence} {body} {fence}"
+    return f"{fence}{body}{fence}"
 
 
 def md_text(text: object, *, line_start: bool = False) -> str:
