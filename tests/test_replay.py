@@ -167,3 +167,44 @@ def test_group_of_params_and_landing_error():
     assert replay.landing_error(zero, nan, nan) == 0.0
     assert replay.landing_error(zero, nan, zero) == math.inf
     assert replay.landing_error(zero, [torch.ones(2)], [torch.ones(2) * 2]) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 9765])
+def test_the_seeded_init_is_the_models_under_the_global_seed(seed):
+    torch.manual_seed(seed)
+    want = [p.detach() for p in hp.sweep_net(hp.SWEEP_HIDDEN).parameters()]
+    got = hx.seeded_sweep_init(seed, hp.SWEEP_HIDDEN)
+    assert all(torch.equal(a, b) for a, b in zip(got, want))
+
+
+def test_the_seed_verdict_holds_while_other_threads_draw_random_numbers():
+    """autograde judges students in threads: another verdict (or anything) drawing from
+    torch's global generator must not change this one (it did: the reference lost
+    same_seed_each_run once in a class of 20)."""
+    import threading
+
+    from conftest import ROOT
+
+    from grader.checks.base import Context, seed_everything
+    from grader.impl import DirImpl
+    from grader.scoring import check_inputs
+
+    chk = hp.SweepSameSeed()
+    inp = check_inputs(chk, Context())
+    seed_everything(int(inp["_seed"]))
+    out = chk.probe(DirImpl(ROOT / "solutions").names(chk.module, chk.needs), inp, hp.ProbeEnv())
+    stop = threading.Event()
+
+    def draw() -> None:
+        while not stop.is_set():
+            torch.manual_seed(1)
+            torch.rand(1000)
+
+    noise = threading.Thread(target=draw)
+    noise.start()
+    try:
+        for _ in range(200):
+            chk.verdict(inp, out, Context())  # raises Fail if the init it computes moved
+    finally:
+        stop.set()
+        noise.join()

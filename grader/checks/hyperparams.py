@@ -307,7 +307,7 @@ class SweepSameSeed(_SweepCheck):
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         hx.sweep_models(len(inp["lrs"]), out)
-        hx.sweep_same_seed(out, int(inp["seed"]), lambda: sweep_net(SWEEP_HIDDEN))
+        hx.sweep_same_seed(out, int(inp["seed"]), SWEEP_HIDDEN)
 
 
 @register
