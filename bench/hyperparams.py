@@ -184,19 +184,21 @@ def _segments(chk: Any, inp: dict, out: dict, jitter: float = 0.0) -> list[float
             data, lr, mx = hx.batches(inp["X"], inp["y"], hp.CLIP_BATCH), hp.CLIP_LR, \
                 hp.CLIP_MAX_NORM
         shapes = [tuple(t.shape) for pair in zip(inp["weights"], inp["biases"]) for t in pair]
+        every = hp.RESCUE_EVERY if "idx" in inp else 1
         runs = [(out["optimizers"][0], out["final"], lr, mx)] if out["optimizers"] else []
     else:
         if "idx" in inp:
             X, y = mnist_rows("train", inp["idx"])
             data, lrs, hidden = hx.batches(X, y, hp.PATTERN_BATCH), hp.PATTERN_LRS, \
                 hp.PATTERN_HIDDEN
+            every = hp.PATTERN_EVERY
         else:
-            data, lrs, hidden = chk.batches(inp), inp["lrs"], hp.SWEEP_HIDDEN
+            data, lrs, hidden, every = chk.batches(inp), inp["lrs"], hp.SWEEP_HIDDEN, 1
         shapes = [(hidden, 784), (hidden,), (10, hidden), (10,)]
         runs = [(e, f, lr, None) for e, f, lr in zip(out["optimizers"], out["final"], lrs)]
     for entry, final, lr, mx in runs:
         try:
-            run = replay.read_run(entry, final, shapes)
+            run = replay.read_run(entry, final, shapes, every)
         except replay.Garbled:
             errors.append(math.inf)
             continue

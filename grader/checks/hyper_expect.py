@@ -175,7 +175,8 @@ def _sweep_shapes(hidden: int) -> list[tuple[int, ...]]:
 
 def sweep_replay(out: dict[str, Any], k: int, lr: float,
                  steps_batches: list[tuple[torch.Tensor, torch.Tensor]], hidden: int,
-                 asked: bool, steps: int, device: str = "cpu") -> replay.Replay:
+                 asked: bool, steps: int, device: str = "cpu", every: int = 1
+                 ) -> replay.Replay:
     """Run ``k`` of a sweep was a real SGD run from its first recorded weights: at ``lr``
     (``asked``) or at the rates its optimizer's groups held (not ``asked``). Returns what the
     grader computed along it; a Fail naming the first step that did not happen as recorded."""
@@ -184,12 +185,12 @@ def sweep_replay(out: dict[str, Any], k: int, lr: float,
     if k >= len(log) or not isinstance(final, list) or k >= len(final):
         raise Fail("sweep_no_optimizer", expected=k + 1, found=len(log))
     entry = log[k]
+    if entry.get("steps") != steps:
+        raise Fail("sweep_step_count", run=k + 1, expected=steps, found=entry.get("steps"))
     try:
-        run = replay.read_run(entry, final[k], _sweep_shapes(hidden))
+        run = replay.read_run(entry, final[k], _sweep_shapes(hidden), every)
     except replay.Garbled:
         raise Fail("sweep_record_unreadable", run=k + 1) from None
-    if run.steps != steps or 0 not in run.snapshots:
-        raise Fail("sweep_step_count", run=k + 1, expected=steps, found=run.steps)
     done = replay.replay(run, steps_batches, run.snapshots[0], lr if asked else None,
                          device=device)
     if isinstance(done, replay.Break):
@@ -280,8 +281,8 @@ def sweep_train_loss(reported: list[float], losses: list[float], per_epoch: int,
 def sweep_val_acc(got: float, params: list[torch.Tensor] | None, X: torch.Tensor,
                   y: torch.Tensor, k: int, epoch: int, lr: float) -> None:
     """``val_acc`` of an epoch is the accuracy of the weights at its end (ties allowed)."""
-    if params is None:
-        return
+    if params is None:  # no copy at the epoch's end: not a record the spy wrote
+        raise Fail("sweep_record_unreadable", run=k + 1)
     low, high = accuracy_bounds(replay.pairs(params), X, y)
     if not low - 1e-6 <= got <= high + 1e-6:
         raise Fail("sweep_val_acc_wrong", run=k + 1, lr=f"{lr:.6g}", epoch=epoch + 1,
@@ -435,7 +436,7 @@ def _clip_shapes(inp: dict[str, Any]) -> list[tuple[int, ...]]:
     return [tuple(t.shape) for pair in zip(inp["weights"], inp["biases"]) for t in pair]
 
 
-def _clip_run(inp: dict[str, Any], out: dict[str, Any], steps: int) -> replay.Run:
+def _clip_run(inp: dict[str, Any], out: dict[str, Any], steps: int, every: int) -> replay.Run:
     log = _optimizers(out)
     if len(log) != 1:
         raise Fail("clip_optimizer_count", found=len(log))
@@ -443,12 +444,9 @@ def _clip_run(inp: dict[str, Any], out: dict[str, Any], steps: int) -> replay.Ru
     if entry.get("steps") != steps:
         raise Fail("clip_step_count", expected=steps, found=entry.get("steps"))
     try:
-        run = replay.read_run(entry, out.get("final"), _clip_shapes(inp))
+        return replay.read_run(entry, out.get("final"), _clip_shapes(inp), every)
     except replay.Garbled:
         raise Fail("clip_record_unreadable") from None
-    if 0 not in run.snapshots:
-        raise Fail("clip_step_count", expected=steps, found="?")
-    return run
 
 
 def _raw_grads(params: list[torch.Tensor], X: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
@@ -504,7 +502,7 @@ def verify_clipping(inp: dict[str, Any], out: dict[str, Any], batch: int, lr: fl
     weights moved by ``lr`` times that and nothing else (checked step by step from the
     weights copied at each ``step()``), and the log reports each batch's loss and raw norm."""
     steps = inp["X"].shape[0] // batch
-    run = _clip_run(inp, out, steps)
+    run = _clip_run(inp, out, steps, every=1)
     data = batches(inp["X"], inp["y"], batch)
     start = [t.float() for pair in zip(inp["weights"], inp["biases"]) for t in pair]
     # What step() found first, to name the mistake; then what the weights did, to pay.
@@ -530,11 +528,11 @@ def verify_clipping(inp: dict[str, Any], out: dict[str, Any], batch: int, lr: fl
 
 def verify_rescue(inp: dict[str, Any], out: dict[str, Any],
                   data: list[tuple[torch.Tensor, torch.Tensor]], lr: float, max_norm: float,
-                  min_acc: float, device: str = "cpu") -> None:
+                  min_acc: float, device: str = "cpu", every: int = 1) -> None:
     """The high-rate run really was clipped SGD at ``lr`` from the given weights (every
     segment between the copies taken again by the grader), and the weights it ended with
     learned (grader-measured test accuracy)."""
-    run = _clip_run(inp, out, len(data))
+    run = _clip_run(inp, out, len(data), every)
     start = [t.float() for pair in zip(inp["weights"], inp["biases"]) for t in pair]
     done = replay.replay(run, data, start, lr, max_norm, device=device)
     if isinstance(done, replay.Break):

@@ -381,7 +381,8 @@ class SweepPattern(_SweepCheck):
         accs = []
         for k, lr in enumerate(PATTERN_LRS):
             done = hx.sweep_replay(out, k, lr, batches, PATTERN_HIDDEN, asked=True,
-                                   steps=len(batches), device=ctx.device)
+                                   steps=len(batches), device=ctx.device,
+                                   every=PATTERN_EVERY)
             final = done.states[max(done.states)]
             accs.append(hx.test_accuracy(hx.replay.pairs(final)))
         hx.sweep_pattern(PATTERN_LRS, accs, PATTERN_MIN_BEST, PATTERN_MAX_HIGH, PATTERN_GAP)
@@ -544,4 +545,4 @@ class ClippingRescues(Check):
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         X, y = mnist_rows("train", inp["idx"])
         hx.verify_rescue(inp, out, hx.batches(X, y, RESCUE_BATCH), RESCUE_LR, RESCUE_MAX_NORM,
-                         RESCUE_MIN_ACC, ctx.device)
+                         RESCUE_MIN_ACC, ctx.device, RESCUE_EVERY)

@@ -104,13 +104,15 @@ def _tensor_list(value: Any, shapes: list[tuple[int, ...]]) -> list[torch.Tensor
     return out
 
 
-def read_run(entry: Any, final: Any, shapes: list[tuple[int, ...]],
+def read_run(entry: Any, final: Any, shapes: list[tuple[int, ...]], every: int = 1,
              groups_of: list[int] | None = None) -> Run:
     """A spy's ``entry`` (see ``hyperparams.spy_optimizer``) and the final parameters, as a
     :class:`Run`; :class:`Garbled` when anything is not what a spy writes.
 
-    ``groups_of[j]``: the group index of the model's parameter ``j`` (``-1``: in no group);
-    ``None`` reads it from the entry's ``groups``."""
+    ``every``: the spy copied the weights at every ``every``-th step, so exactly those copies
+    must be there (a record that leaves some out would make one long segment of two, and the
+    weights at an epoch's end unknown). ``groups_of[j]``: the group index of the model's
+    parameter ``j`` (``-1``: in no group); ``None`` reads it from the entry's ``groups``."""
     if not isinstance(entry, dict):
         raise Garbled
     steps = entry.get("steps")
@@ -136,6 +138,8 @@ def read_run(entry: Any, final: Any, shapes: list[tuple[int, ...]],
         if not 0 <= item[0] < logged or item[0] in snaps:
             raise Garbled
         snaps[item[0]] = _tensor_list(item[1], shapes)
+    if set(snaps) != set(range(0, logged, every)):
+        raise Garbled
     grads: dict[int, list[torch.Tensor | None]] = {}
     for item in entry.get("grads", []) if isinstance(entry.get("grads"), list) else []:
         if not isinstance(item, list) or len(item) != 2 or type(item[0]) is not int:
