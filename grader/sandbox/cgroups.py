@@ -30,7 +30,7 @@ PERIOD_US = 100_000  # the quota's period: CPU shares are enforced every 0.1 s
 V1_CONTROLLERS = ("cpu", "cpuacct", "memory", "pids")
 
 
-def _mounts() -> list[tuple[str, str, set[str]]]:
+def mounts() -> list[tuple[str, str, set[str]]]:
     """(mount point, filesystem type, super options) of every cgroup mount of this process."""
     found = []
     try:
@@ -45,7 +45,23 @@ def _mounts() -> list[tuple[str, str, set[str]]]:
     return found
 
 
-def _own_paths() -> dict[str, str]:
+def usage_ns(path: Path, kind: str) -> int | None:
+    """CPU time used under a group, in nanoseconds, from its accounting file: ``cpu.stat``'s
+    ``usage_usec`` (v2) or ``cpuacct.usage`` (v1); ``None`` when it cannot be read."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    if kind == "v1":
+        return int(text.split()[0]) if text.split() else None
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "usage_usec":
+            return int(value) * 1000
+    return None
+
+
+def own_paths() -> dict[str, str]:
     """Our cgroup path per controller ('' for the v2 hierarchy), from /proc/self/cgroup."""
     paths: dict[str, str] = {}
     try:
@@ -84,17 +100,7 @@ class ChildGroup:
 
     def usage_ns(self) -> int | None:
         """CPU time used by every process that ever ran in the group, in nanoseconds."""
-        try:
-            text = self._usage.read_text()
-        except OSError:
-            return None
-        if self.kind == "v1":
-            return int(text.split()[0])
-        for line in text.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "usage_usec":
-                return int(value) * 1000
-        return None
+        return usage_ns(self._usage, self.kind)
 
     def threads(self) -> list[int]:
         """Every thread now in the group."""
@@ -156,9 +162,9 @@ class CgroupManager:
         self._find()
 
     def _find(self) -> None:
-        mounts = _mounts()
-        own = _own_paths()
-        v2 = next((m for m in mounts if m[1] == "cgroup2"), None)
+        table = mounts()
+        own = own_paths()
+        v2 = next((m for m in table if m[1] == "cgroup2"), None)
         reasons = []
         if v2 is not None and "" in own:
             ours = Path(v2[0] + own[""])
@@ -183,7 +189,7 @@ class CgroupManager:
                                    f"{ours} ({exc.strerror or exc})")
         hierarchies: dict[str, Path] = {}
         for controller in V1_CONTROLLERS:
-            mount = next((m for m in mounts if m[1] == "cgroup" and controller in m[2]), None)
+            mount = next((m for m in table if m[1] == "cgroup" and controller in m[2]), None)
             if mount is not None and controller in own:
                 hierarchies[controller] = Path(mount[0] + own[controller])
         if "cpu" in hierarchies and "cpuacct" in hierarchies:

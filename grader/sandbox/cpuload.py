@@ -28,7 +28,8 @@ import time
 from collections.abc import Callable, Collection
 from pathlib import Path
 
-from grader.sandbox.cgroups import _mounts, _own_paths
+from grader.sandbox.cgroups import mounts as cgroup_mounts
+from grader.sandbox.cgroups import own_paths, usage_ns
 
 PROC_STAT = "/proc/stat"
 
@@ -78,16 +79,6 @@ def _v2_quota(folder: Path) -> float | None:
     return int(quota) / int(period)
 
 
-def _v2_usage(folder: Path) -> Callable[[], int | None]:
-    def usage() -> int | None:
-        for line in (_read(folder / "cpu.stat") or "").splitlines():
-            key, _, value = line.partition(" ")
-            if key == "usage_usec":
-                return int(value) * 1000
-        return None
-    return usage
-
-
 def _v1_quota(folder: Path) -> float | None:
     quota, period = _read(folder / "cpu.cfs_quota_us"), _read(folder / "cpu.cfs_period_us")
     if quota is None or period is None or int(quota) <= 0:
@@ -95,27 +86,20 @@ def _v1_quota(folder: Path) -> float | None:
     return int(quota) / int(period)
 
 
-def _v1_usage(path: Path) -> Callable[[], int | None]:
-    def usage() -> int | None:
-        text = _read(path)
-        return int(text.split()[0]) if text else None
-    return usage
-
-
 def grader_quota(mounts: list[tuple[str, str, set[str]]] | None = None,
                  own: dict[str, str] | None = None
                  ) -> tuple[float, Callable[[], int | None]] | None:
     """The smallest CPU quota (in CPUs) on the grader's own cgroup or any above it, and a
     reader of the CPU time used under that group (ns); ``None`` without a quota."""
-    mounts = _mounts() if mounts is None else mounts
-    own = _own_paths() if own is None else own
+    mounts = cgroup_mounts() if mounts is None else mounts
+    own = own_paths() if own is None else own
     best: tuple[float, Callable[[], int | None]] | None = None
     v2 = next((m for m in mounts if m[1] == "cgroup2"), None)
     if v2 is not None and "" in own:
         for folder in _chain(v2[0], own[""]):
             quota = _v2_quota(folder)
             if quota is not None and (best is None or quota < best[0]):
-                best = (quota, _v2_usage(folder))
+                best = (quota, lambda path=folder / "cpu.stat": usage_ns(path, "v2"))
     cpu = next((m for m in mounts if m[1] == "cgroup" and "cpu" in m[2]), None)
     acct = next((m for m in mounts if m[1] == "cgroup" and "cpuacct" in m[2]), None)
     if cpu is not None and acct is not None and "cpu" in own:
@@ -124,7 +108,7 @@ def grader_quota(mounts: list[tuple[str, str, set[str]]] | None = None,
             if quota is not None and (best is None or quota < best[0]):
                 # the same group in the cpuacct hierarchy (often the same mount)
                 usage = Path(acct[0]) / folder.relative_to(cpu[0]) / "cpuacct.usage"
-                best = (quota, _v1_usage(usage))
+                best = (quota, lambda path=usage: usage_ns(path, "v1"))
     return best
 
 
