@@ -55,11 +55,15 @@ def hidden(ch: str) -> bool:
     return code in INVISIBLE or unicodedata.category(ch) in HIDDEN_CATEGORIES
 
 
+def code_point(code: int) -> str:
+    """``\\uNNNN`` or ``\\UNNNNNNNN``: a code point spelled in ASCII, never as ``\\xNN`` (in a
+    name that spelling means a raw byte)."""
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
 def code_escape(code: int) -> str:
     """``\\xNN`` (below 0x100), ``\\uNNNN`` or ``\\UNNNNNNNN``: a code point spelled in ASCII."""
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    return f"\\x{code:02x}" if code < 0x100 else code_point(code)
 
 
 def _escape_hidden(match: re.Match[str]) -> str:
@@ -97,7 +101,7 @@ def _name_char(ch: str) -> str:
         return "\\\\"
     if hidden(ch) or (unicodedata.category(ch) == "Zs" and ch != " "):
         # Code points as \u, so that a raw byte (\x) and a character never read the same.
-        return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+        return code_point(code)
     return ch
 
 
@@ -151,8 +155,7 @@ def lookalike_key(shown: str) -> str:
 def spelled_out(shown: str) -> str:
     """``shown`` with every non-ASCII character as ``\\uNNNN``: pure ASCII, still injective
     (``shown`` holds its backslashes doubled)."""
-    return "".join(ch if ch < "\x80" else (f"\\u{ord(ch):04x}" if ord(ch) < 0x10000
-                                          else f"\\U{ord(ch):08x}") for ch in shown)
+    return "".join(ch if ch < "\x80" else code_point(ord(ch)) for ch in shown)
 
 
 def display_names(names: Iterable[str]) -> dict[str, str]:
