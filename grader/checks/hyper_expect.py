@@ -194,26 +194,36 @@ def sweep_replay(out: dict[str, Any], k: int, lr: float,
     done = replay.replay(run, steps_batches, run.snapshots[0], lr if asked else None,
                          device=device)
     if isinstance(done, replay.Break):
-        _explain_sweep_break(done, run, k, lr, asked)
+        explain_break(done, run, lr, SWEEP_BREAK_KEYS, asked, run=k + 1, lr=f"{lr:.6g}")
     return done  # type: ignore[return-value]
 
 
-def _explain_sweep_break(brk: replay.Break, run: replay.Run, k: int, lr: float,
-                         asked: bool) -> None:
-    """The most likely reason a run's record is not a real run, as a teaching Fail."""
-    steps = range(brk.start, min(brk.end, len(run.lrs)))
-    for s in steps:
-        if run.with_grad[s] == 0:
-            raise Fail("sweep_step_without_grads", run=k + 1, step=s + 1)
-        if asked and not all(_same_rate(v, lr) for v in run.lrs[s]):
-            found = next(v for v in run.lrs[s] if not _same_rate(v, lr))
-            raise Fail("sweep_lr_changed", run=k + 1, step=s + 1, found=f"{found:.6g}",
-                       expected=f"{lr:.6g}")
-        if not run.plain[s]:
-            raise Fail("sweep_optimizer_options", run=k + 1)
+#: message keys of what a broken record shows, per task (``missed``: nothing it shows)
+SWEEP_BREAK_KEYS = {"no_grads": "sweep_step_without_grads", "lr_changed": "sweep_lr_changed",
+                    "options": "sweep_optimizer_options", "missed": "sweep_steps_not_sgd"}
+CLIP_BREAK_KEYS = {"no_grads": "clip_no_grads", "lr_changed": "clip_lr_changed",
+                   "missed": "clip_steps_not_sgd"}
+
+
+def explain_break(brk: replay.Break, record: replay.Run, rate: float, keys: dict[str, str],
+                  rate_asked: bool = True, /, **values: Any) -> None:
+    """The most likely reason a run's record is not a real run, as a teaching Fail: the first
+    step of the broken segment that ``step()`` found without gradients, at another rate than
+    ``rate`` (when ``rate_asked``) or, where ``keys`` has ``options``, not plain SGD; else the
+    segment and how far it missed. ``values``: what every message of ``keys`` names (the
+    arguments before them are positional only: messages name ``run`` and ``lr`` too)."""
+    for s in range(brk.start, min(brk.end, len(record.lrs))):
+        if record.with_grad[s] == 0:
+            raise Fail(keys["no_grads"], step=s + 1, **values)
+        if rate_asked and not all(_same_rate(v, rate) for v in record.lrs[s]):
+            found = next(v for v in record.lrs[s] if not _same_rate(v, rate))
+            raise Fail(keys["lr_changed"], step=s + 1, found=f"{found:.6g}",
+                       expected=f"{rate:.6g}", **values)
+        if "options" in keys and not record.plain[s]:
+            raise Fail(keys["options"], **values)
     error = "∞" if math.isinf(brk.error) else f"{brk.error:.2g}"
-    raise Fail("sweep_steps_not_sgd", run=k + 1, lr=f"{lr:.6g}", first=brk.start + 1,
-               last=max(brk.end, brk.start + 1), error=error)
+    raise Fail(keys["missed"], first=brk.start + 1, last=max(brk.end, brk.start + 1),
+               error=error, **values)
 
 
 def seeded_sweep_init(seed: int, hidden: int) -> list[torch.Tensor]:
@@ -432,8 +442,9 @@ def verify_grads_kept(case: dict[str, Any], kept: Any) -> None:
             raise Fail("norms_grads_not_kept", found="≠")
 
 
-def _clip_shapes(inp: dict[str, Any]) -> list[tuple[int, ...]]:
-    return [tuple(t.shape) for pair in zip(inp["weights"], inp["biases"]) for t in pair]
+def _clip_start(inp: dict[str, Any]) -> list[torch.Tensor]:
+    """The weights ``train_clipped`` was handed, ``[W0, b0, W1, b1, ...]``, float32."""
+    return [t.float() for pair in zip(inp["weights"], inp["biases"]) for t in pair]
 
 
 def _clip_run(inp: dict[str, Any], out: dict[str, Any], steps: int, every: int) -> replay.Run:
@@ -444,17 +455,10 @@ def _clip_run(inp: dict[str, Any], out: dict[str, Any], steps: int, every: int) 
     if entry.get("steps") != steps:
         raise Fail("clip_step_count", expected=steps, found=entry.get("steps"))
     try:
-        return replay.read_run(entry, out.get("final"), _clip_shapes(inp), every)
+        return replay.read_run(entry, out.get("final"),
+                               [tuple(t.shape) for t in _clip_start(inp)], every)
     except replay.Garbled:
         raise Fail("clip_record_unreadable") from None
-
-
-def _raw_grads(params: list[torch.Tensor], X: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
-    """The gradient of the batch's mean cross-entropy at ``params`` (ReLU MLP), float64."""
-    ps = [p.double().clone().requires_grad_(True) for p in params]
-    ws, bs = ps[0::2], ps[1::2]
-    loss = F.cross_entropy(_forward64(ws, bs, X, "relu"), y)
-    return list(torch.autograd.grad(loss, ps))
 
 
 def _explain_clip_step(run: replay.Run, step: int, X: torch.Tensor, y: torch.Tensor,
@@ -466,7 +470,10 @@ def _explain_clip_step(run: replay.Run, step: int, X: torch.Tensor, y: torch.Ten
         return
     if any(g is None for g in found):
         raise Fail("clip_no_grads", step=step + 1)
-    raw = _raw_grads(run.snapshots[step], X, y)
+    params = run.snapshots[step]
+    gw, gb = true_grads({"weights": params[0::2], "biases": params[1::2], "X": X, "y": y,
+                         "class_weight": torch.ones(10), "act": "relu"})
+    raw = [g for pair in zip(gw, gb) for g in pair]
     raw_norm = replay.grad_norm(raw)
     v = replay.grad_norm(found)  # type: ignore[arg-type]
     if not v <= max_norm * (1 + 1e-4):  # nan fails too
@@ -484,18 +491,6 @@ def _explain_clip_step(run: replay.Run, step: int, X: torch.Tensor, y: torch.Ten
                    max_norm=f"{max_norm:g}")
 
 
-def _explain_clip_break(brk: replay.Break, run: replay.Run, lr: float) -> None:
-    for s in range(brk.start, min(brk.end, len(run.lrs))):
-        if run.with_grad[s] == 0:
-            raise Fail("clip_no_grads", step=s + 1)
-        if not all(_same_rate(v, lr) for v in run.lrs[s]):
-            found = next(v for v in run.lrs[s] if not _same_rate(v, lr))
-            raise Fail("clip_lr_changed", step=s + 1, found=f"{found:.6g}", expected=f"{lr:g}")
-    error = "∞" if math.isinf(brk.error) else f"{brk.error:.2g}"
-    raise Fail("clip_steps_not_sgd", first=brk.start + 1, last=max(brk.end, brk.start + 1),
-               error=error)
-
-
 def verify_clipping(inp: dict[str, Any], out: dict[str, Any], batch: int, lr: float,
                     max_norm: float, device: str = "cpu") -> None:
     """Every ``step()`` found the raw gradient scaled to ``max_norm`` (same direction), the
@@ -504,14 +499,14 @@ def verify_clipping(inp: dict[str, Any], out: dict[str, Any], batch: int, lr: fl
     steps = inp["X"].shape[0] // batch
     run = _clip_run(inp, out, steps, every=1)
     data = batches(inp["X"], inp["y"], batch)
-    start = [t.float() for pair in zip(inp["weights"], inp["biases"]) for t in pair]
+    start = _clip_start(inp)
     # What step() found first, to name the mistake; then what the weights did, to pay.
     for s in range(steps):
         if s in run.snapshots:
             _explain_clip_step(run, s, *data[s % len(data)], max_norm)
     done = replay.replay(run, data, start, lr, max_norm, device=device)
     if isinstance(done, replay.Break):
-        _explain_clip_break(done, run, lr)
+        explain_break(done, run, lr, CLIP_BREAK_KEYS)
     rec = _records(out.get("log"), ("loss", "grad_norm"), "train_clipped(...)")
     for key in ("loss", "grad_norm"):
         if len(rec[key]) != steps:
@@ -533,10 +528,9 @@ def verify_rescue(inp: dict[str, Any], out: dict[str, Any],
     segment between the copies taken again by the grader), and the weights it ended with
     learned (grader-measured test accuracy)."""
     run = _clip_run(inp, out, len(data), every)
-    start = [t.float() for pair in zip(inp["weights"], inp["biases"]) for t in pair]
-    done = replay.replay(run, data, start, lr, max_norm, device=device)
+    done = replay.replay(run, data, _clip_start(inp), lr, max_norm, device=device)
     if isinstance(done, replay.Break):
-        _explain_clip_break(done, run, lr)
+        explain_break(done, run, lr, CLIP_BREAK_KEYS)
     acc = test_accuracy(replay.pairs(run.final))
     if not acc >= min_acc:
         raise Fail("clip_did_not_rescue", acc="nan" if math.isnan(acc) else f"{acc:.3f}",

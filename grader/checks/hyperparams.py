@@ -94,18 +94,17 @@ class ModelSpy:
 
     def owner(self, param: Any) -> list[int]:
         """``[model index, parameter index]`` of a parameter, ``[-1, -1]`` if none built it."""
-        for i, net in enumerate(self.built):
-            for j, p in enumerate(net.parameters()):
-                if p is param:
-                    return [i, j]
-        return [-1, -1]
+        return owner_among(self.built, param)
 
 
 @probe_side
-def _owner_in(model: nn.Module, param: Any) -> list[int]:
-    for j, p in enumerate(model.parameters()):
-        if p is param:
-            return [0, j]
+def owner_among(models: list[nn.Module], param: Any) -> list[int]:
+    """``[model index, parameter index]`` of ``param`` among ``models``, ``[-1, -1]`` if it is
+    none of their parameters (compared by identity)."""
+    for i, net in enumerate(models):
+        for j, p in enumerate(net.parameters()):
+            if p is param:
+                return [i, j]
     return [-1, -1]
 
 
@@ -138,10 +137,10 @@ def spy_optimizer(models: ModelSpy | None, log: list[dict[str, Any]], *,
     class SpySGD(torch.optim.SGD):
         def __init__(self, params: Any, lr: Any = 1e-3, *args: Any, **kwargs: Any) -> None:
             super().__init__(params, lr, *args, **kwargs)
-            own = models.owner if models is not None else (
-                (lambda p: _owner_in(model, p)) if model is not None else (lambda p: [-1, -1]))
+            candidates = (models.built if models is not None
+                          else [model] if model is not None else [])
             held = [p for g in self.param_groups for p in g["params"]]
-            groups = [[own(p) for p in g["params"][:MAX_GROUP_PARAMS]]
+            groups = [[owner_among(candidates, p) for p in g["params"][:MAX_GROUP_PARAMS]]
                       for g in self.param_groups[:MAX_GROUPS]]
             entry: dict[str, Any] = {
                 "lr": number(lr),
@@ -295,9 +294,10 @@ class SweepFreshModels(_SweepCheck):
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         hx.sweep_mechanics(inp["lrs"], out, SWEEP_STEPS)
+        batches = self.batches(inp)
         for k, lr in enumerate(inp["lrs"]):
-            hx.sweep_replay(out, k, lr, self.batches(inp), SWEEP_HIDDEN, asked=True,
-                            steps=SWEEP_STEPS, device=ctx.device)
+            hx.sweep_replay(out, k, lr, batches, SWEEP_HIDDEN, asked=True, steps=SWEEP_STEPS,
+                            device=ctx.device)
 
 
 @register
@@ -324,18 +324,17 @@ class SweepHistories(_SweepCheck):
         runs = hx.sweep_histories(out["runs"], len(inp["lrs"]), SWEEP_EPOCHS)
         hx.sweep_models(len(inp["lrs"]), out)
         per_epoch = SWEEP_TRAIN // SWEEP_BATCH
+        batches = self.batches(inp)
         for k, run in enumerate(runs):
             lr = inp["lrs"][k]
             # The run's own rates: a run at the wrong rate has true histories too (the rate is
             # fresh_model_and_rate_per_run's business).
-            done = hx.sweep_replay(out, k, lr, self.batches(inp), SWEEP_HIDDEN, asked=False,
+            done = hx.sweep_replay(out, k, lr, batches, SWEEP_HIDDEN, asked=False,
                                    steps=SWEEP_STEPS, device=ctx.device)
             hx.sweep_train_loss(run["train_loss"], done.losses, per_epoch, k, lr)
             for epoch in range(SWEEP_EPOCHS):
-                params = done.states[(epoch + 1) * per_epoch] if (
-                    epoch + 1) * per_epoch in done.states else None
-                hx.sweep_val_acc(run["val_acc"][epoch], params, inp["X_val"], inp["y_val"],
-                                 k, epoch, lr)
+                hx.sweep_val_acc(run["val_acc"][epoch], done.states.get((epoch + 1) * per_epoch),
+                                 inp["X_val"], inp["y_val"], k, epoch, lr)
         hx.sweep_modes(out.get("calls"), inp["X_val"], SWEEP_BATCH, len(inp["lrs"]))
 
 

@@ -104,26 +104,27 @@ def _tensor_list(value: Any, shapes: list[tuple[int, ...]]) -> list[torch.Tensor
     return out
 
 
-def read_run(entry: Any, final: Any, shapes: list[tuple[int, ...]], every: int = 1,
-             groups_of: list[int] | None = None) -> Run:
+def read_run(entry: Any, final: Any, shapes: list[tuple[int, ...]], every: int = 1) -> Run:
     """A spy's ``entry`` (see ``hyperparams.spy_optimizer``) and the final parameters, as a
     :class:`Run`; :class:`Garbled` when anything is not what a spy writes.
 
     ``every``: the spy copied the weights at every ``every``-th step, so exactly those copies
     must be there (a record that leaves some out would make one long segment of two, and the
-    weights at an epoch's end unknown). ``groups_of[j]``: the group index of the model's
-    parameter ``j`` (``-1``: in no group); ``None`` reads it from the entry's ``groups``."""
+    weights at an epoch's end unknown). Each parameter's rate at a step is its group's
+    (:func:`group_of_params`)."""
     if not isinstance(entry, dict):
         raise Garbled
     steps = entry.get("steps")
     if type(steps) is not int or steps < 0:
         raise Garbled
-    logged = min(steps, entry.get("logged", steps) if type(entry.get("logged")) is int else 0)
+    # steps logged (the spy stops logging past MAX_STEPS_LOGGED); a record without the
+    # count logged nothing
+    logged = entry.get("logged")
+    logged = min(steps, logged) if type(logged) is int else 0
     lrs_raw, with_grad, plain = entry.get("lrs"), entry.get("with_grad"), entry.get("plain")
     if not all(isinstance(v, list) and len(v) == logged for v in (lrs_raw, with_grad, plain)):
         raise Garbled
-    if groups_of is None:
-        groups_of = group_of_params(entry.get("groups"), len(shapes))
+    groups_of = group_of_params(entry.get("groups"), len(shapes))
     lrs = []
     for per_group in lrs_raw:
         if not isinstance(per_group, list) or not all(isinstance(v, float) for v in per_group):
@@ -252,10 +253,9 @@ def replay(run: Run, batches: list[tuple[torch.Tensor, torch.Tensor]], start: li
     if len(run.lrs) != run.steps:
         return Break(0, run.steps, why="unlogged")
     rates = run.lrs if lr is None else [[lr] * len(start) for _ in range(run.steps)]
+    # read_run made sure of a copy at every ``every``-th logged step, step 0 included
     marks = sorted(k for k in run.snapshots if 0 < k < run.steps)
-    first = run.snapshots.get(0)
-    if first is None:
-        return Break(0, run.steps, why="unlogged")
+    first = run.snapshots[0]
     if not _close_all(first, start):
         return Break(0, 0, why="start")
     states = {0: first}
