@@ -510,7 +510,9 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
         print(f"{len(found.links)} symbolic link(s) in {terminal(args.root, newlines=False)} "
               f"not followed, not graded (status {LINK_STATUS} in grades.csv)", file=sys.stderr)
     if errors:
-        shown = display_names([f.name for f in found.folders])
+        # the names grades.csv and the progress lines showed (links take part in the
+        # look-alike check there too)
+        shown = display_names([*(f.name for f in found.folders), *found.links])
         print(terminal(f"{len(errors)} student(s) NOT graded because of a grader error (status "
                        "grader_error in grades.csv; run again to retry them): "
                        + ", ".join(shown.get(n, safe_name(n)) for n in sorted(errors)),
