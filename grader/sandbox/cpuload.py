@@ -23,6 +23,7 @@ The free time of a window is the smallest of these counters' increases.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Collection
@@ -110,6 +111,13 @@ def grader_quota(mounts: list[tuple[str, str, set[str]]] | None = None,
                 usage = Path(acct[0]) / folder.relative_to(cpu[0]) / "cpuacct.usage"
                 best = (quota, lambda path=usage: usage_ns(path, "v1"))
     return best
+
+
+@functools.cache
+def own_quota() -> tuple[float, Callable[[], int | None]] | None:
+    """:func:`grader_quota` of this process, found once: the grader's own cgroups and their
+    limits do not change while it runs, and every child's meter asks for them."""
+    return grader_quota()
 
 
 class FreeCpu:

@@ -331,7 +331,7 @@ class ChildLauncher:
         """The CPU meter of a running child (see :mod:`grader.sandbox.cpuwatch`): its
         counters from its cgroup, or from its process tree; the free CPU of the CPUs it may
         run on (the grader's, or its own when it was pinned to CPUs of its own)."""
-        from grader.sandbox.cpuload import FreeCpu, grader_quota
+        from grader.sandbox.cpuload import FreeCpu, own_quota
         from grader.sandbox.cpuwatch import CpuMeter, ProcessTree
 
         group, slot = getattr(child, "share", (None, None))
@@ -342,7 +342,7 @@ class ChildLauncher:
             allowed = os.sched_getaffinity(0)
         else:  # no affinity (macOS), and no /proc/stat either: the meter grants nothing
             allowed = set(range(os.cpu_count() or 1))
-        free = FreeCpu(allowed, quota=grader_quota())
+        free = FreeCpu(allowed, quota=own_quota())
         if group is not None:
             return CpuMeter(group.threads, group.usage_ns, threads,
                             self.options.starved_extensions, free=free)
