@@ -362,9 +362,11 @@ def test_hostile_names_and_messages_stay_text_in_the_page(tmp_path, key):
     assert parser.attrs <= REPORT_ATTRS
     assert "&lt;script&gt;" in page and "<script" not in page
     assert "&lt;img src=x onerror" in page
-    # every name is there, escaped: raw names hold markup, controls and bidi overrides
+    # every name is there, escaped: raw names hold markup, controls and bidi overrides; the
+    # JSON holds them spelled out too
+    data = json.dumps(report, ensure_ascii=False)
     for hidden in ("\u202e", "\x1b", "\u200b", "\u2066"):
-        assert hidden not in page
+        assert hidden not in page and hidden not in data
     assert "&lt;img src=x onerror=document.title=&#x27;PWNED&#x27;&gt;" in page
 
 
@@ -491,6 +493,13 @@ def test_a_course_with_several_assignments_asks_which(tmp_path, key, capsys):
     assert main(["class-report", str(course), "--assignment", "practico3"]) == 0
     data = json.loads((course / "reports" / "practico3" / JSON_NAME).read_text())
     assert data["students"] == {"counted": 0, "not_counted": 5}
+
+
+def test_an_assignment_name_that_is_a_path_is_refused(tmp_path, key, capsys):
+    course = _course(tmp_path, key)
+    assert main(["class-report", str(course), "--assignment", "../../elsewhere"]) == 2
+    assert "not an assignment name" in capsys.readouterr().err
+    assert not (tmp_path / "elsewhere").exists()
 
 
 def test_a_course_without_stored_results_says_what_to_run(tmp_path, capsys):

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.class_report.sources import Counted, NotCounted, Source
+from grader.class_report.sources import NOT_COUNTED_REASONS, Counted, NotCounted, Source
 from grader.i18n import current_lang, render_reason, t
 from grader.messages import MESSAGES
 from grader.tasks import TASK_BY_ID, TASKS
@@ -230,8 +230,6 @@ def _not_counted(entries: list[NotCounted], with_names: bool) -> list[dict[str, 
     by_reason: dict[str, set[str]] = defaultdict(set)
     for entry in entries:
         by_reason[entry.reason].add(entry.name)
-    from grader.class_report.sources import NOT_COUNTED_REASONS
-
     return [{"reason": reason, **_who(by_reason[reason], with_names)}
             for reason in NOT_COUNTED_REASONS if by_reason[reason]]
 

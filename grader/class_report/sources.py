@@ -29,7 +29,7 @@ from typing import Any
 from grader.options import UserError
 from grader.outputs.escape import csv_cell
 from grader.outputs.signing import verify, write_signed
-from grader.textsafe import display_names
+from grader.textsafe import display_names, safe_text
 
 #: the file, in ``COURSE/autograded/<student>/<assignment>/``, that holds the student's result
 #: JSON for the nbgrader path (same schema as ``result.json``; one notebook per assignment,
@@ -38,6 +38,9 @@ NBGRADER_RESULT_NAME = "practico_result.json"
 
 #: a result file larger than this is not one the kit wrote (a whole result is ~10-40 KiB)
 MAX_RESULT_BYTES = 16 * 1024 * 1024
+
+#: longest name kept from a result's ``student`` (a spelled-out display name can be long)
+MAX_SHOWN_NAME = 4096
 
 #: why an entry does not count (each has a ``cr_nc_<reason>`` message)
 NOT_COUNTED_REASONS = ("unsigned", "missing", "pending", "grader_error", "symlink_not_graded",
@@ -153,9 +156,11 @@ def read_results_folder(results: Path, key: bytes) -> Source:
         if data is None:
             not_counted.append(NotCounted(shown[folder], why))
             continue
-        # the name grades.csv, feedback and the terminal showed (signed with the result)
+        # the name grades.csv, feedback and the terminal showed (signed with the result; made
+        # safe again all the same: a kit of another version may have signed it)
         name = data.get("student")
-        counted.append(Counted(name if isinstance(name, str) and name else shown[folder], data))
+        counted.append(Counted(safe_text(name, MAX_SHOWN_NAME, newlines=False)
+                               if isinstance(name, str) and name else shown[folder], data))
     # nothing a run wrote under students/ is a link: one there was put by someone else
     not_counted += [NotCounted(shown[link], "symlink_not_graded") for link in links]
     not_counted += _grades_csv_only(results, {e.name for e in [*counted, *not_counted]})
@@ -193,6 +198,10 @@ def course_assignments(course: Path) -> list[str]:
 def read_course(course: Path, assignment: str | None, key: bytes) -> Source:
     """Every student of an nbgrader course's ``autograded/`` folder for ``assignment`` (when
     None: the one assignment with stored results; a clear error if none or several)."""
+    if assignment is not None and (assignment in ("", ".", "..") or "/" in assignment
+                                   or "\0" in assignment):
+        raise UserError(f"--assignment {assignment!r}: not an assignment name (a folder "
+                        "name under autograded/<student>/).")
     if assignment is None:
         found = course_assignments(course)
         if not found:
