@@ -30,6 +30,7 @@ from grader.class_report.render import CSP
 from grader.class_report.sources import (
     NBGRADER_RESULT_NAME,
     Source,
+    nbgrader_result_bytes,
     nbgrader_signed_name,
     read_results_folder,
     write_nbgrader_result,
@@ -451,6 +452,11 @@ def _course(tmp_path: Path, key: bytes) -> Path:
         folder = course / "autograded" / student / "practico2"
         folder.mkdir(parents=True)
         write_nbgrader_result(folder, student, "practico2", _result(student), key)
+    # as nbgrader's FilesWriter stores the bytes the preprocessor hands it
+    folder = course / "autograded" / "fede" / "practico2"
+    folder.mkdir(parents=True)
+    (folder / NBGRADER_RESULT_NAME).write_bytes(
+        nbgrader_result_bytes("fede", "practico2", _result("fede"), key))
     # beto's result, copied as carla's: signed for beto
     (course / "autograded" / "carla" / "practico2").mkdir(parents=True)
     shutil.copy(course / "autograded" / "beto" / "practico2" / NBGRADER_RESULT_NAME,
@@ -470,7 +476,7 @@ def test_a_course_folder_is_read_from_the_stored_results(tmp_path, key):
     out = course / "reports" / "practico2"
     data = json.loads((out / JSON_NAME).read_text())
     assert data["source"] == {"kind": "nbgrader", "assignment": "practico2"}
-    assert data["students"] == {"counted": 2, "not_counted": 3}
+    assert data["students"] == {"counted": 3, "not_counted": 3}
     assert {r["reason"]: r["names"] for r in data["not_counted"]} == {
         "unsigned": ["carla", "dario"], "missing": ["eva"]}
     assert "nbgrader course, assignment practico2" in (out / HTML_NAME).read_text("utf-8")
@@ -492,7 +498,7 @@ def test_a_course_with_several_assignments_asks_which(tmp_path, key, capsys):
                 folder / NBGRADER_RESULT_NAME)
     assert main(["class-report", str(course), "--assignment", "practico3"]) == 0
     data = json.loads((course / "reports" / "practico3" / JSON_NAME).read_text())
-    assert data["students"] == {"counted": 0, "not_counted": 5}
+    assert data["students"] == {"counted": 0, "not_counted": 6}
 
 
 def test_an_assignment_name_that_is_a_path_is_refused(tmp_path, key, capsys):

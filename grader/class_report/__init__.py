@@ -19,7 +19,10 @@ with it, each list of students says who.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,21 @@ HTML_NAME = "class_report.html"
 JSON_NAME = "class_report.json"
 #: where the report of a course's assignment goes, under the course folder
 COURSE_REPORTS = "reports"
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Reading a class makes millions of small containers and no reference cycle: the cyclic
+    collector's passes over them are wasted work (2,000 students: reading and counting take
+    1.1 s of CPU instead of 2.1 s, ``bench/class_report.py``). Reference counting still frees
+    everything; the collector is back on when the block ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def build(source: Any, lang: str | None, names: bool = False) -> tuple[dict[str, Any], str]:
@@ -66,7 +84,8 @@ def write_class_report(results_dir: str | Path, lang: str | None = None, names: 
         raise UserError(f"{results_dir}: not a results folder of `autograde` (it has no "
                         "students/ folder). Give the --out folder of an autograde run.")
     key = load_key([results_dir]) if key is None else key
-    report, page = build(read_results_folder(results_dir, key), lang, names)
+    with _no_cycle_collection():
+        report, page = build(read_results_folder(results_dir, key), lang, names)
     return _write(results_dir, report, page)
 
 
@@ -82,8 +101,9 @@ def write_course_report(course: str | Path, assignment: str | None = None,
     course = Path(course)
     # the course holds students' submissions: the key may not lie anywhere in it
     key = load_key([course]) if key is None else key
-    source = read_course(course, assignment, key)
-    report, page = build(source, lang, names)
+    with _no_cycle_collection():
+        source = read_course(course, assignment, key)
+        report, page = build(source, lang, names)
     return _write(out or course / COURSE_REPORTS / str(source.assignment), report, page)
 
 

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.options import UserError
+from grader.outputs.atomic import write_atomic
 from grader.outputs.escape import csv_cell
-from grader.outputs.signing import verify, write_signed
+from grader.outputs.signing import signed_json, verify
 from grader.textsafe import display_names, safe_text
 
 #: the file, in ``COURSE/autograded/<student>/<assignment>/``, that holds the student's result
@@ -81,13 +82,23 @@ def nbgrader_signed_name(student: str, assignment: str) -> str:
     return f"nbgrader/{assignment}/{student}"
 
 
+def nbgrader_result_bytes(student: str, assignment: str, data: dict[str, Any], key: bytes
+                          ) -> bytes:
+    """The file :data:`NBGRADER_RESULT_NAME` of a student: ``data`` (a result JSON:
+    ``grader.outputs.results.to_json_dict`` of the task results that scored the grade cells)
+    signed for :func:`nbgrader_signed_name`. The preprocessor hands these bytes to nbgrader's
+    writer (``resources["outputs"][NBGRADER_RESULT_NAME]``), which puts them beside the
+    autograded notebook, wherever that is being built."""
+    return signed_json(key, nbgrader_signed_name(student, assignment), dict(data))[1].encode(
+        "utf-8")
+
+
 def write_nbgrader_result(folder: Path, student: str, assignment: str, data: dict[str, Any],
-                          key: bytes) -> dict[str, Any]:
-    """Store ``data`` (a result JSON: ``grader.outputs.results.to_json_dict`` of the task
-    results that scored the grade cells) as the student's signed nbgrader result in
-    ``folder`` (their ``autograded/<student>/<assignment>/``); returns what was written."""
-    return write_signed(folder / NBGRADER_RESULT_NAME, key,
-                        nbgrader_signed_name(student, assignment), dict(data))
+                          key: bytes) -> None:
+    """Store :func:`nbgrader_result_bytes` in ``folder`` (the student's
+    ``autograded/<student>/<assignment>/``), atomically."""
+    write_atomic(folder / NBGRADER_RESULT_NAME, nbgrader_result_bytes(student, assignment, data,
+                                                                      key))
 
 
 def read_small_file(path: Path) -> bytes | None:
