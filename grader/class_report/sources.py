@@ -229,6 +229,8 @@ def read_course(course: Path, assignment: str | None, key: bytes) -> Source:
     not_counted: list[NotCounted] = []
     for student in students:
         folder = course / "autograded" / student / assignment
+        if not folder.is_dir() or folder.is_symlink():
+            continue  # not autograded for this assignment (never submitted it)
         data, why = _judge(folder / NBGRADER_RESULT_NAME,
                            nbgrader_signed_name(student, assignment), key)
         if data is None:
