@@ -779,6 +779,144 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "“ok” means the code ran without errors in the experiments; whether it is right "
               "is for `pytest exercises` and `python -m grader grade` to say.",
     },
+    # ---- issue 20: the class report (grader/class_report/); every key starts with cr_
+    "cr_title": {"es": "Práctico 2: informe de la clase", "en": "Practical 2: class report"},
+    "cr_source_autograde": {"es": "resultados de autograde", "en": "autograde results"},
+    "cr_source_nbgrader": {"es": "curso de nbgrader, tarea {assignment}",
+                           "en": "nbgrader course, assignment {assignment}"},
+    "cr_summary": {
+        "es": "{source}: {counted} estudiantes contados, {not_counted} sin contar.",
+        "en": "{source}: {counted} students counted, {not_counted} not counted.",
+    },
+    "cr_names_hidden": {
+        "es": "Sin nombres: el informe da solo cantidades y se puede mostrar en clase "
+              "(con --names dice quiénes).",
+        "en": "Without names: the report gives counts only and can be shown in class "
+              "(--names says who).",
+    },
+    "cr_names_shown": {
+        "es": "Con nombres (--names): no lo muestres en clase.",
+        "en": "With names (--names): do not show it in class.",
+    },
+    "cr_signed_only": {
+        "es": "Cuentan solo los resultados firmados por este kit con la clave de esta cuenta; "
+              "los demás figuran en «Sin contar».",
+        "en": "Only results this kit signed with this account's key count; any other is "
+              "listed under “Not counted”.",
+    },
+    "cr_section_total": {"es": "Nota total", "en": "Total score"},
+    "cr_section_tasks": {"es": "Notas por tarea", "en": "Scores per task"},
+    "cr_section_checks": {"es": "Aprobación de cada chequeo", "en": "Pass rate of every check"},
+    "cr_section_diagnoses": {"es": "Diagnósticos, del más frecuente al menos",
+                             "en": "Diagnoses, most frequent first"},
+    "cr_section_lost": {"es": "Chequeos con tiempo agotado o caídos, por motivo",
+                        "en": "Checks that timed out or crashed, by reason"},
+    "cr_section_revisit": {"es": "Qué repasar en clase", "en": "What to revisit in class"},
+    "cr_section_not_counted": {"es": "Sin contar", "en": "Not counted"},
+    "cr_col_task": {"es": "tarea", "en": "task"},
+    "cr_col_check": {"es": "chequeo", "en": "check"},
+    "cr_col_checks": {"es": "chequeos", "en": "checks"},
+    "cr_col_students": {"es": "estudiantes", "en": "students"},
+    "cr_col_graded": {"es": "calificados", "en": "graded"},
+    "cr_col_passed": {"es": "aprobaron", "en": "passed"},
+    "cr_col_pass_rate": {"es": "aprobación", "en": "pass rate"},
+    "cr_col_mean": {"es": "media", "en": "mean"},
+    "cr_col_median": {"es": "mediana", "en": "median"},
+    "cr_col_min": {"es": "mínimo", "en": "min"},
+    "cr_col_max": {"es": "máximo", "en": "max"},
+    "cr_col_full": {"es": "nota completa", "en": "full marks"},
+    "cr_col_zero": {"es": "cero", "en": "zero"},
+    "cr_col_statuses": {"es": "cómo terminaron", "en": "how they ended"},
+    "cr_col_diagnosis": {"es": "diagnóstico", "en": "diagnosis"},
+    "cr_col_description": {"es": "qué quiere decir", "en": "what it means"},
+    "cr_col_tasks": {"es": "tareas", "en": "tasks"},
+    "cr_col_occurrences": {"es": "chequeos que lo dieron", "en": "checks that gave it"},
+    "cr_col_status": {"es": "estado", "en": "status"},
+    "cr_col_reason": {"es": "motivo", "en": "reason"},
+    "cr_col_points_lost": {"es": "puntos perdidos", "en": "points lost"},
+    "cr_col_rank": {"es": "#", "en": "#"},
+    "cr_col_what": {"es": "qué", "en": "what"},
+    "cr_col_out_of": {"es": "sobre", "en": "out of"},
+    "cr_revisit_rule": {
+        "es": "Orden: puntos perdidos por toda la clase en chequeos que el código intentó "
+              "(falló o lanzó un error), agrupados por el primer diagnóstico del chequeo si "
+              "tiene uno, si no por el chequeo mismo; a igual puntaje, más estudiantes primero, "
+              "después el orden del práctico. No entran el trabajo sin terminar (sin "
+              "implementar, archivos o nombres que faltan, errores al importar, archivos "
+              "ilegibles) ni los tiempos agotados y caídas: dicen quién no terminó, no qué se "
+              "entendió mal. Se muestran los {limit} primeros.",
+        "en": "Order: points lost by the whole class on checks the code attempted (it failed "
+              "or raised an error), grouped by the check's first diagnosis when it has one, "
+              "else by the check itself; ties go to more students, then to the order of the "
+              "practical. Unfinished work (not implemented, missing files or names, import "
+              "errors, unreadable files) and timeouts and crashes are left out: they say who "
+              "did not finish, not what was misunderstood. The first {limit} are shown.",
+    },
+    "cr_revisit_check": {"es": "chequeo {check} de {task} ({title}), sin diagnóstico",
+                         "en": "check {check} of {task} ({title}), no diagnosis"},
+    "cr_example_message": {"es": "mensaje más común", "en": "most common message"},
+    "cr_no_diagnoses": {
+        "es": "Ningún chequeo fallido de estos resultados trae un diagnóstico.",
+        "en": "No failed check in these results carries a diagnosis.",
+    },
+    "cr_no_lost": {"es": "Ningún chequeo agotó su tiempo ni se cayó.",
+                   "en": "No check timed out or crashed."},
+    "cr_no_revisit": {"es": "Nadie perdió puntos en un chequeo que intentó.",
+                      "en": "Nobody lost points on a check they attempted."},
+    "cr_none_not_counted": {"es": "Todos los resultados cuentan.",
+                            "en": "Every result counts."},
+    "cr_no_students": {"es": "No hay resultados firmados que contar.",
+                       "en": "There are no signed results to count."},
+    "cr_task_not_graded": {"es": "no se calificó en esta corrida",
+                           "en": "not graded in this run"},
+    "cr_reason_timeout": {"es": "más de {seconds} s", "en": "over {seconds} s"},
+    "cr_reason_unknown": {"es": "motivo desconocido", "en": "unknown reason"},
+    "cr_nc_unsigned": {
+        "es": "result.json sin la firma de este kit (alterado, de otra cuenta o de otro "
+              "estudiante)",
+        "en": "result.json without this kit's signature (altered, from another account or "
+              "another student)",
+    },
+    "cr_nc_missing": {"es": "sin resultado (no terminó de calificarse)",
+                      "en": "no result (grading did not finish)"},
+    "cr_nc_pending": {"es": "pendiente en grades.csv", "en": "pending in grades.csv"},
+    "cr_nc_grader_error": {"es": "error del corrector (grader_error en grades.csv)",
+                           "en": "grader error (grader_error in grades.csv)"},
+    "cr_nc_symlink_not_graded": {"es": "enlace simbólico, no se sigue",
+                                 "en": "symbolic link, not followed"},
+    "cr_nc_malformed": {"es": "resultado firmado pero con otra forma (de otra versión del kit)",
+                        "en": "signed result of another shape (from another kit version)"},
+    "cr_fig_total_title": {"es": "Nota total de la clase", "en": "Total score of the class"},
+    "cr_fig_tasks_title": {"es": "Nota de cada tarea", "en": "Score in each task"},
+    "cr_fig_pass_title": {"es": "Aprobación de cada chequeo", "en": "Pass rate of each check"},
+    "cr_fig_diag_title": {"es": "Estudiantes con cada diagnóstico",
+                          "en": "Students with each diagnosis"},
+    "cr_fig_score": {"es": "nota", "en": "score"},
+    "cr_fig_students": {"es": "estudiantes", "en": "students"},
+    "cr_fig_pass_rate": {"es": "aprobación (%)", "en": "pass rate (%)"},
+    "cr_fig_mean": {"es": "media {value}", "en": "mean {value}"},
+    "cr_fig_median": {"es": "mediana {value}", "en": "median {value}"},
+    "cr_alt_total": {
+        "es": "Histograma de la nota total de {n} estudiantes, sobre {max}: media {mean}, "
+              "mediana {median}; {bins}.",
+        "en": "Histogram of the total score of {n} students, out of {max}: mean {mean}, "
+              "median {median}; {bins}.",
+    },
+    "cr_alt_bin": {"es": "{count} entre {low} y {high}", "en": "{count} between {low} and {high}"},
+    "cr_alt_tasks": {
+        "es": "Un gráfico de barras por tarea, con cuántos estudiantes sacaron cada nota: {tasks}.",
+        "en": "One bar chart per task, with how many students got each score: {tasks}.",
+    },
+    "cr_alt_count": {"es": "{count} con {score}", "en": "{count} with {score}"},
+    "cr_alt_pass": {
+        "es": "Barras horizontales con el porcentaje de aprobación de {n} chequeos; los más "
+              "bajos: {lowest}.",
+        "en": "Horizontal bars with the pass rate of {n} checks; the lowest: {lowest}.",
+    },
+    "cr_alt_diag": {
+        "es": "Barras horizontales con cuántos estudiantes recibieron cada diagnóstico: {items}.",
+        "en": "Horizontal bars with how many students got each diagnosis: {items}.",
+    },
     # ---------------------------------------- oracle input caps (grader/checks/expect.py)
     "oracle_too_many_layers": {
         "es": "{what}: tiene {found} capas nn.Linear; ninguna red de esta tarea necesita más de "
