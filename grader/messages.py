@@ -1329,10 +1329,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Retroalimentación: {title}",
         "en": "Feedback: {title}",
     },
-    "lms_feedback_task": {
-        "es": "{task} {title}: {score}/{max}",
-        "en": "{task} {title}: {score}/{max}",
-    },
     "lms_near_match": {
         "es": "{name} (¿es {roster} de la lista? se escriben igual pero con otros caracteres "
               "Unicode)",
@@ -1392,4 +1388,89 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "{rows} estudiante(s) en {out} (importación de {lms})",
         "en": "{rows} student(s) in {out} ({lms} import)",
     },
+    "sim_not_installed": {
+        "es": "El informe de similitud usa copydetect y datasketch, que no están instalados: "
+              "`pip install -e \".[similarity]\"` (o `./kit setup`).",
+        "en": "The similarity report uses copydetect and datasketch, which are not installed: "
+              "`pip install -e \".[similarity]\"` (or `./kit setup`).",
+    },
+    "sim_no_starter": {
+        "es": "{path}: no existe la carpeta con el código inicial (exercises/). Indicala con "
+              "--starter.",
+        "en": "{path}: no such starter-code folder (exercises/). Give it with --starter.",
+    },
+    "sim_link_terminal": {
+        "es": "{name}: un enlace simbólico, no seguido ni comparado; poné ahí la carpeta propia "
+              "del estudiante para compararla",
+        "en": "{name}: a symbolic link, not followed and not compared; put the student's own "
+              "folder there to compare it",
+    },
+    "sim_summary": {
+        "es": "{students} estudiantes, {compared} pares comparados, {flagged} señalados "
+              "({seconds} s): {html}, {csv}",
+        "en": "{students} students, {compared} pairs compared, {flagged} flagged ({seconds} "
+              "s): {html}, {csv}",
+    },
+    "sim_title": {"es": "Informe de similitud de código", "en": "Code similarity report"},
+    "sim_not_a_grade": {
+        "es": "Este informe no es parte de ninguna nota ni prueba nada por sí solo: señala "
+              "pares de entregas con mucho código propio en común (sin contar el código "
+              "inicial que todos recibieron), para que alguien los mire. Dos soluciones "
+              "correctas y cortas pueden parecerse sin copia.",
+        "en": "This report is no part of any grade and proves nothing by itself: it points "
+              "at pairs of submissions with much of their own code in common (the starter "
+              "code everyone got left out), for someone to look at. Two short correct "
+              "solutions can look alike without copying.",
+    },
+    "sim_students": {
+        "es": "{count} estudiantes, {coding} con código propio",
+        "en": "{count} students, {coding} with code of their own",
+    },
+    "sim_method_all": {
+        "es": "Se compararon todos los pares: {compared}.",
+        "en": "Every pair was compared: {compared}.",
+    },
+    "sim_method_prefilter": {
+        "es": "Se compararon {compared} de {total} pares: los que un prefiltro MinHash LSH "
+              "eligió por tener algún archivo parecido, y todas las entregas idénticas.",
+        "en": "{compared} of {total} pairs were compared: those a MinHash LSH pre-filter "
+              "picked for some file in common, and every identical submission.",
+    },
+    "sim_rule": {
+        "es": "Se señala un par cuando, en promedio, {threshold} del código propio de cada "
+              "uno está en el del otro (o las entregas son idénticas), con al menos {tokens} "
+              "tokens en común.",
+        "en": "A pair is flagged when on average {threshold} of each one's own code is in the "
+              "other's (or the submissions are identical), with at least {tokens} tokens in "
+              "common.",
+    },
+    "sim_flagged": {"es": "Pares señalados: {count}", "en": "Pairs flagged: {count}"},
+    "sim_notes": {"es": "Lo que no se comparó", "en": "What was not compared"},
+    "sim_links": {
+        "es": "Enlaces simbólicos en la carpeta del curso, no seguidos: {names}",
+        "en": "Symbolic links in the class folder, not followed: {names}",
+    },
+    "sim_file_refused": {
+        "es": "{student}: {file} no se leyó: {reason}",
+        "en": "{student}: {file} was not read: {reason}",
+    },
+    "sim_not_utf8": {
+        "es": "{student}: {files} no está en UTF-8 (los bytes inválidos se leyeron como «�»)",
+        "en": "{student}: {files} is not UTF-8 (invalid bytes read as \"�\")",
+    },
+    "sim_top_pairs": {"es": "Los {count} pares más parecidos",
+                      "en": "The {count} most similar pairs"},
+    "sim_no_pairs": {"es": "Ningún par tiene código propio en común.",
+                     "en": "No pair has code of its own in common."},
+    "sim_details": {"es": "Código en común, lado a lado", "en": "Code in common, side by side"},
+    "sim_col_rank": {"es": "#", "en": "#"},
+    "sim_col_a": {"es": "estudiante A", "en": "student A"},
+    "sim_col_b": {"es": "estudiante B", "en": "student B"},
+    "sim_col_score": {"es": "similitud", "en": "similarity"},
+    "sim_col_a_in_b": {"es": "de A en B", "en": "of A in B"},
+    "sim_col_b_in_a": {"es": "de B en A", "en": "of B in A"},
+    "sim_col_tokens": {"es": "tokens en común", "en": "tokens in common"},
+    "sim_col_flag": {"es": "señalado", "en": "flagged"},
+    "sim_yes": {"es": "sí", "en": "yes"},
+    "sim_identical": {"es": "idénticas", "en": "identical"},
 }

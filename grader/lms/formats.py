@@ -100,8 +100,7 @@ def feedback_lines(tasks: list, lang: str | None) -> list[str]:
     lines = []
     for line in tasks:
         task = TASK_BY_ID[line.task]
-        text = t("lms_feedback_task", lang, task=task.id, title=task.title(lang),
-                 score=number(line.score), max=number(line.max_score))
+        text = f"{task.id} {task.title(lang)}: {number(line.score)}/{number(line.max_score)}"
         if line.message and line.score < line.max_score:
             text += " — " + line.message
         lines.append(text)
