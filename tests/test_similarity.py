@@ -130,6 +130,10 @@ def test_finds_the_disguised_copies_and_the_identical_pair_and_nothing_else(repo
     assert twins["identical"] == "1" and float(twins["score"]) == 1.0
     copy = dict(zip(head, flagged[frozenset(("alternativa", "copia_disfrazada"))]))
     assert copy["identical"] == "0" and float(copy["score"]) >= 0.8, copy
+    # the flagged pairs are shown open, their common code marked on both sides
+    html = report["html"]
+    assert html.count("<details id=\"pair-") >= 4 and html.count(' open="open"') == 4
+    assert html.count("<mark>") > 20
 
 
 def test_independent_solutions_and_the_starter_code_are_not_paired(report):

@@ -137,8 +137,10 @@ def _fingerprint_student(index: int) -> tuple[int, dict[str, Any], dict[str, Any
     return index, fps, hashes
 
 
-def compare(i: int, j: int) -> Pair | None:
-    """Students ``i`` and ``j`` compared file by file (None when nothing matched)."""
+def compare(i: int, j: int, regions: bool = False) -> Pair | None:
+    """Students ``i`` and ``j`` compared file by file (None when nothing matched); with
+    ``regions``, the matched character ranges too (kept only for the pairs a report shows:
+    a large class has hundreds of thousands of compared pairs)."""
     from copydetect import compare_files
 
     fps, coverage = _STATE["fps"], _STATE["coverage"]
@@ -153,9 +155,11 @@ def compare(i: int, j: int) -> Pair | None:
             continue
         over_a += sim_a * fa.token_coverage
         over_b += sim_b * fb.token_coverage
-        files.append(FileMatch(name, float(sim_a), float(sim_b), int(tokens),
-                               [(int(s), int(e)) for s, e in zip(*slices_a)],
-                               [(int(s), int(e)) for s, e in zip(*slices_b)]))
+        match = FileMatch(name, float(sim_a), float(sim_b), int(tokens))
+        if regions:
+            match.regions_a = [(int(s), int(e)) for s, e in zip(*slices_a)]
+            match.regions_b = [(int(s), int(e)) for s, e in zip(*slices_b)]
+        files.append(match)
     identical = bool(_STATE["digests"][i]) and _STATE["digests"][i] == _STATE["digests"][j]
     if not files and not identical:
         return None
@@ -266,3 +270,9 @@ def find_pairs(students: list[Student], starter: dict[str, str], *, threshold: f
 def fingerprints() -> list[dict[str, Any]]:
     """The fingerprints of the last :func:`find_pairs` (the report shows their code)."""
     return _STATE.get("fps", [])
+
+
+def with_regions(pair: Pair) -> Pair:
+    """``pair`` compared again with its matched regions (after :func:`find_pairs`)."""
+    again = compare(pair.a, pair.b, regions=True)
+    return pair if again is None else again

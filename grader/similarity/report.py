@@ -20,7 +20,7 @@ from grader.outputs.atomic import write_atomic
 from grader.outputs.escape import csv_row
 from grader.outputs.html import escape, page
 from grader.similarity.collect import FILES, Student
-from grader.similarity.engine import Pair, Result
+from grader.similarity.engine import Pair, Result, with_regions
 
 _CSS = ("body{font-family:sans-serif;max-width:90em;margin:2em auto;padding:0 1em}"
         "td,th{padding:.25em .6em;border-bottom:1px solid #ddd;text-align:left}"
@@ -134,8 +134,10 @@ def html_report(result: Result, ctx: Context, fps: list[dict[str, Any]], top: in
         body.append("".join(rows))
         body.append(f"<h2>{esc(t('sim_details', lang))}</h2>")
         for rank, p in enumerate(shown_pairs[:detail], 1):
+            flagged_here = p.flagged
+            p = with_regions(p)
             a, b = _name(ctx, p.a), _name(ctx, p.b)
-            opened = ' open="open"' if p.flagged else ""
+            opened = ' open="open"' if flagged_here else ""
             part = [f"<details id=\"pair-{rank}\"{opened}>",
                     f"<summary>{rank}. {esc(a)} — {esc(b)}: {_pct(p.score)}</summary>"]
             for m in p.files:
