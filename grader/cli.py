@@ -24,7 +24,8 @@ from grader.settings import mnist_missing
 
 #: modules that add subcommands with ``add_commands(subparsers)``, in help order
 COMMAND_MODULES = ("grader.authoring.stubs", "grader.autograde", "grader.experiments",
-                   "grader.authoring.release", "grader.nbgrading.parallel", "grader.class_report")
+                   "grader.authoring.release", "grader.nbgrading.parallel", "grader.class_report",
+                   "grader.lms.export", "grader.similarity.cli")
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:

@@ -1318,4 +1318,297 @@ MESSAGES: dict[str, dict[str, str]] = {
     "exp_fig_step": {"es": "paso", "en": "step"},
     "exp_fig_total_grad_norm": {"es": "norma total del gradiente (antes de recortar)",
                                 "en": "total gradient norm (before clipping)"},
+    # ---- issue 22 items 1-2 (lms): grades into Canvas and Moodle (grader/lms/), similarity
+    # report (grader/similarity/)
+    "lms_roster_unreadable": {
+        "es": "No se puede leer la lista de estudiantes {path} ({reason}).",
+        "en": "Cannot read the roster {path} ({reason}).",
+    },
+    "lms_roster_too_big": {
+        "es": "La lista de estudiantes {path} pesa más de {mib} MiB: no parece una lista de "
+              "curso. Exportá solo las columnas de estudiantes.",
+        "en": "The roster {path} is over {mib} MiB: not a class list. Export only the "
+              "students' columns.",
+    },
+    "lms_roster_not_utf8": {
+        "es": "La lista de estudiantes {path} no está en UTF-8 (byte {offset}). Guardala como "
+              "«CSV UTF-8» desde la planilla.",
+        "en": "The roster {path} is not UTF-8 (byte {offset}). Save it as \"CSV UTF-8\" from "
+              "the spreadsheet.",
+    },
+    "lms_roster_bad_csv": {
+        "es": "La lista de estudiantes {path} no es un CSV válido: {reason}.",
+        "en": "The roster {path} is not valid CSV: {reason}.",
+    },
+    "lms_roster_empty": {
+        "es": "La lista de estudiantes {path} está vacía: hace falta una fila de encabezados y "
+              "una fila por estudiante.",
+        "en": "The roster {path} is empty: it needs a header row and one row per student.",
+    },
+    "lms_roster_no_folder": {
+        "es": "La lista de estudiantes {path} no tiene la columna «folder»: agregala, con el "
+              "nombre de la carpeta de cada estudiante (o su id de nbgrader).",
+        "en": "The roster {path} has no \"folder\" column: add it, holding each student's "
+              "folder name (or nbgrader id).",
+    },
+    "lms_roster_no_canvas": {
+        "es": "La lista de estudiantes {path} no tiene ninguna columna con la que Canvas "
+              "encuentre a un estudiante: «ID», «SIS User ID» o «SIS Login ID» (las de la "
+              "exportación de notas de Canvas).",
+        "en": "The roster {path} has none of the columns Canvas finds a student by: \"ID\", "
+              "\"SIS User ID\" or \"SIS Login ID\" (those of Canvas's gradebook export).",
+    },
+    "lms_roster_no_email": {
+        "es": "La lista de estudiantes {path} no tiene la columna «Email address» (o «email»); "
+              "o usá --moodle-id idnumber con una columna «ID number».",
+        "en": "The roster {path} has no \"Email address\" (or \"email\") column; or use "
+              "--moodle-id idnumber with an \"ID number\" column.",
+    },
+    "lms_roster_no_idnumber": {
+        "es": "La lista de estudiantes {path} no tiene la columna «ID number» (o «idnumber»); "
+              "o usá --moodle-id email con una columna «Email address».",
+        "en": "The roster {path} has no \"ID number\" (or \"idnumber\") column; or use "
+              "--moodle-id email with an \"Email address\" column.",
+    },
+    "lms_roster_problems": {
+        "es": "La lista de estudiantes {path} tiene filas que no se pueden usar sin adivinar:",
+        "en": "The roster {path} has rows that cannot be used without guessing:",
+    },
+    "lms_roster_blank_folder": {
+        "es": "filas sin «folder»: {rows}.",
+        "en": "rows with no \"folder\": {rows}.",
+    },
+    "lms_roster_row_without_canvas": {
+        "es": "filas sin «ID», «SIS User ID» ni «SIS Login ID»: {rows}.",
+        "en": "rows with no \"ID\", \"SIS User ID\" or \"SIS Login ID\": {rows}.",
+    },
+    "lms_roster_row_without_email": {
+        "es": "filas sin correo: {rows}.",
+        "en": "rows with no email: {rows}.",
+    },
+    "lms_roster_row_without_idnumber": {
+        "es": "filas sin «ID number»: {rows}.",
+        "en": "rows with no \"ID number\": {rows}.",
+    },
+    "lms_roster_folder_twice": {
+        "es": "la misma carpeta en dos filas: {rows}.",
+        "en": "one folder on two rows: {rows}.",
+    },
+    "lms_roster_identity_twice": {
+        "es": "la misma identidad del LMS en dos filas: {rows}.",
+        "en": "one LMS identity on two rows: {rows}.",
+    },
+    "lms_source_missing": {
+        "es": "{path}: no existe esa carpeta. Dá la carpeta de resultados de autograde (la de "
+              "--out) o la carpeta del curso de nbgrader.",
+        "en": "{path}: no such folder. Give the autograde results folder (its --out) or the "
+              "nbgrader course folder.",
+    },
+    "lms_source_unknown": {
+        "es": "{path} no es una carpeta de resultados de autograde (no tiene students/) ni un "
+              "curso de nbgrader (no tiene nbgrader_config.py).",
+        "en": "{path} is neither an autograde results folder (it has no students/) nor an "
+              "nbgrader course (it has no nbgrader_config.py).",
+    },
+    "lms_source_unreadable": {
+        "es": "No se puede leer {path} ({reason}).",
+        "en": "Cannot read {path} ({reason}).",
+    },
+    "lms_assignment_results": {
+        "es": "--assignment es para un curso de nbgrader; una carpeta de resultados de "
+              "autograde tiene una sola tarea (nombrá su columna con --title).",
+        "en": "--assignment is for an nbgrader course; an autograde results folder holds one "
+              "assignment (name its column with --title).",
+    },
+    "lms_mixed_max_score": {
+        "es": "Los resultados no tienen todos el mismo puntaje máximo (se calificaron con "
+              "distintos --tasks), así que no hay un único «puntos posibles»: {parts}. "
+              "Calificá a todos con las mismas tareas.",
+        "en": "The results do not all have the same maximum score (graded with different "
+              "--tasks), so there is no one \"points possible\": {parts}. Grade everyone with "
+              "the same tasks.",
+    },
+    "lms_course_config": {
+        "es": "No se pudo cargar {path}/nbgrader_config.py: {reason}.",
+        "en": "{path}/nbgrader_config.py could not be loaded: {reason}.",
+    },
+    "lms_course_no_gradebook": {
+        "es": "{path}: el curso todavía no tiene gradebook. Corré `nbgrader autograde` primero.",
+        "en": "{path}: the course has no gradebook yet. Run `nbgrader autograde` first.",
+    },
+    "lms_no_nbgrader": {
+        "es": "nbgrader no está instalado en este entorno: `pip install -e \".[notebook]\"` "
+              "(o `./kit setup`).",
+        "en": "nbgrader is not installed here: `pip install -e \".[notebook]\"` (or "
+              "`./kit setup`).",
+    },
+    "lms_course_no_assignment": {
+        "es": "El gradebook no tiene la tarea {names} (tiene: {known}).",
+        "en": "The gradebook has no assignment {names} (it has: {known}).",
+    },
+    "lms_course_empty": {
+        "es": "El gradebook de {path} no tiene tareas todavía.",
+        "en": "The gradebook of {path} has no assignments yet.",
+    },
+    "lms_moodle_one_assignment": {
+        "es": "Moodle importa una nota por archivo: elegí una tarea con --assignment (hay "
+              "varias: {names}).",
+        "en": "Moodle imports one grade per file: pick one assignment with --assignment "
+              "(there are several: {names}).",
+    },
+    "lms_title_one_assignment": {
+        "es": "--title nombra una sola columna: elegí una tarea con --assignment.",
+        "en": "--title names one column: pick one assignment with --assignment.",
+    },
+    "lms_default_title": {"es": "Práctico 2", "en": "Práctico 2"},
+    "lms_moodle_email_header": {"es": "Dirección de correo", "en": "Email address"},
+    "lms_moodle_idnumber_header": {"es": "Número de ID", "en": "ID number"},
+    "lms_moodle_feedback_header": {
+        "es": "Retroalimentación: {title}",
+        "en": "Feedback: {title}",
+    },
+    "lms_near_match": {
+        "es": "{name} (¿es {roster} de la lista? se escriben igual pero con otros caracteres "
+              "Unicode)",
+        "en": "{name} (is it {roster} of the roster? they read the same but differ in Unicode "
+              "characters)",
+    },
+    "lms_and_more": {"es": "y {count} más", "en": "and {count} more"},
+    "lms_problem_unverified": {
+        "es": "{count} con un result.json que no firmó este kit (o fue modificado): sin nota "
+              "hasta volver a calificarlos con autograde: {names}",
+        "en": "{count} with a result.json this kit did not sign (or that was changed): no "
+              "grade until autograde grades them again: {names}",
+    },
+    "lms_problem_not_graded": {
+        "es": "{count} todavía sin calificar (pendientes o con error del calificador; corré "
+              "autograde de nuevo): {names}",
+        "en": "{count} not graded yet (pending, or a grader error; run autograde again): "
+              "{names}",
+    },
+    "lms_problem_manual": {
+        "es": "{count} con la entrega pendiente de corrección manual en nbgrader (formgrader): "
+              "{names}",
+        "en": "{count} whose submission still needs manual grading in nbgrader (formgrader): "
+              "{names}",
+    },
+    "lms_problem_link": {
+        "es": "{count} entradas que son enlaces simbólicos, no seguidos: {names}",
+        "en": "{count} entries that are symbolic links, not followed: {names}",
+    },
+    "lms_problem_not_in_roster": {
+        "es": "{count} con nota pero sin fila en la lista de estudiantes: {names}",
+        "en": "{count} graded but not in the roster: {names}",
+    },
+    "lms_problem_no_submission": {
+        "es": "{count} en la lista de estudiantes sin ninguna nota: {names}",
+        "en": "{count} in the roster with no grade at all: {names}",
+    },
+    "lms_problem_neutralised": {
+        "es": "{count} con un nombre o id que empieza como una fórmula de planilla (=, +, -, "
+              "@...): se escribió con un ' delante y el LMS no los va a encontrar hasta "
+              "corregir la lista: {names}",
+        "en": "{count} whose name or id begins like a spreadsheet formula (=, +, -, @...): "
+              "written with a leading ' and the LMS will not find them until the roster is "
+              "fixed: {names}",
+    },
+    "lms_out_inside_source": {
+        "es": "--out queda dentro de la carpeta de origen: guardá el archivo en otro lugar.",
+        "en": "--out is inside the source folder: write the file somewhere else.",
+    },
+    "lms_not_written": {
+        "es": "No se escribió {out}: corregí lo de arriba, o usá --allow-incomplete para "
+              "escribirlo sin esos estudiantes.",
+        "en": "{out} not written: fix the above, or use --allow-incomplete to write it "
+              "without those students.",
+    },
+    "lms_written": {
+        "es": "{rows} estudiante(s) en {out} (importación de {lms})",
+        "en": "{rows} student(s) in {out} ({lms} import)",
+    },
+    "sim_not_installed": {
+        "es": "El informe de similitud usa copydetect y datasketch, que no están instalados: "
+              "`pip install -e \".[similarity]\"` (o `./kit setup`).",
+        "en": "The similarity report uses copydetect and datasketch, which are not installed: "
+              "`pip install -e \".[similarity]\"` (or `./kit setup`).",
+    },
+    "sim_no_starter": {
+        "es": "{path}: no existe la carpeta con el código inicial (exercises/). Indicala con "
+              "--starter.",
+        "en": "{path}: no such starter-code folder (exercises/). Give it with --starter.",
+    },
+    "sim_link_terminal": {
+        "es": "{name}: un enlace simbólico, no seguido ni comparado; poné ahí la carpeta propia "
+              "del estudiante para compararla",
+        "en": "{name}: a symbolic link, not followed and not compared; put the student's own "
+              "folder there to compare it",
+    },
+    "sim_summary": {
+        "es": "{students} estudiantes, {compared} pares comparados, {flagged} señalados "
+              "({seconds} s): {html}, {csv}",
+        "en": "{students} students, {compared} pairs compared, {flagged} flagged ({seconds} "
+              "s): {html}, {csv}",
+    },
+    "sim_title": {"es": "Informe de similitud de código", "en": "Code similarity report"},
+    "sim_not_a_grade": {
+        "es": "Este informe no es parte de ninguna nota ni prueba nada por sí solo: señala "
+              "pares de entregas con mucho código propio en común (sin contar el código "
+              "inicial que todos recibieron), para que alguien los mire. Dos soluciones "
+              "correctas y cortas pueden parecerse sin copia.",
+        "en": "This report is no part of any grade and proves nothing by itself: it points "
+              "at pairs of submissions with much of their own code in common (the starter "
+              "code everyone got left out), for someone to look at. Two short correct "
+              "solutions can look alike without copying.",
+    },
+    "sim_students": {
+        "es": "{count} estudiantes, {coding} con código propio",
+        "en": "{count} students, {coding} with code of their own",
+    },
+    "sim_method_all": {
+        "es": "Se compararon todos los pares: {compared}.",
+        "en": "Every pair was compared: {compared}.",
+    },
+    "sim_method_prefilter": {
+        "es": "Se compararon {compared} de {total} pares: los que un prefiltro MinHash LSH "
+              "eligió por tener algún archivo parecido, y todas las entregas idénticas.",
+        "en": "{compared} of {total} pairs were compared: those a MinHash LSH pre-filter "
+              "picked for some file in common, and every identical submission.",
+    },
+    "sim_rule": {
+        "es": "Se señala un par cuando, en promedio, {threshold} del código propio de cada "
+              "uno está en el del otro (o las entregas son idénticas), con al menos {tokens} "
+              "tokens en común.",
+        "en": "A pair is flagged when on average {threshold} of each one's own code is in the "
+              "other's (or the submissions are identical), with at least {tokens} tokens in "
+              "common.",
+    },
+    "sim_flagged": {"es": "Pares señalados: {count}", "en": "Pairs flagged: {count}"},
+    "sim_notes": {"es": "Lo que no se comparó", "en": "What was not compared"},
+    "sim_links": {
+        "es": "Enlaces simbólicos en la carpeta del curso, no seguidos: {names}",
+        "en": "Symbolic links in the class folder, not followed: {names}",
+    },
+    "sim_file_refused": {
+        "es": "{student}: {file} no se leyó: {reason}",
+        "en": "{student}: {file} was not read: {reason}",
+    },
+    "sim_not_utf8": {
+        "es": "{student}: {files} no está en UTF-8 (los bytes inválidos se leyeron como «�»)",
+        "en": "{student}: {files} is not UTF-8 (invalid bytes read as \"�\")",
+    },
+    "sim_top_pairs": {"es": "Los {count} pares más parecidos",
+                      "en": "The {count} most similar pairs"},
+    "sim_no_pairs": {"es": "Ningún par tiene código propio en común.",
+                     "en": "No pair has code of its own in common."},
+    "sim_details": {"es": "Código en común, lado a lado", "en": "Code in common, side by side"},
+    "sim_col_rank": {"es": "#", "en": "#"},
+    "sim_col_a": {"es": "estudiante A", "en": "student A"},
+    "sim_col_b": {"es": "estudiante B", "en": "student B"},
+    "sim_col_score": {"es": "similitud", "en": "similarity"},
+    "sim_col_a_in_b": {"es": "de A en B", "en": "of A in B"},
+    "sim_col_b_in_a": {"es": "de B en A", "en": "of B in A"},
+    "sim_col_tokens": {"es": "tokens en común", "en": "tokens in common"},
+    "sim_col_flag": {"es": "señalado", "en": "flagged"},
+    "sim_yes": {"es": "sí", "en": "yes"},
+    "sim_identical": {"es": "idénticas", "en": "identical"},
 }
