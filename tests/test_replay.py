@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from grader.checks import hyper_expect as hx
-from grader.checks import hyperparams as hp
+from grader.checks import lr_sweep as hp
 from grader.checks import replay
 from grader.data import FastLoader
 

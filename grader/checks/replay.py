@@ -1,7 +1,7 @@
 """Verdict side of section 7's training runs: take the recorded SGD steps again and say whether
 they happened.
 
-For one training run the spy optimizer (probe side, :mod:`grader.checks.hyperparams`) hands back
+For one training run the spy optimizer (probe side, :mod:`grader.checks.lr_sweep`) hands back
 the model's parameters as they were each time ``step()`` was called at every ``every``-th step
 (*snapshots*), the learning rate each parameter group held at every step, and the parameters at
 the end. All of it comes from the student's process and could be made up, forged spies
@@ -16,7 +16,7 @@ Segments are short because runs at high rates are chaotic: over a whole run, a d
 the last bit grows into another run; over one segment (at most 8 steps) an honest run in
 another idiom (a hand-written clipping, parameter groups, ``log_softmax`` + ``nll_loss``)
 lands within 2e-5 of the grader's update, while a faked step misses by about the size of the
-update or more (``bench/hyperparams.py``, part ``replay``; ``docs/thresholds.md``). The steps
+update or more (``bench/section7_thresholds.py``, part ``replay``; ``docs/thresholds.md``). The steps
 are taken on the device the student's code ran on, with the operations ``nn.Linear``, the
 activation modules, ``torch.optim.SGD`` and ``clip_grad_norm_`` use, so the same code lands
 on the same bits; other rounding is what the tolerance is for. (The clipped high-rate run is
@@ -105,7 +105,7 @@ def _tensor_list(value: Any, shapes: list[tuple[int, ...]]) -> list[torch.Tensor
 
 
 def read_run(entry: Any, final: Any, shapes: list[tuple[int, ...]], every: int = 1) -> Run:
-    """A spy's ``entry`` (see ``hyperparams.spy_optimizer``) and the final parameters, as a
+    """A spy's ``entry`` (see ``lr_sweep.spy_optimizer``) and the final parameters, as a
     :class:`Run`; :class:`Garbled` when anything is not what a spy writes.
 
     ``every``: the spy copied the weights at every ``every``-th step, so exactly those copies

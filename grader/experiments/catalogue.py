@@ -357,7 +357,7 @@ def exp_init_probe(run: Run, rec: Record) -> None:
 
 
 
-from grader.experiments import hyperparams as _hp  # noqa: E402  (section 7; no cycle)
+from grader.experiments import section7 as _hp  # noqa: E402  (section 7; no cycle)
 
 #: In the order of the seed notebook.
 EXPERIMENTS: tuple[Experiment, ...] = (

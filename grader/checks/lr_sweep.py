@@ -9,8 +9,8 @@ for runs whose weights moved as SGD at the asked rate moves them; every expected
 (losses, accuracies of the trained weights, the float64 gradient norms, the clipped steps) is
 computed there and in :mod:`grader.checks.hyper_expect`, which the sandbox child never holds.
 
-Budgets and thresholds were measured over seeds by ``bench/hyperparams.py``; the ranges
-are in docs/thresholds.md (section "hyperparams").
+Budgets and thresholds were measured over seeds by ``bench/section7_thresholds.py``; the ranges
+are in docs/thresholds.md (section "Section 7").
 """
 
 from __future__ import annotations
@@ -339,7 +339,7 @@ class SweepHistories(_SweepCheck):
 
 
 #: MNIST budget of the pattern check: 2,000 training images, 1 epoch, batch 32, SGD.
-#: Measured over seeds (bench/hyperparams.py, docs/thresholds.md): test accuracy of the
+#: Measured over seeds (bench/section7_thresholds.py, docs/thresholds.md): test accuracy of the
 #: reference 0.14-0.19 at the low rate, 0.76-0.82 in the middle, 0.10-0.11 (or nan) high.
 PATTERN_LRS = (0.003, 0.1, 30.0)
 PATTERN_N, PATTERN_BATCH, PATTERN_HIDDEN = 2000, 32, 64
@@ -446,7 +446,7 @@ class NormValues(_NormsCheck):
 
 
 #: input layer / last hidden layer gradient norm in the deep tanh net: measured over seeds by
-#: bench/hyperparams.py (docs/thresholds.md)
+#: bench/section7_thresholds.py (docs/thresholds.md)
 GROWTH_MIN_RATIO = 5.0
 
 
@@ -505,7 +505,7 @@ class ClipBeforeStep(Check):
 
 #: MNIST, 2,000 images, batch 32, 1 epoch, a 6-layer ReLU net at 1.5x He: at this rate SGD
 #: without clipping ends in nan on every measured seed, clipped at 1.0 it learns
-#: (bench/hyperparams.py, docs/thresholds.md).
+#: (bench/section7_thresholds.py, docs/thresholds.md).
 RESCUE_NET = (6, 64, 784, 1.5 * math.sqrt(2.0))  # 1.5 x He, ReLU
 RESCUE_N, RESCUE_BATCH, RESCUE_LR, RESCUE_MAX_NORM = 2000, 32, 0.3, 1.0
 RESCUE_MIN_ACC = 0.4
