@@ -15,6 +15,8 @@ import torch.nn.functional as F
 
 from grader.checks.base import Fail
 from grader.checks.capture import TYPE_TAG
+from grader.data import mnist_tensors
+from grader.training import accuracy
 
 
 def is_bad(value: Any) -> bool:
@@ -63,6 +65,33 @@ def float_list(value: Any, length: int | None, what: str) -> list[float]:
         if not math.isfinite(item):
             raise Fail("not_finite", what=what)
     return value
+
+
+def records(value: Any, keys: tuple[str, ...], what: str) -> dict[str, list[float]]:
+    """A probe's :func:`grader.checks.capture.capture_records`: each key a list of floats (nan/inf allowed)."""
+    if is_bad(value) or not isinstance(value, dict):
+        found = value.get("__type__", "?") if isinstance(value, dict) else type(value).__name__
+        raise Fail("expected_dict", what=what, found=found)
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise Fail("dict_missing_keys", what=what, missing=", ".join(missing),
+                   found=", ".join(str(k) for k in value.get("__keys__", [])) or "-")
+    out = {}
+    for key in keys:
+        items = value[key]
+        label = f'{what}["{key}"]'
+        if is_bad(items) or not isinstance(items, list):
+            found = items["__type__"] if is_bad(items) else type(items).__name__
+            raise Fail("expected_list", what=label, found=found)
+        for item in items:
+            if is_bad(item):
+                if "Tensor" in item["__type__"]:
+                    raise Fail("list_of_tensors", what=label)
+                raise Fail("expected_float_items", what=label, found=item["__type__"])
+            if not isinstance(item, float):
+                raise Fail("expected_float_items", what=label, found=type(item).__name__)
+        out[key] = items
+    return out
 
 
 def close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
@@ -257,3 +286,19 @@ def expect_forward(
         raise Fail("wrong_hidden_activation", what=what, expected=hidden, found=got_hidden)
     raise Fail(f"wrong_output_{'logits' if output == 'none' else 'map'}", what=what,
                expected=output, found=got_output)
+
+
+def finite_pairs(pairs: list[tuple[torch.Tensor, torch.Tensor | None]]) -> bool:
+    return all(bool(torch.isfinite(w).all()) and (b is None or bool(torch.isfinite(b).all()))
+               for w, b in pairs)
+
+
+def mnist_test_accuracy(pairs: list) -> float:
+    """MNIST test accuracy of the ReLU MLP of ``pairs`` in float64; ``nan`` if it diverged."""
+    if not finite_pairs(pairs):
+        return float("nan")
+    X, y = mnist_tensors("test")
+    try:
+        return accuracy(lambda xb: mlp_forward(pairs, xb, "relu"), X, y)
+    except RuntimeError:
+        raise Fail("layers_do_not_chain", what="model", shapes=layer_shapes(pairs)) from None

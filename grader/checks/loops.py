@@ -10,7 +10,6 @@ call, the batch it saw, whether it was in ``train()`` mode and whether autograd 
 
 from __future__ import annotations
 
-import collections
 from typing import Any
 
 import torch
@@ -19,7 +18,7 @@ import torch.nn.functional as F
 
 from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register
-from grader.checks.capture import bad, numbers, plain_tensor
+from grader.checks.capture import DICT_TYPES, bad, numbers, plain_tensor
 from grader.data import FastLoader
 from grader.probe_side import probe_side
 
@@ -66,12 +65,6 @@ class SpySGD(torch.optim.SGD):
         if len(self.steps) < 200:
             self.steps.append([None if g is None else plain_tensor(g.detach()) for g in grads])
         return super().step(closure)
-
-
-#: what counts as "a dict": the built-in one and the standard library's dict subclasses
-#: (``defaultdict(list)`` is a common way to build a history); exact types, read through
-#: ``dict``'s own methods, so a look-alike that overrides them cannot pass.
-DICT_TYPES = (dict, collections.defaultdict, collections.OrderedDict)
 
 
 @probe_side
