@@ -81,7 +81,10 @@ DICT_TYPES = (dict, collections.defaultdict, collections.OrderedDict)
 
 
 def capture_records(value: Any, keys: tuple[str, ...]) -> Any:
-    """A dict (or list of dicts) of float lists as plain data: each key's :func:`numbers`."""
+    """A dict of number lists (a training history, a run's log) as plain data: ``__keys__``
+    (its first 20 keys, as text) and each of ``keys`` it has as :func:`numbers`; a type tag if
+    it is not a dict. The one capture of such dicts, for every task and the experiments; the
+    verdicts read it with :func:`grader.checks.expect.float_lists`."""
     if type(value) not in DICT_TYPES:
         return bad(value)
     present = list(dict.keys(value))

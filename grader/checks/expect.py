@@ -47,8 +47,9 @@ def finite(value: torch.Tensor, what: str) -> None:
         raise Fail("not_finite", what=what)
 
 
-def float_list(value: Any, length: int | None, what: str) -> list[float]:
-    """A list of Python floats of that length (``None``: any), with a hint for tensors."""
+def float_list(value: Any, length: int | None, what: str, *, finite: bool = True) -> list[float]:
+    """A list of Python floats of that length (``None``: any), with a hint for tensors;
+    ``finite``: no nan or inf among them."""
     if is_bad(value) or not isinstance(value, list):
         found = value[TYPE_TAG] if is_bad(value) else type(value).__name__
         raise Fail("expected_list", what=what, found=found)
@@ -61,37 +62,32 @@ def float_list(value: Any, length: int | None, what: str) -> list[float]:
             raise Fail("expected_float_items", what=what, found=type(item).__name__)
     if length is not None and len(value) != length:
         raise Fail("wrong_length", what=what, expected=length, found=len(value))
-    for item in value:
-        if not math.isfinite(item):
-            raise Fail("not_finite", what=what)
+    if finite and not all(math.isfinite(item) for item in value):
+        raise Fail("not_finite", what=what)
     return value
 
 
-def records(value: Any, keys: tuple[str, ...], what: str) -> dict[str, list[float]]:
-    """A probe's :func:`grader.checks.capture.capture_records`: each key a list of floats (nan/inf allowed)."""
+def float_lists(value: Any, keys: Sequence[str], what: str, length: int | None = None, *,
+                finite: bool = True, history: bool = False) -> dict[str, list[float]]:
+    """A dict of float lists as the probe captured it (:func:`grader.checks.capture.
+    capture_records`: a training history, a sweep's runs, a clipped run's log): each of
+    ``keys`` a :func:`float_list` named ``what["key"]``, read key after key (``length`` items
+    if given; ``finite``: no nan or inf); else a Fail that says what is off. ``history``: a
+    dict that is not one, or lacks keys, gets the training history's own messages (they say
+    what a history holds, so they name no ``what``)."""
     if is_bad(value) or not isinstance(value, dict):
-        found = value.get("__type__", "?") if isinstance(value, dict) else type(value).__name__
+        found = value.get(TYPE_TAG, "?") if isinstance(value, dict) else type(value).__name__
+        if history:
+            raise Fail("history_not_dict", found=found)
         raise Fail("expected_dict", what=what, found=found)
     missing = [k for k in keys if k not in value]
     if missing:
-        raise Fail("dict_missing_keys", what=what, missing=", ".join(missing),
-                   found=", ".join(str(k) for k in value.get("__keys__", [])) or "-")
-    out = {}
-    for key in keys:
-        items = value[key]
-        label = f'{what}["{key}"]'
-        if is_bad(items) or not isinstance(items, list):
-            found = items["__type__"] if is_bad(items) else type(items).__name__
-            raise Fail("expected_list", what=label, found=found)
-        for item in items:
-            if is_bad(item):
-                if "Tensor" in item["__type__"]:
-                    raise Fail("list_of_tensors", what=label)
-                raise Fail("expected_float_items", what=label, found=item["__type__"])
-            if not isinstance(item, float):
-                raise Fail("expected_float_items", what=label, found=type(item).__name__)
-        out[key] = items
-    return out
+        have = ", ".join(str(k) for k in value.get("__keys__", [])) or "-"
+        if history:
+            raise Fail("history_missing_keys", missing=", ".join(missing), found=have)
+        raise Fail("dict_missing_keys", what=what, missing=", ".join(missing), found=have)
+    return {key: float_list(value[key], length, f'{what}["{key}"]', finite=finite)
+            for key in keys}
 
 
 def close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-5) -> bool:

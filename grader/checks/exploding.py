@@ -129,37 +129,54 @@ CLIP_NET = (6, 32, 40, 1.5 * math.sqrt(2.0))  # 1.5 x He, ReLU
 CLIP_BATCH, CLIP_TRAIN, CLIP_LR, CLIP_MAX_NORM = 8, 32, 0.01, 0.5
 
 
-@register
-class ClipBeforeStep(Check):
-    """Every step of ``train_clipped`` is the grader's: the weights after it are those before
-    it minus ``lr`` times the raw gradient scaled to ``max_norm`` (checked step by step from
-    copies of the weights), and the log holds each batch's loss and raw norm."""
+class _ClipCheck(Check):
+    """``train_clipped`` trains the grader's deep ReLU net (``net``: depth, width, inputs and
+    gain of its large init) with the optimizer spy; subclasses say on what and judge."""
 
     task = "exploding"
-    name = "clip_by_norm_before_step"
-    points = 2
     needs = ("train_clipped",)
-    cost = 0.3
+    net: tuple = CLIP_NET
 
-    def inputs(self, ctx: Context) -> dict[str, Any]:
-        gen = ctx.gen("exploding.clip")
-        depth, width, d_in, gain = CLIP_NET
+    def start(self, gen: torch.Generator) -> dict[str, Any]:
+        """The net's initial weights and biases, from the grader's generator."""
+        depth, width, d_in, gain = self.net
         weights, biases = large_init(depth, width, d_in, gain, gen)
-        return {"weights": weights, "biases": biases,
-                "X": torch.randn(CLIP_TRAIN, d_in, generator=gen) * 2,
-                "y": torch.randint(0, 10, (CLIP_TRAIN,), generator=gen)}
+        return {"weights": weights, "biases": biases}
 
-    def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
+    @probe_side
+    def train(self, mod: Any, inp: dict[str, Any], loader: Any, lr: float, max_norm: float,
+              env: ProbeEnv, **spy: Any) -> dict[str, Any]:
+        """One epoch of the student's ``train_clipped`` on ``loader`` (``spy``: what the
+        optimizer spy keeps); the log, the spy's record and the final weights, plain."""
         net = deep_net(inp["weights"], inp["biases"])
         log: list[dict[str, Any]] = []
-        train = FastLoader(inp["X"].to(env.device), inp["y"].to(env.device), CLIP_BATCH)
-        value = mod.train_clipped(net, train, CLIP_LR, CLIP_MAX_NORM, epochs=1,
-                                  optimizer_cls=spy_optimizer(None, log, model=net,
-                                                              keep_grads=True),
+        value = mod.train_clipped(net, loader, lr, max_norm, epochs=1,
+                                  optimizer_cls=spy_optimizer(None, log, model=net, **spy),
                                   device=env.device)
         net.to("cpu")
         return {"log": capture_records(value, CLIP_KEYS), "optimizers": log,
                 "final": net_params(net)}
+
+
+@register
+class ClipBeforeStep(_ClipCheck):
+    """Every step of ``train_clipped`` is the grader's: the weights after it are those before
+    it minus ``lr`` times the raw gradient scaled to ``max_norm`` (checked step by step from
+    copies of the weights), and the log holds each batch's loss and raw norm."""
+
+    name = "clip_by_norm_before_step"
+    points = 2
+    cost = 0.3
+
+    def inputs(self, ctx: Context) -> dict[str, Any]:
+        gen = ctx.gen("exploding.clip")
+        d_in = self.net[2]
+        return {**self.start(gen), "X": torch.randn(CLIP_TRAIN, d_in, generator=gen) * 2,
+                "y": torch.randint(0, 10, (CLIP_TRAIN,), generator=gen)}
+
+    def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
+        train = FastLoader(inp["X"].to(env.device), inp["y"].to(env.device), CLIP_BATCH)
+        return self.train(mod, inp, train, CLIP_LR, CLIP_MAX_NORM, env, keep_grads=True)
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         verify_clipping(inp, out, CLIP_BATCH, CLIP_LR, CLIP_MAX_NORM, ctx.device)
@@ -177,31 +194,19 @@ RESCUE_EVERY = 4
 
 
 @register
-class ClippingRescues(Check):
-    task = "exploding"
+class ClippingRescues(_ClipCheck):
     name = "clipping_rescues_high_rate"
     points = 2
-    needs = ("train_clipped",)
     cost = 2.0
+    net = RESCUE_NET
 
     def inputs(self, ctx: Context) -> dict[str, Any]:
         gen = ctx.gen("exploding.rescue")
-        depth, width, d_in, gain = RESCUE_NET
-        weights, biases = large_init(depth, width, d_in, gain, gen)
-        return {"weights": weights, "biases": biases,
-                "idx": torch.randperm(54_000, generator=gen)[:RESCUE_N]}
+        return {**self.start(gen), "idx": torch.randperm(54_000, generator=gen)[:RESCUE_N]}
 
     def probe(self, mod: Any, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
-        net = deep_net(inp["weights"], inp["biases"])
-        log: list[dict[str, Any]] = []
-        value = mod.train_clipped(net, mnist_subset(inp["idx"], RESCUE_BATCH, env.device),
-                                  RESCUE_LR, RESCUE_MAX_NORM, epochs=1,
-                                  optimizer_cls=spy_optimizer(None, log, model=net,
-                                                              every=RESCUE_EVERY),
-                                  device=env.device)
-        net.to("cpu")
-        return {"log": capture_records(value, CLIP_KEYS), "optimizers": log,
-                "final": net_params(net)}
+        train = mnist_subset(inp["idx"], RESCUE_BATCH, env.device)
+        return self.train(mod, inp, train, RESCUE_LR, RESCUE_MAX_NORM, env, every=RESCUE_EVERY)
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         X, y = mnist_rows("train", inp["idx"])
@@ -314,10 +319,12 @@ def verify_grads_kept(case: dict[str, Any], kept: Any) -> None:
             raise Fail("norms_grads_not_kept", found="≠")
 
 
-#: message keys of what a broken record shows (``missed``: nothing it shows); the sweep's
-#: are :data:`grader.checks.lr_sweep.SWEEP_BREAK_KEYS`
-CLIP_BREAK_KEYS = {"no_grads": "clip_no_grads", "lr_changed": "clip_lr_changed",
-                   "missed": "clip_steps_not_sgd"}
+#: message keys of the clipped run's record when it is not a real run
+#: (:func:`grader.checks.replay.recorded_run`, :func:`grader.checks.replay.explain_break`;
+#: ``missed``: nothing it shows); the sweep's are ``lr_sweep.SWEEP_RECORD_KEYS``
+CLIP_RECORD_KEYS = {"step_count": "clip_step_count", "unreadable": "clip_record_unreadable",
+                    "no_grads": "clip_no_grads", "lr_changed": "clip_lr_changed",
+                    "missed": "clip_steps_not_sgd"}
 
 
 def _clip_start(inp: dict[str, Any]) -> list[torch.Tensor]:
@@ -329,14 +336,9 @@ def _clip_run(inp: dict[str, Any], out: dict[str, Any], steps: int, every: int) 
     log = replay.optimizer_log(out)
     if len(log) != 1:
         raise Fail("clip_optimizer_count", found=len(log))
-    entry = log[0]
-    if entry.get("steps") != steps:
-        raise Fail("clip_step_count", expected=steps, found=entry.get("steps"))
-    try:
-        return replay.read_run(entry, out.get("final"),
-                               [tuple(t.shape) for t in _clip_start(inp)], every)
-    except replay.Garbled:
-        raise Fail("clip_record_unreadable") from None
+    return replay.recorded_run(log[0], out.get("final"),
+                               [tuple(t.shape) for t in _clip_start(inp)], steps, every,
+                               CLIP_RECORD_KEYS)
 
 
 def _explain_clip_step(run: replay.Run, step: int, X: torch.Tensor, y: torch.Tensor,
@@ -384,8 +386,8 @@ def verify_clipping(inp: dict[str, Any], out: dict[str, Any], batch: int, lr: fl
             _explain_clip_step(run, s, *data[s % len(data)], max_norm)
     done = replay.replay(run, data, start, lr, max_norm, device=device)
     if isinstance(done, replay.Break):
-        replay.explain_break(done, run, lr, CLIP_BREAK_KEYS)
-    rec = expect.records(out.get("log"), ("loss", "grad_norm"), "train_clipped(...)")
+        replay.explain_break(done, run, lr, CLIP_RECORD_KEYS)
+    rec = expect.float_lists(out.get("log"), CLIP_KEYS, "train_clipped(...)", finite=False)
     for key in ("loss", "grad_norm"):
         if len(rec[key]) != steps:
             raise Fail("wrong_length", what=f'train_clipped(...)["{key}"]', expected=steps,
@@ -408,7 +410,7 @@ def verify_rescue(inp: dict[str, Any], out: dict[str, Any],
     run = _clip_run(inp, out, len(data), every)
     done = replay.replay(run, data, _clip_start(inp), lr, max_norm, device=device)
     if isinstance(done, replay.Break):
-        replay.explain_break(done, run, lr, CLIP_BREAK_KEYS)
+        replay.explain_break(done, run, lr, CLIP_RECORD_KEYS)
     acc = expect.mnist_test_accuracy(replay.pairs(run.final))
     if not acc >= min_acc:
         raise Fail("clip_did_not_rescue", acc="nan" if math.isnan(acc) else f"{acc:.3f}",

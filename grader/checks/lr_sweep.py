@@ -267,23 +267,20 @@ def sweep_replay(out: dict[str, Any], k: int, lr: float,
     final = out.get("final")
     if k >= len(log) or not isinstance(final, list) or k >= len(final):
         raise Fail("sweep_no_optimizer", expected=k + 1, found=len(log))
-    entry = log[k]
-    if entry.get("steps") != steps:
-        raise Fail("sweep_step_count", run=k + 1, expected=steps, found=entry.get("steps"))
-    try:
-        run = replay.read_run(entry, final[k], _sweep_shapes(hidden), every)
-    except replay.Garbled:
-        raise Fail("sweep_record_unreadable", run=k + 1) from None
+    run = replay.recorded_run(log[k], final[k], _sweep_shapes(hidden), steps, every,
+                              SWEEP_RECORD_KEYS, run=k + 1)
     done = replay.replay(run, steps_batches, run.snapshots[0], lr if asked else None,
                          device=device)
     if isinstance(done, replay.Break):
-        replay.explain_break(done, run, lr, SWEEP_BREAK_KEYS, asked, run=k + 1, lr=f"{lr:.6g}")
+        replay.explain_break(done, run, lr, SWEEP_RECORD_KEYS, asked, run=k + 1, lr=f"{lr:.6g}")
     return done  # type: ignore[return-value]
 
 
-#: message keys of what a broken record shows (``missed``: nothing it shows)
-SWEEP_BREAK_KEYS = {"no_grads": "sweep_step_without_grads", "lr_changed": "sweep_lr_changed",
-                    "options": "sweep_optimizer_options", "missed": "sweep_steps_not_sgd"}
+#: message keys of a run's record that is not a real run (:func:`grader.checks.replay.
+#: recorded_run`, :func:`grader.checks.replay.explain_break`; ``missed``: nothing it shows)
+SWEEP_RECORD_KEYS = {"step_count": "sweep_step_count", "unreadable": "sweep_record_unreadable",
+                     "no_grads": "sweep_step_without_grads", "lr_changed": "sweep_lr_changed",
+                     "options": "sweep_optimizer_options", "missed": "sweep_steps_not_sgd"}
 
 
 def seeded_sweep_init(seed: int, hidden: int) -> list[torch.Tensor]:
@@ -390,7 +387,7 @@ def sweep_histories(value: Any, n: int, epochs: int) -> list[dict[str, list[floa
         raise Fail("wrong_length", what="lr_sweep(...)", expected=n, found=len(value))
     runs = []
     for k, item in enumerate(value):
-        run = expect.records(item, ("train_loss", "val_acc"), f"lr_sweep(...)[{k}]")
+        run = expect.float_lists(item, SWEEP_KEYS, f"lr_sweep(...)[{k}]", finite=False)
         for key in ("train_loss", "val_acc"):
             if len(run[key]) != epochs:
                 raise Fail("wrong_length", what=f'lr_sweep(...)[{k}]["{key}"]',

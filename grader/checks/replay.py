@@ -160,6 +160,20 @@ def read_run(entry: Any, final: Any, shapes: list[tuple[int, ...]], every: int =
                with_grad=with_grad, plain=plain, grads=grads)
 
 
+def recorded_run(entry: dict[str, Any], final: Any, shapes: list[tuple[int, ...]], steps: int,
+                 every: int, keys: dict[str, str], /, **values: Any) -> Run:
+    """One optimizer's record (an entry of :func:`optimizer_log`) as a :class:`Run` of
+    ``steps`` steps, read by :func:`read_run`; else the task's Fail: ``keys["step_count"]``
+    (it stepped another number of times) or ``keys["unreadable"]`` (not what a spy writes),
+    naming ``values`` first."""
+    if entry.get("steps") != steps:
+        raise Fail(keys["step_count"], **values, expected=steps, found=entry.get("steps"))
+    try:
+        return read_run(entry, final, shapes, every)
+    except Garbled:
+        raise Fail(keys["unreadable"], **values) from None
+
+
 def group_of_params(groups: Any, n: int) -> list[int]:
     """``groups``: per optimizer group, the ``[model, parameter]`` owners of its tensors (as
     the spy reports them). Returns, per model parameter, its group (``-1``: none)."""
@@ -338,8 +352,10 @@ def explain_break(brk: Break, record: Run, rate: float, keys: dict[str, str],
     """The most likely reason a run's record is not a real run, as a teaching Fail: the first
     step of the broken segment that ``step()`` found without gradients, at another rate than
     ``rate`` (when ``rate_asked``) or, where ``keys`` has ``options``, not plain SGD; else the
-    segment and how far it missed. ``values``: what every message of ``keys`` names (the
-    arguments before them are positional only: messages name ``run`` and ``lr`` too)."""
+    segment and how far it missed. ``keys``: the task's message keys (``no_grads``,
+    ``lr_changed``, ``options`` where asked, ``missed``); ``values``: what every message of
+    ``keys`` names (the arguments before them are positional only: messages name ``run`` and
+    ``lr`` too)."""
     for s in range(brk.start, min(brk.end, len(record.lrs))):
         if record.with_grad[s] == 0:
             raise Fail(keys["no_grads"], step=s + 1, **values)
@@ -356,4 +372,5 @@ def explain_break(brk: Break, record: Run, rate: float, keys: dict[str, str],
 
 __all__ = ["UPDATE_RTOL", "Break", "Garbled", "Replay", "Run", "batches", "epoch_means",
            "explain_break", "grad_norm", "group_of_params", "landing_error", "optimizer_log",
-           "pairs", "read_run", "replay", "replay_device", "same_rate", "take_steps"]
+           "pairs", "read_run", "recorded_run", "replay", "replay_device", "same_rate",
+           "take_steps"]
