@@ -15,8 +15,9 @@ import torch.nn as nn
 
 from grader.training import make_adam
 
-from . import figures
-from .harness import FAILED, BadReturn, CountingLoader, Experiment, Record, Run, seed_all
+from . import figures, section7
+from .harness import FAILED, CountingLoader, Experiment, Record, Run, seed_all
+from .returns import BadReturn
 
 #: Test accuracy the seed notebook printed for each MNIST model (15 epochs, full data).
 SEED_TEST_ACC: dict[str, float] = {
@@ -26,10 +27,6 @@ SEED_TEST_ACC: dict[str, float] = {
     "deep_relu": 0.973,
     "he_init": 0.975,
 }
-
-#: Seeds of the practical (MNIST models) and the kit's own (parity data, init probe).
-SEEDS = {"onehot_mse": 123, "cross_entropy": 123, "deep_sigmoid": 13, "deep_relu": 13,
-         "he_init": 234, "parity": 8, "probe": 15}
 
 INIT_TYPES = ("xavier", "he", "orthogonal")
 PROBE_DEPTH, PROBE_WIDTH, PROBE_IN = 15, 128, 100
@@ -356,9 +353,6 @@ def exp_init_probe(run: Run, rec: Record) -> None:
     run.save(rec, fig, "init_grad_std.png")
 
 
-
-from grader.experiments import section7 as _hp  # noqa: E402  (section 7; no cycle)
-
 #: In the order of the seed notebook.
 EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment("data", ("test_viewer",), exp_data),
@@ -370,12 +364,10 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment("deep_relu", ("relu_net", "ce_net"), exp_deep_relu),
     Experiment("init_probe", ("init_schemes", "probe_stats"), exp_init_probe),
     Experiment("he_init", ("he_init", "ce_net"), exp_he_init),
-    Experiment("lr_sweep", ("lr_sweep",), _hp.exp_lr_sweep),  # section 7
-    Experiment("exploding", ("exploding",), _hp.exp_exploding),
+    Experiment("lr_sweep", ("lr_sweep",), section7.exp_lr_sweep),
+    Experiment("exploding", ("exploding",), section7.exp_exploding),
 )
 MNIST_IDS = tuple(SEED_TEST_ACC)
-
-
 
 
 def confusion_matrix(preds: torch.Tensor, labels: torch.Tensor, n: int = 10) -> list[list[int]]:

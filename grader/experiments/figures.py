@@ -18,6 +18,8 @@ from matplotlib.figure import Figure
 
 from grader.outputs.atomic import atomic_path
 
+from .returns import BadReturn
+
 Label = Callable[..., str]
 COLORS = {"xavier": "#d62728", "he": "#1f77b4", "orthogonal": "#2ca02c",
           "shallow": "#ff7f0e", "deep": "#1f77b4"}
@@ -36,8 +38,6 @@ def render_rgba(fig: Any, name: str) -> np.ndarray:
     Raises ``BadReturn`` if ``fig`` is not a matplotlib Figure (e.g. ``None`` from a
     viewer that called ``plt.show()`` and returned nothing).
     """
-    from grader.experiments.harness import BadReturn
-
     if not isinstance(fig, Figure):
         raise BadReturn(name, "a matplotlib Figure", fig)
     canvas = FigureCanvasAgg(fig)

@@ -16,6 +16,9 @@ import torch
 import torch.nn as nn
 from matplotlib.figure import Figure
 
+from .harness import FAILED, seed_all
+from .returns import BadReturn
+
 MODULE = "ex6_hyperparams"
 #: the rates of the sweep: too low, reasonable, good, too high (SGD, batch 64)
 SWEEP_LRS = (0.001, 0.01, 0.1, 1.0, 30.0)
@@ -50,8 +53,6 @@ def _deep_net(depth: int, width: int, gain: float, act: type[nn.Module],
 
 
 def _floats(value: Any, what: str, allow_nonfinite: bool = True) -> list[float]:
-    from .harness import BadReturn
-
     if type(value) not in (list, tuple) or not all(
         type(v) in (float, int) for v in value
     ):
@@ -63,8 +64,6 @@ def _floats(value: Any, what: str, allow_nonfinite: bool = True) -> list[float]:
 
 
 def _runs(value: Any, n: int) -> list[dict[str, list[float]]]:
-    from .harness import BadReturn
-
     expected = f"list of {n} dicts with 'train_loss' and 'val_acc'"
     if type(value) not in (list, tuple) or len(value) != n:
         raise BadReturn("lr_sweep", expected, value)
@@ -78,8 +77,6 @@ def _runs(value: Any, n: int) -> list[dict[str, list[float]]]:
 
 def _clip_log(value: Any) -> list[float]:
     """``train_clipped``'s per-step raw gradient norms, or BadReturn."""
-    from .harness import BadReturn
-
     if not isinstance(value, dict) or "grad_norm" not in value:
         raise BadReturn("train_clipped", "dict with 'loss' and 'grad_norm'", value)
     return _floats(value["grad_norm"], "train_clipped")
@@ -165,8 +162,6 @@ def _accuracy(model: nn.Module, test: Any) -> float:
 
 
 def exp_lr_sweep(run: Any, rec: Any) -> None:
-    from .harness import FAILED, seed_all
-
     sweep = run.name(rec, "lr_sweep", MODULE, "lr_sweep")
     if sweep is FAILED:
         return
@@ -189,8 +184,6 @@ def exp_lr_sweep(run: Any, rec: Any) -> None:
 
 
 def exp_exploding(run: Any, rec: Any) -> None:
-    from .harness import FAILED, seed_all
-
     norms_fn = run.name(rec, "exploding", MODULE, "grad_norms")
     clipped_fn = run.name(rec, "exploding", MODULE, "train_clipped")
     if norms_fn is FAILED or clipped_fn is FAILED:
