@@ -321,3 +321,10 @@ def fast_mnist_loaders(
         FastLoader(X_va.to(dev), y_va.to(dev), batch_size),
         FastLoader(X_test.to(dev), y_test.to(dev), batch_size),
     )
+
+
+def mnist_subset(seed_idx: torch.Tensor, batch: int, device: str) -> FastLoader:
+    """An unshuffled FastLoader over rows ``seed_idx`` of the training split, on ``device``
+    (section 7's MNIST checks: the batches are the ones the grader replays, in order)."""
+    X, y = mnist_rows("train", seed_idx)
+    return FastLoader(X.to(device), y.to(device), batch)

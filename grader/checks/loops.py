@@ -10,7 +10,6 @@ call, the batch it saw, whether it was in ``train()`` mode and whether autograd 
 
 from __future__ import annotations
 
-import collections
 from typing import Any
 
 import torch
@@ -19,7 +18,7 @@ import torch.nn.functional as F
 
 from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register
-from grader.checks.capture import bad, numbers, plain_tensor
+from grader.checks.capture import capture_records, plain_tensor
 from grader.data import FastLoader
 from grader.probe_side import probe_side
 
@@ -68,34 +67,10 @@ class SpySGD(torch.optim.SGD):
         return super().step(closure)
 
 
-#: what counts as "a dict": the built-in one and the standard library's dict subclasses
-#: (``defaultdict(list)`` is a common way to build a history); exact types, read through
-#: ``dict``'s own methods, so a look-alike that overrides them cannot pass.
-DICT_TYPES = (dict, collections.defaultdict, collections.OrderedDict)
-
-
-@probe_side
-def capture_history(history: Any) -> Any:
-    if type(history) not in DICT_TYPES:
-        return bad(history)
-    keys = list(dict.keys(history))
-    report: dict[str, Any] = {"__keys__": sorted(str(k) for k in keys[:20])}
-    for key in HISTORY_KEYS:
-        if dict.__contains__(history, key):
-            report[key] = numbers(dict.__getitem__(history, key))
-    return report
-
-
 def read_history(value: Any, epochs: int) -> dict[str, list[float]]:
-    """The three history lists, each ``epochs`` floats, or a Fail that says what is off."""
-    if expect.is_bad(value) or not isinstance(value, dict):
-        found = value.get("__type__", "?") if isinstance(value, dict) else type(value).__name__
-        raise Fail("history_not_dict", found=found)
-    missing = [k for k in HISTORY_KEYS if k not in value]
-    if missing:
-        raise Fail("history_missing_keys", missing=", ".join(missing),
-                   found=", ".join(value.get("__keys__", [])) or "-")
-    return {k: expect.float_list(value[k], epochs, f'history["{k}"]') for k in HISTORY_KEYS}
+    """The three history lists, each ``epochs`` finite floats, or a Fail that says what is off
+    (``value``: the probe's :func:`grader.checks.capture.capture_records` of the history)."""
+    return expect.float_lists(value, HISTORY_KEYS, "history", epochs, history=True)
 
 
 class _LoopCheck(Check):
@@ -141,7 +116,7 @@ class _LoopCheck(Check):
             criterion = given_criterion(inp)
             history = mod.train_model(net, train, val, opt, criterion, epochs=EPOCHS,
                                       device=env.device)
-        return {"history": capture_history(history), "calls": net.calls[:2000],
+        return {"history": capture_records(history, HISTORY_KEYS), "calls": net.calls[:2000],
                 "steps": opt.steps}
 
 

@@ -6,7 +6,10 @@ sigmoid vs deep ReLU, the initialization probe and the He-initialised net, with
 the reference (default) or any folder of ``ex*.py``. Writes PNG figures,
 ``results.json``, ``report.md`` and ``report.html`` into ``--out``.
 
-Modules: :mod:`.runs` (the experiments), :mod:`.figures`, :mod:`.report`.
+Modules, each importing only those below it: :mod:`.returns` (what student code returned),
+:mod:`.figures`, :mod:`.harness` (budgets, seeds, records, the one door to student code),
+:mod:`.section7` and :mod:`.catalogue` (the experiments), :mod:`.report`, :mod:`.parallel`
+(``--jobs`` workers); ``tests/test_import_cycles.py`` keeps it so.
 """
 
 from __future__ import annotations

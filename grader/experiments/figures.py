@@ -8,6 +8,7 @@ gives axis texts in the report's language.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from grader.outputs.atomic import atomic_path
+
+from .returns import BadReturn
 
 Label = Callable[..., str]
 COLORS = {"xavier": "#d62728", "he": "#1f77b4", "orthogonal": "#2ca02c",
@@ -36,8 +39,6 @@ def render_rgba(fig: Any, name: str) -> np.ndarray:
     Raises ``BadReturn`` if ``fig`` is not a matplotlib Figure (e.g. ``None`` from a
     viewer that called ``plt.show()`` and returned nothing).
     """
-    from grader.experiments.harness import BadReturn
-
     if not isinstance(fig, Figure):
         raise BadReturn(name, "a matplotlib Figure", fig)
     canvas = FigureCanvasAgg(fig)
@@ -175,4 +176,54 @@ def mnist_overview(histories: dict[str, dict[str, list[float]]], titles: dict[st
     ax.set_title(label("exp_fig_overview_title"))
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    return fig
+
+
+def _masked(values: list[float]) -> list[float]:
+    """nan for what a log axis cannot show (nan, inf, <= 0): matplotlib leaves a gap."""
+    return [v if math.isfinite(v) and v > 0 else float("nan") for v in values]
+
+
+def sweep_figure(lrs: tuple[float, ...], runs: list[dict[str, list[float]]], title: str,
+                 label: Label) -> Figure:
+    """One curve per rate: training loss (log scale) and validation accuracy per epoch."""
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig.suptitle(title)
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    for lr, run in zip(lrs, runs):
+        xs = range(1, len(run["train_loss"]) + 1)
+        ax_loss.plot(xs, _masked(run["train_loss"]), marker="o", ms=3, label=f"lr={lr:g}")
+        ax_acc.plot(range(1, len(run["val_acc"]) + 1), run["val_acc"], marker="o", ms=3,
+                    label=f"lr={lr:g}")
+    # A diverging rate's loss is orders of magnitude above the others (or nan: a gap).
+    ax_loss.set_yscale("log", nonpositive="mask")
+    ax_loss.set_xlabel(label("exp_fig_epoch"))
+    ax_loss.set_ylabel(label("exp_fig_loss"))
+    ax_acc.set_xlabel(label("exp_fig_epoch"))
+    ax_acc.set_ylabel(label("exp_fig_accuracy"))
+    for ax in (ax_loss, ax_acc):
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def norms_figure(per_layer: dict[str, list[float]], steps: dict[str, list[float]],
+                 title: str, label: Label) -> Figure:
+    """Left: gradient norm per linear layer at the first step, with and without clipping.
+    Right: total gradient norm per training step, clipped and not (log scales)."""
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig.suptitle(title)
+    ax_layers, ax_steps = fig.subplots(1, 2)
+    for name, values in per_layer.items():
+        ax_layers.plot(range(1, len(values) + 1), _masked(values), marker="o", ms=3, label=name)
+    ax_layers.set_xlabel(label("exp_fig_linear_layer"))
+    ax_layers.set_ylabel(label("exp_fig_grad_norm"))
+    for name, values in steps.items():
+        ax_steps.plot(range(1, len(values) + 1), _masked(values), label=name)
+    ax_steps.set_xlabel(label("exp_fig_step"))
+    ax_steps.set_ylabel(label("exp_fig_total_grad_norm"))
+    for ax in (ax_layers, ax_steps):
+        ax.set_yscale("log", nonpositive="mask")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3, which="both")
     return fig

@@ -38,7 +38,8 @@ WHOLE = (
 )
 #: rewritten to their probe side (see the module docstring)
 PROBE_ONLY = (
-    "checks/__init__.py", "checks/base.py", "checks/he_init.py", "checks/hyperparams.py",
+    "checks/__init__.py", "checks/base.py", "checks/he_init.py", "checks/lr_sweep.py",
+    "checks/exploding.py", "checks/spies.py",
     "checks/init_schemes.py", "checks/learning.py", "checks/probe_stats.py",
     "checks/loops.py", "checks/nets.py", "checks/onehot.py", "checks/viewer.py", "scoring.py",
     "training.py", "sandbox/wire.py",

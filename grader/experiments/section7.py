@@ -1,10 +1,11 @@
 """Section 7's experiments: a learning-rate sweep and exploding gradients with and without
 clipping, run with the implementation's own ``lr_sweep``, ``grad_norms`` and ``train_clipped``.
 
-Registered in the catalogue of :mod:`grader.experiments.catalogue` (``EXPERIMENTS``); everything
-else (figures, messages, report rows) lives here or in the message catalogue. Like the other
-experiments, student code runs through ``Run.call`` (its printing kept, any exception a
-reported problem) and nothing here trusts a return value before checking it.
+Registered in the catalogue of :mod:`grader.experiments.catalogue` (``EXPERIMENTS``); their
+figures are in :mod:`grader.experiments.figures`, their messages in the message catalogue.
+Like the other experiments, student code runs through ``Run.call`` (its printing kept, any
+exception a reported problem) and nothing here trusts a return value before reading it
+(:mod:`grader.experiments.returns`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from typing import Any
 
 import torch
 import torch.nn as nn
-from matplotlib.figure import Figure
+
+from .figures import norms_figure, sweep_figure
+from .harness import FAILED, seed_all
+from .returns import BadReturn, read_floats, read_lists
 
 MODULE = "ex6_hyperparams"
 #: the rates of the sweep: too low, reasonable, good, too high (SGD, batch 64)
@@ -49,40 +53,19 @@ def _deep_net(depth: int, width: int, gain: float, act: type[nn.Module],
     return nn.Sequential(*layers)
 
 
-def _floats(value: Any, what: str, allow_nonfinite: bool = True) -> list[float]:
-    from .harness import BadReturn
-
-    if type(value) not in (list, tuple) or not all(
-        type(v) in (float, int) for v in value
-    ):
-        raise BadReturn(what, "list[float]", value)
-    out = [float(v) for v in value]
-    if not allow_nonfinite and not all(math.isfinite(v) for v in out):
-        raise BadReturn(what, "list of finite floats", value)
-    return out
-
-
 def _runs(value: Any, n: int) -> list[dict[str, list[float]]]:
-    from .harness import BadReturn
-
-    expected = f"list of {n} dicts with 'train_loss' and 'val_acc'"
+    """What ``lr_sweep`` returned: ``n`` histories (nan and inf allowed: a run diverges)."""
+    expected = f"list of {n} dicts with the number lists 'train_loss' and 'val_acc'"
     if type(value) not in (list, tuple) or len(value) != n:
         raise BadReturn("lr_sweep", expected, value)
-    runs = []
-    for item in value:
-        if not isinstance(item, dict) or not {"train_loss", "val_acc"} <= set(item):
-            raise BadReturn("lr_sweep", expected, value)
-        runs.append({k: _floats(item[k], "lr_sweep") for k in ("train_loss", "val_acc")})
-    return runs
+    return [read_lists(item, ("train_loss", "val_acc"), "lr_sweep", expected, found=value)
+            for item in value]
 
 
 def _clip_log(value: Any) -> list[float]:
     """``train_clipped``'s per-step raw gradient norms, or BadReturn."""
-    from .harness import BadReturn
-
-    if not isinstance(value, dict) or "grad_norm" not in value:
-        raise BadReturn("train_clipped", "dict with 'loss' and 'grad_norm'", value)
-    return _floats(value["grad_norm"], "train_clipped")
+    return read_lists(value, ("grad_norm",), "train_clipped",
+                      "dict with the number lists 'loss' and 'grad_norm'")["grad_norm"]
 
 
 def _json(values: Any) -> Any:
@@ -94,56 +77,6 @@ def _json(values: Any) -> Any:
     if isinstance(values, float) and not math.isfinite(values):
         return None
     return values
-
-
-def _masked(values: list[float]) -> list[float]:
-    """nan for what a log axis cannot show (nan, inf, <= 0): matplotlib leaves a gap."""
-    return [v if math.isfinite(v) and v > 0 else float("nan") for v in values]
-
-
-def sweep_figure(lrs: tuple[float, ...], runs: list[dict[str, list[float]]], title: str,
-                 label: Any) -> Figure:
-    """One curve per rate: training loss (log scale) and validation accuracy per epoch."""
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
-    fig.suptitle(title)
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    for lr, run in zip(lrs, runs):
-        xs = range(1, len(run["train_loss"]) + 1)
-        ax_loss.plot(xs, _masked(run["train_loss"]), marker="o", ms=3, label=f"lr={lr:g}")
-        ax_acc.plot(range(1, len(run["val_acc"]) + 1), run["val_acc"], marker="o", ms=3,
-                    label=f"lr={lr:g}")
-    # A diverging rate's loss is orders of magnitude above the others (or nan: a gap).
-    ax_loss.set_yscale("log", nonpositive="mask")
-    ax_loss.set_xlabel(label("exp_fig_epoch"))
-    ax_loss.set_ylabel(label("exp_fig_loss"))
-    ax_acc.set_xlabel(label("exp_fig_epoch"))
-    ax_acc.set_ylabel(label("exp_fig_accuracy"))
-    for ax in (ax_loss, ax_acc):
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3, which="both")
-    return fig
-
-
-def norms_figure(per_layer: dict[str, list[float]], steps: dict[str, list[float]],
-                 title: str, label: Any) -> Figure:
-    """Left: gradient norm per linear layer at the first step, with and without clipping.
-    Right: total gradient norm per training step, clipped and not (log scales)."""
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
-    fig.suptitle(title)
-    ax_layers, ax_steps = fig.subplots(1, 2)
-    for name, values in per_layer.items():
-        ax_layers.plot(range(1, len(values) + 1), _masked(values), marker="o", ms=3, label=name)
-    ax_layers.set_xlabel(label("exp_fig_linear_layer"))
-    ax_layers.set_ylabel(label("exp_fig_grad_norm"))
-    for name, values in steps.items():
-        ax_steps.plot(range(1, len(values) + 1), _masked(values), label=name)
-    ax_steps.set_xlabel(label("exp_fig_step"))
-    ax_steps.set_ylabel(label("exp_fig_total_grad_norm"))
-    for ax in (ax_layers, ax_steps):
-        ax.set_yscale("log", nonpositive="mask")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3, which="both")
-    return fig
 
 
 def _loader(run: Any, limit: int, batch: int) -> tuple[Any, Any, Any]:
@@ -165,8 +98,6 @@ def _accuracy(model: nn.Module, test: Any) -> float:
 
 
 def exp_lr_sweep(run: Any, rec: Any) -> None:
-    from .harness import FAILED, seed_all
-
     sweep = run.name(rec, "lr_sweep", MODULE, "lr_sweep")
     if sweep is FAILED:
         return
@@ -189,8 +120,6 @@ def exp_lr_sweep(run: Any, rec: Any) -> None:
 
 
 def exp_exploding(run: Any, rec: Any) -> None:
-    from .harness import FAILED, seed_all
-
     norms_fn = run.name(rec, "exploding", MODULE, "grad_norms")
     clipped_fn = run.name(rec, "exploding", MODULE, "train_clipped")
     if norms_fn is FAILED or clipped_fn is FAILED:
@@ -200,8 +129,9 @@ def exp_exploding(run: Any, rec: Any) -> None:
     X, y = next(iter(train))
     gen = torch.Generator().manual_seed(SEED)
     deep = _deep_net(DEEP_DEPTH, DEEP_WIDTH, DEEP_GAIN, nn.Tanh, gen).to(run.device)
-    at_init = run.call(rec, "exploding", lambda: _floats(
-        norms_fn(deep, X, y, nn.CrossEntropyLoss()), "grad_norms", allow_nonfinite=False))
+    at_init = run.call(rec, "exploding", lambda: read_floats(
+        norms_fn(deep, X, y, nn.CrossEntropyLoss()), "grad_norms", "list of finite floats",
+        finite=True))
     if at_init is FAILED:
         return
     # What the optimizer receives at the first step, per layer, with and without clipping:
