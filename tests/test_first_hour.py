@@ -109,6 +109,7 @@ def test_kit_without_python3_says_what_to_install(tmp_path, lang):
 
 # ------------------------------------------------------------------ the MNIST message itself
 
+@pytest.mark.slow
 def test_missing_mnist_message_in_each_language(tmp_path, monkeypatch):
     """One message, the fix as commands; the download command, pasted into a shell, works
     once MNIST is there (a folder whose name needs quoting: a space and a quote)."""
@@ -151,6 +152,7 @@ def test_missing_mnist_message_in_each_language(tmp_path, monkeypatch):
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.slow
 def test_a_failed_download_keeps_what_was_there(tmp_path, monkeypatch):
     """Files that were in MNIST/raw before stay; only what the try added goes."""
     for name, value in OFFLINE.items():
