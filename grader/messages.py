@@ -681,15 +681,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "exp_report_title": {"es": "Práctico 2: experimentos", "en": "Práctico 2: experiments"},
     "exp_report_intro": {
         "es": "Implementación: {impl} · dispositivo: {device} · presupuesto: {budget} · "
-              "tiempo total: {seconds} s.",
+              "tiempo total de la corrida: {seconds} s de reloj ({jobs} experimento(s) a la "
+              "vez; la tabla da el tiempo de cada uno).",
         "en": "Implementation: {impl} · device: {device} · budget: {budget} · "
-              "total time: {seconds} s.",
+              "total time of the run: {seconds} s of wall time ({jobs} experiment(s) at once; "
+              "the table gives each one's time).",
     },
     "exp_budget_full": {
         "es": "el del notebook original ({epochs} épocas en MNIST, {parity_epochs} en paridad; "
-              "train {train})",
+              "{train} imágenes de entrenamiento)",
         "en": "the seed notebook's ({epochs} MNIST epochs, {parity_epochs} parity epochs; "
-              "train {train})",
+              "{train} training images)",
     },
     "exp_budget_quick": {
         "es": "rápido (--quick: {epochs} época(s) sobre {train} imágenes, {parity_epochs} "
@@ -779,6 +781,127 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "“ok” means the code ran without errors in the experiments; whether it is right "
               "is for `pytest exercises` and `python -m grader grade` to say.",
     },
+    # ---- issue 22 item 4 (es): a first hour in Spanish. MNIST missing or damaged
+    # (grader/data.py); the experiments' figure labels, divergence marks and alt texts
+    # (grader/experiments/figures.py, section7.py, report.py)
+    "data_mnist_missing": {
+        "es": "No encontré MNIST en {raw} (faltan: {missing}).{why}\n"
+              "Cómo arreglarlo, una de dos:\n"
+              "  - si ya tenés MNIST, decile al kit dónde está (la carpeta que contiene "
+              "MNIST/raw/):\n"
+              "      export PRACTICO_DATA=/ruta/a/la/carpeta\n"
+              "  - con conexión a internet, descargalo (unos 12 MB) en {root}:\n"
+              "      {download}",
+        "en": "MNIST was not found in {raw} (missing: {missing}).{why}\n"
+              "To fix it, either:\n"
+              "  - if you already have MNIST, tell the kit where it is (the folder that holds "
+              "MNIST/raw/):\n"
+              "      export PRACTICO_DATA=/path/to/that/folder\n"
+              "  - with internet access, download it (about 12 MB) into {root}:\n"
+              "      {download}",
+    },
+    "data_mnist_download_failed": {
+        "es": " No se pudo descargar: {reason}.",
+        "en": " The download failed: {reason}.",
+    },
+    "data_mnist_corrupt": {
+        "es": "{path} no es el archivo de MNIST que dice su nombre (cabecera {found}, {size} "
+              "bytes; se esperaba {expected}, {expected_size} bytes). Borralo y el kit lo "
+              "vuelve a descargar la próxima vez:\n      {remove}",
+        "en": "{path} is not the MNIST file its name says (header {found}, {size} bytes; "
+              "expected {expected}, {expected_size} bytes). Delete it and the kit downloads "
+              "it again next time:\n      {remove}",
+    },
+    "exp_fig_grid_train": {"es": "Conjunto de entrenamiento: {call}",
+                           "en": "Training set: {call}"},
+    "exp_fig_grid_test": {"es": "Conjunto de test: {call}", "en": "Test set: {call}"},
+    "exp_split_train": {"es": "entrenamiento", "en": "training"},
+    "exp_split_test": {"es": "test", "en": "test"},
+    "exp_fig_init_xavier": {"es": "Xavier", "en": "Xavier"},
+    "exp_fig_init_he": {"es": "He", "en": "He"},
+    "exp_fig_init_orthogonal": {"es": "ortogonal", "en": "orthogonal"},
+    "exp_fig_log_count": {"es": "log(1 + cantidad)", "en": "log(1 + count)"},
+    "exp_fig_unclipped": {"es": "sin recorte", "en": "unclipped"},
+    "exp_fig_clipped": {"es": "con recorte (max_norm={max_norm})",
+                        "en": "clipped (max_norm={max_norm})"},
+    "exp_diverged_epoch": {"es": "divergió en la época {k}", "en": "diverged at epoch {k}"},
+    "exp_diverged_step": {"es": "divergió en el paso {k}", "en": "diverged at step {k}"},
+    "exp_alt_grid": {
+        "es": "{count} dígitos del conjunto de {split} de MNIST dibujados por {viewer}, en "
+              "{rows} filas de {cols}; sus etiquetas, en orden: {labels}.",
+        "en": "{count} MNIST {split} digits drawn by {viewer}, in {rows} rows of {cols}; "
+              "their labels, in order: {labels}.",
+    },
+    "exp_alt_curves": {
+        "es": "{title}, {epochs} épocas: a la izquierda la pérdida de entrenamiento y la de "
+              "validación por época, a la derecha la accuracy en validación, que termina en "
+              "{val_acc}.",
+        "en": "{title}, {epochs} epochs: on the left the training and validation loss per "
+              "epoch, on the right the validation accuracy, which ends at {val_acc}.",
+    },
+    "exp_alt_parity": {
+        "es": "Paridad de {bits} bits, red llana contra red profunda, {epochs} épocas: pérdida "
+              "de entrenamiento (izquierda) y accuracy en test (derecha) por época; accuracy "
+              "final: {finals}.",
+        "en": "{bits}-bit parity, shallow net against deep net, {epochs} epochs: training "
+              "loss (left) and test accuracy (right) per epoch; final accuracy: {finals}.",
+    },
+    "exp_alt_parity_scaling": {
+        "es": "Accuracy final en test según la cantidad de bits de la entrada ({bits}), red "
+              "llana contra red profunda, con el azar (0.5) como línea de puntos: {finals}.",
+        "en": "Final test accuracy against the number of input bits ({bits}), shallow net "
+              "against deep net, with chance (0.5) as a dotted line: {finals}.",
+    },
+    "exp_alt_act_std": {
+        "es": "Desvío estándar de las activaciones después de cada una de las {depth} capas "
+              "ocultas, en escala logarítmica, con inicialización {inits}; en la última capa: "
+              "{last}.",
+        "en": "Standard deviation of the activations after each of the {depth} hidden layers, "
+              "on a log scale, with {inits} initialization; at the last layer: {last}.",
+    },
+    "exp_alt_grad_std": {
+        "es": "Desvío estándar del gradiente de los pesos en cada capa lineal, en escala "
+              "logarítmica, con inicialización {inits}; en la primera capa: {first}.",
+        "en": "Standard deviation of the weight gradient in each linear layer, on a log "
+              "scale, with {inits} initialization; at the first layer: {first}.",
+    },
+    "exp_alt_lr_sweep": {
+        "es": "Barrido de la tasa de aprendizaje con SGD, {epochs} épocas: pérdida de "
+              "entrenamiento (escala logarítmica, izquierda) y accuracy en validación "
+              "(derecha) por época, una curva por tasa (lr = {lrs}). La mejor es lr={best}, "
+              "con {best_acc} en validación. {diverged}",
+        "en": "Learning-rate sweep with SGD, {epochs} epochs: training loss (log scale, left) "
+              "and validation accuracy (right) per epoch, one curve per rate (lr = {lrs}). "
+              "The best is lr={best}, with {best_acc} on validation. {diverged}",
+    },
+    "exp_alt_exploding": {
+        "es": "Normas del gradiente {unclipped} y {clipped}: a la izquierda, por capa lineal "
+              "en el primer paso; a la derecha, la norma total en cada paso de una época con "
+              "lr={lr} (escalas logarítmicas). Accuracy en test: {accs}. {diverged}",
+        "en": "Gradient norms {unclipped} and {clipped}: on the left, per linear layer at the "
+              "first step; on the right, the total norm at each step of one epoch at lr={lr} "
+              "(log scales). Test accuracy: {accs}. {diverged}",
+    },
+    "exp_alt_overview": {
+        "es": "Accuracy en validación por época de los {count} modelos de MNIST; al final: "
+              "{finals}.",
+        "en": "Validation accuracy per epoch of the {count} MNIST models; at the end: "
+              "{finals}.",
+    },
+    "exp_alt_confusion": {
+        "es": "Matriz de confusión en test de {model} (accuracy {acc}): en las filas el dígito "
+              "real, en las columnas el predicho, cada celda con su cantidad. La confusión más "
+              "frecuente: {true} tomado por {pred}, {n} veces.",
+        "en": "Test confusion matrix of {model} (accuracy {acc}): rows are the true digit, "
+              "columns the predicted one, each cell with its count. The most frequent "
+              "confusion: {true} taken for {pred}, {n} times.",
+    },
+    "exp_alt_diverged": {"es": "Una cruz marca cada divergencia: {runs}.",
+                         "en": "A cross marks each divergence: {runs}."},
+    "exp_alt_no_value": {"es": "sin valor (nan)", "en": "no value (nan)"},
+    "exp_alt_none_diverged": {"es": "Ninguna curva divergió.", "en": "No curve diverged."},
+    "exp_alt_fallback": {"es": "Figura de «{title}» ({name}).",
+                         "en": "Figure of “{title}” ({name})."},
     # ---- issue 20: the class report (grader/class_report/); every key starts with cr_
     "cr_title": {"es": "Práctico 2: informe de la clase", "en": "Practical 2: class report"},
     "cr_source_autograde": {"es": "resultados de autograde", "en": "autograde results"},

@@ -180,8 +180,15 @@ def test_a_damaged_mnist_file_is_a_clear_error(tmp_path, damage, monkeypatch):
                         "labels_as_images": (source / "t10k-labels-idx1-ubyte").read_bytes(),
                         "longer": data + b"\0" * 784}[damage])
     monkeypatch.setenv("PRACTICO_DATA", str(tmp_path))
+    monkeypatch.delenv("PRACTICO_LANG", raising=False)
     with pytest.raises(UserError) as caught:
         require_data()
     message = str(caught.value)
     assert "t10k-images-idx3-ubyte" in message
-    assert "download it again" in message and "volvé a descargarlo" in message
+    # one message, in the reader's language (Spanish by default), ending in the fix
+    assert "lo vuelve a descargar" in message and "again" not in message
+    assert message.splitlines()[-1].strip() == f"rm {victim}"
+    monkeypatch.setenv("PRACTICO_LANG", "en")
+    with pytest.raises(UserError) as caught:
+        require_data()
+    assert "downloads it again" in str(caught.value) and "descargar" not in str(caught.value)

@@ -62,11 +62,17 @@ def add_commands(subparsers: Any) -> None:
     p.set_defaults(func=_cmd_experiments)
 
 
-def _out_dir(value: str) -> Path:
+def _check_out(value: str) -> None:
+    """``--out`` is not a file (checked before anything is made, MNIST looked for included)."""
     out = Path(value)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {value}: this is a file; give a folder for the figures and "
                         "reports (it is created if missing).")
+
+
+def _out_dir(value: str) -> Path:
+    out = Path(value)
+    _check_out(value)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -86,8 +92,10 @@ def _cmd_experiments(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from None
     folder = submission_dir(str(folder))
-    out = _out_dir(args.out)
+    _check_out(args.out)
+    # MNIST before the output folder: a run that cannot start leaves no empty folder behind.
     require_data()
+    out = _out_dir(args.out)
     device = resolve_device(args.device)
     results = run_experiments(folder, out, quick=args.quick, epochs=args.epochs, device=device,
                               lang=args.lang, threads=args.threads, jobs=args.jobs)
@@ -105,7 +113,10 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
 
     Returns the ``results.json`` content. Never raises for problems in the implementation
     (they are reported); Ctrl-C stops after writing what finished (``meta.finished`` false).
+    ``meta.total_seconds`` is the run's wall time from this call on (imports, workers and
+    summary figures included), not the sum of the experiments' times, which overlap.
     """
+    started = time.perf_counter()
     import matplotlib
 
     matplotlib.use("Agg")  # student viewers may use pyplot: never open a window from here
@@ -129,7 +140,6 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
     (out / "errors.log").unlink(missing_ok=True)
     for old in out.glob("*.png"):  # figures of an earlier run must not pass for this one's
         old.unlink()
-    started = time.perf_counter()
     results: dict[str, Any] = {
         "schema": 1,
         "meta": {

@@ -48,7 +48,8 @@ def _grid(run: Run, rec: Record, viewer: Callable[..., Any], dataset: Any, task:
     labels = [int(dataset.targets[i]) for i in range(len(images))]
     rec.data[f"{which}_indices"] = list(range(len(images)))
     rec.data[f"{which}_labels"] = labels
-    fig = figures.image_grid(images, GRID_COLS, f"{which}: {viewer.__name__}(dataset, i)")
+    fig = figures.image_grid(images, GRID_COLS, run.label(f"exp_fig_grid_{which}",
+                                                          call=f"{viewer.__name__}(dataset, i)"))
     run.save(rec, fig, f"data_{which}_grid.png")
     rec.data["produced"] = True
     return True
@@ -336,10 +337,12 @@ def exp_init_probe(run: Run, rec: Record) -> None:
                      "stand_in_net": stand_in, "inits": results})
     suffix = run.label("exp_standin_suffix") if stand_in else ""
     fig = figures.per_layer_std(results, "activation_std", run.label("exp_fig_act_title") + suffix,
-                                run.label("exp_fig_hidden_layer"), run.label("exp_fig_act_std"))
+                                run.label("exp_fig_hidden_layer"), run.label("exp_fig_act_std"),
+                                run.label)
     run.save(rec, fig, "init_activation_std.png")
     fig = figures.per_layer_std(results, "grad_std", run.label("exp_fig_grad_title") + suffix,
-                                run.label("exp_fig_linear_layer"), run.label("exp_fig_grad_std"))
+                                run.label("exp_fig_linear_layer"), run.label("exp_fig_grad_std"),
+                                run.label)
     run.save(rec, fig, "init_grad_std.png")
 
 

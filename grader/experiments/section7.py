@@ -16,7 +16,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from .figures import norms_figure, sweep_figure
+from .figures import DIVERGED_LOSS, diverged_at, growth_limit, norms_figure, sweep_figure
 from .harness import FAILED, seed_all
 from .returns import BadReturn, read_floats, read_lists
 
@@ -112,9 +112,11 @@ def exp_lr_sweep(run: Any, rec: Any) -> None:
         return
     finals = [r["val_acc"][-1] if r["val_acc"] else float("nan") for r in value]
     best = max(range(len(finals)), key=lambda i: finals[i] if math.isfinite(finals[i]) else -1)
+    # Where each rate diverged, by the figure's own rule, so the report can say it in words.
+    diverged = [diverged_at(r["train_loss"], DIVERGED_LOSS) for r in value]
     rec.data.update(_json({"produced": True, "lrs": list(SWEEP_LRS), "runs": value,
                            "epochs": epochs, "train_size": limit, "best_lr": SWEEP_LRS[best],
-                           "summary": f"lr={SWEEP_LRS[best]:g}: {finals[best]:.3f}"}))
+                           "best_val_acc": finals[best], "diverged_epoch": diverged}))
     fig = sweep_figure(SWEEP_LRS, value, run.label("exp_title_lr_sweep"), run.label)
     run.save(rec, fig, "lr_sweep.png")
 
@@ -152,11 +154,11 @@ def exp_exploding(run: Any, rec: Any) -> None:
             deep, one_batch, 0.0, m, 1, recorder(m), run.device))
         if done is FAILED:
             return
-    # Training at a rate that diverges without clipping, same start both times.
+    # Training at a rate that diverges without clipping, same start both times. The runs are
+    # keyed by what they are, not by a label: results.json is the same in every language.
     steps: dict[str, list[float]] = {}
     accs: dict[str, float] = {}
-    for name, max_norm in (("sin recorte / unclipped", float("inf")),
-                           (f"max_norm={CLIP_MAX_NORM:g}", CLIP_MAX_NORM)):
+    for key, max_norm in (("unclipped", float("inf")), ("clipped", CLIP_MAX_NORM)):
         seed_all(SEED)
         net = _deep_net(CLIP_DEPTH, DEEP_WIDTH, CLIP_GAIN, nn.ReLU,
                         torch.Generator().manual_seed(SEED)).to(run.device)
@@ -164,14 +166,21 @@ def exp_exploding(run: Any, rec: Any) -> None:
             n, train, CLIP_LR, m, 1, torch.optim.SGD, run.device)))
         if log is FAILED:
             return
-        steps[name] = log
-        accs[name] = _accuracy(net, test)
-    per_layer = {"sin recorte / unclipped": seen.get(float("inf"), []),
-                 f"max_norm={CLIP_MAX_NORM:g}": seen.get(CLIP_MAX_NORM, [])}
-    shown = " · ".join(f"{k}: {'nan' if math.isnan(v) else f'{v:.3f}'}" for k, v in accs.items())
+        steps[key] = log
+        accs[key] = _accuracy(net, test)
+    per_layer = {"unclipped": seen.get(float("inf"), []),
+                 "clipped": seen.get(CLIP_MAX_NORM, [])}
+    diverged = {key: diverged_at(values, growth_limit(values)) for key, values in steps.items()}
     rec.data.update(_json({"produced": True, "grad_norms_at_init": at_init,
                            "first_step_per_layer": per_layer, "step_norms": steps,
-                           "accuracy_by_run": accs, "lr": CLIP_LR, "max_norm": CLIP_MAX_NORM,
-                           "train_size": limit, "summary": shown}))
-    fig = norms_figure(per_layer, steps, run.label("exp_title_exploding"), run.label)
+                           "accuracy_by_run": accs, "diverged_step": diverged, "lr": CLIP_LR,
+                           "max_norm": CLIP_MAX_NORM, "train_size": limit}))
+    fig = norms_figure(per_layer, steps, run_names(run.label), run.label("exp_title_exploding"),
+                       run.label)
     run.save(rec, fig, "exploding_grad_norms.png")
+
+
+def run_names(label: Any) -> dict[str, str]:
+    """The exploding experiment's two runs as the figure and the report name them."""
+    return {"unclipped": label("exp_fig_unclipped"),
+            "clipped": label("exp_fig_clipped", max_norm=f"{CLIP_MAX_NORM:g}")}
