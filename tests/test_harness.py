@@ -32,10 +32,24 @@ def _functions(tree: ast.AST) -> set[str]:
     return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
+#: nested helpers of the diagnoses whose names say nothing (``compute`` of a memo, ...)
+GENERIC_NAMES = {"compute", "detect", "given", "loss", "which"}
+
+
+def _diagnosis_names() -> set[str]:
+    """Every function of the diagnoses package (issue 20): verdict side, like the oracles."""
+    names: set[str] = set()
+    for path in sorted((GRADER / "diagnoses").glob("*.py")):
+        names |= _functions(ast.parse(path.read_text()))
+    return names - GENERIC_NAMES
+
+
 def _verdict_side_names() -> set[str]:
-    """Every function of ``checks/expect.py``, every check method but ``probe``, and the
-    known oracles: read from the real package, so a new one is covered when it appears."""
+    """Every function of ``checks/expect.py``, every check method but ``probe``, the known
+    oracles and every detector of ``grader/diagnoses/``: read from the real package, so a new
+    one is covered when it appears."""
     names = set(KNOWN_ORACLES) | _functions(ast.parse((GRADER / "checks/expect.py").read_text()))
+    names |= _diagnosis_names()
     for rel in PROBE_ONLY:
         tree = ast.parse((GRADER / rel).read_text())
         for node in ast.walk(tree):
@@ -64,6 +78,11 @@ def test_harness_defines_no_verdict_side_function(harness):
             assert name not in text, (path.name, name)  # not even as a string
     assert not (harness / "grader" / "checks" / "expect.py").exists()
     assert not (harness / "grader" / "messages.py").exists()
+    # the diagnoses: no module, and no import of one left in a rewritten module
+    assert not (harness / "grader" / "diagnoses").exists()
+    assert len(_diagnosis_names()) > 40  # the scan of the real package works
+    for path in files:
+        assert "grader.diagnoses" not in path.read_text(encoding="utf-8"), path.name
 
 
 #: run with the interpreter's packages and the harness only, as the child does
@@ -93,7 +112,8 @@ for obj in gc.get_objects():
     if isinstance(obj, types.FunctionType) and str(obj.__module__).startswith("grader"):
         names.add(obj.__name__)
 missing = []
-for modname in ("grader.checks.expect", "grader.i18n", "grader.messages", "grader.sandbox.supervisor"):
+for modname in ("grader.checks.expect", "grader.i18n", "grader.messages", "grader.sandbox.supervisor",
+                "grader.diagnoses", "grader.diagnoses.engine", "grader.diagnoses.catalogue"):
     try:
         importlib.import_module(modname)
     except ImportError:
@@ -116,7 +136,8 @@ def test_nothing_verdict_side_is_reachable_in_a_child_process(harness):
     assert found["checks"] == len(CHECKS)  # every check is there, to be probed
     assert found["with_verdict"] == []
     assert set(found["missing"]) == {"grader.checks.expect", "grader.i18n", "grader.messages",
-                                     "grader.sandbox.supervisor"}
+                                     "grader.sandbox.supervisor", "grader.diagnoses",
+                                     "grader.diagnoses.engine", "grader.diagnoses.catalogue"}
     assert "probe" in found["names"] or "probe_outcome" in found["names"]
     assert set(found["names"]) & _verdict_side_names() == set()
 

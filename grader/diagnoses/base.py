@@ -30,12 +30,12 @@ class Evidence:
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def key(self) -> str:
+    def fail_key(self) -> str:
         """The verdict's message key (``""`` when forced)."""
         return self.fail.key if self.fail is not None else ""
 
     @property
-    def values(self) -> dict[str, Any]:
+    def fail_values(self) -> dict[str, Any]:
         """The verdict's message values (empty when forced)."""
         return self.fail.values if self.fail is not None else {}
 

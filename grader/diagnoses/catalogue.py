@@ -2,8 +2,8 @@
 
 Each :class:`Mistake` says which tasks it belongs to, which checks it can explain and with
 which detector (check id -> function of :mod:`grader.diagnoses.base`), the message a student
-reads (``diag_<id>``, :mod:`grader.diagnoses.texts`) and a title in a few words
-(``diag_title_<id>``, for the class report), and the strength of its evidence, which ranks two
+reads (``message_key``: ``diag_<id>``, :mod:`grader.diagnoses.texts`) and a title in a few
+words (``title_key``: ``diag_title_<id>``, for the class report), and the strength of its evidence, which ranks two
 diagnoses of one check (:func:`rank`).
 
 The ids of issue 20 are kept exactly; ids added here: ``viewer_title_index``,
@@ -53,11 +53,13 @@ class Mistake:
         return self.tasks[0]
 
     @property
-    def message(self) -> str:
+    def message_key(self) -> str:
+        """The message a student reads (``diag_<id>``)."""
         return f"diag_{self.id}"
 
     @property
-    def title(self) -> str:
+    def title_key(self) -> str:
+        """The mistake in a few words (``diag_title_<id>``)."""
         return f"diag_title_{self.id}"
 
 
@@ -211,7 +213,7 @@ def rank(mistake_id: str) -> tuple[int, int]:
 
 def describe(mistake_id: str, lang: str | None = None) -> str:
     """The mistake in a few words, in ``lang`` (for the class report)."""
-    return t(MISTAKES[mistake_id].title, lang)
+    return t(MISTAKES[mistake_id].title_key, lang)
 
 
 __all__ = ["BY_CHECK", "EVIDENCE", "MISTAKES", "Mistake", "describe", "rank"]

@@ -56,7 +56,7 @@ def diagnose(check: Check, inp: dict[str, Any], out: dict[str, Any], fail: Fail 
 
 
 def message_key(diagnosis_id: str, values: dict[str, Any]) -> str:
-    key = MISTAKES[diagnosis_id].message
+    key = MISTAKES[diagnosis_id].message_key
     variant = values.get(VARIANT)
     return f"{key}_{variant}" if isinstance(variant, str) and variant else key
 

@@ -159,8 +159,11 @@ def _explain_clip_steps(ev: Evidence) -> set[str]:
             if same_vector(found, CLIP_RULES["right"](raw, None, max_norm)):
                 held = found
                 continue
-            matched = {RULE_MISTAKE[rule] for rule, make in CLIP_RULES.items()
-                       if rule != "right" and same_vector(found, make(raw, held, max_norm))}
+            # stale gradients show from the second step on (the first finds a clean .grad)
+            rules = [r for r in CLIP_RULES if r != "right"
+                     and (held is not None or not r.startswith("stale"))]
+            matched = {RULE_MISTAKE[r] for r in rules
+                       if same_vector(found, CLIP_RULES[r](raw, held, max_norm))}
             return matched
         return set()
 

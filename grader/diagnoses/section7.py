@@ -41,7 +41,7 @@ def tensors(value: Any, count: int | None = None) -> list[torch.Tensor] | None:
     return value
 
 
-def forward(params: list[torch.Tensor], X: torch.Tensor, act: str = "relu") -> torch.Tensor:
+def mlp_logits(params: list[torch.Tensor], X: torch.Tensor, act: str = "relu") -> torch.Tensor:
     """The MLP ``[W0, b0, W1, b1, ...]``: Linear, ``act``, ..., Linear (input flattened)."""
     h = X.reshape(X.shape[0], -1).to(params[0].dtype)
     n = len(params) // 2
@@ -57,10 +57,11 @@ def grads(params: list[torch.Tensor], X: torch.Tensor, y: torch.Tensor, act: str
           ) -> tuple[float, list[torch.Tensor]]:
     """The batch's cross-entropy and its gradient w.r.t. every parameter, in float64."""
     ps = [p.detach().double().clone().requires_grad_(True) for p in params]
-    loss = F.cross_entropy(forward(ps, X, act), y,
+    loss = F.cross_entropy(mlp_logits(ps, X, act), y,
                            weight=None if weight is None else weight.double(),
                            reduction=reduction)
-    return float(loss), list(torch.autograd.grad(loss, ps))
+    gs = list(torch.autograd.grad(loss, ps))
+    return float(loss.detach()), gs
 
 
 def total_norm(gs: list[torch.Tensor]) -> float:
