@@ -151,10 +151,12 @@ LOSS_RTOL = 3e-6
 
 
 def explain_losses(ev: Evidence) -> set[str]:
-    """The mistake ids that explain the reported ``train_loss`` and ``val_loss``: one per-batch
-    loss of the family explains both keys (the loop computes its losses one way), each key
-    with its own epoch aggregation; of several explanations, the one naming fewest mistakes.
-    Empty when the losses are right or nothing here explains both."""
+    """The mistake ids that explain the reported ``train_loss`` and ``val_loss``. A loop
+    usually computes both the same way: one per-batch loss of the family that explains both
+    wrong keys (each with its own epoch aggregation) is the story told; else each wrong key is
+    explained alone (a loop that changed only its training loss). Of several stories, the one
+    naming fewest mistakes; a key nothing explains adds nothing. Empty when the losses are
+    right."""
     def compute() -> set[str]:
         hist = _history(ev)
         kind = _kind(ev)
@@ -172,19 +174,26 @@ def explain_losses(ev: Evidence) -> set[str]:
                     if all(expect.rel_close(g, agg(L, e + 1), LOSS_RTOL, 1e-9)
                            for e, g in enumerate(got)):
                         fits[key].setdefault(name, []).append(frozenset(agg_ids))
-        if frozenset() in fits["train_loss"].get("asked", []) and frozenset() in fits[
-                "val_loss"].get("asked", []):
+        wrong = [k for k in fits if frozenset() not in fits[k].get("asked", [])]
+
+        def story(name: str, keys: list[str]) -> frozenset[str]:
+            told = set(family[name])
+            for key in keys:
+                told |= min(fits[key][name], key=len)
+            return frozenset(told)
+
+        def fewest(stories: list[frozenset[str]]) -> set[str]:
+            if not stories:
+                return set()
+            least = min(len(st) for st in stories)
+            return set().union(*(st for st in stories if len(st) == least))
+
+        if not wrong:
             return set()
-        stories = []
-        for name in set(fits["train_loss"]) & set(fits["val_loss"]):
-            story = set(family[name])
-            for key in ("train_loss", "val_loss"):
-                story |= min(fits[key][name], key=len)
-            stories.append(frozenset(story))
-        if not stories:
-            return set()
-        fewest = min(len(st) for st in stories)
-        return set().union(*(st for st in stories if len(st) == fewest))
+        common = set.intersection(*(set(fits[k]) for k in wrong))
+        if common:
+            return fewest([story(name, wrong) for name in common])
+        return set().union(*(fewest([story(name, [k]) for name in fits[k]]) for k in wrong))
 
     return ev.memo("loss_ids", compute)
 
