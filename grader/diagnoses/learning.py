@@ -16,8 +16,10 @@ from grader.checks.loops import read_history
 from grader.data import mnist_tensors
 from grader.diagnoses.base import Evidence
 
-#: test images the predictions are measured on (enough to tell 0.5 from 0.1 by far)
+#: test images the predictions are measured on (enough to tell 0.2 from 0.1 by far)
 PROBE_IMAGES = 1000
+#: the least share of test digits predicted as one mapped class that is told as a mapping
+MIN_MAPPED = 0.2
 
 
 def _trained_pairs(ev: Evidence) -> list[tuple[torch.Tensor, torch.Tensor | None]] | None:
@@ -33,8 +35,8 @@ def _trained_pairs(ev: Evidence) -> list[tuple[torch.Tensor, torch.Tensor | None
 
 def learned_other_classes(ev: Evidence) -> dict[str, Any] | None:
     """The trained net predicts the digits mapped to other classes (a shift, or the order
-    reversed) far better than the digits themselves: it learned from targets at the wrong
-    class (``one_hot``'s 1 in another column)."""
+    reversed) far better than the digits themselves and than any other mapping: it learned
+    from targets at the wrong class (``one_hot``'s 1 in another column)."""
     pairs = _trained_pairs(ev)
     if pairs is None:
         return None
@@ -44,8 +46,11 @@ def learned_other_classes(ev: Evidence) -> dict[str, Any] | None:
         pred = expect.mlp_forward(pairs, X, ev.check.hidden, ev.check.output).argmax(dim=1)
     right = float((pred == y).double().mean())
     maps = [(y + k) % 10 for k in range(1, 10)] + [9 - y]
-    best = max(float((pred == m).double().mean()) for m in maps)
-    if best >= 0.5 and best >= 2 * right:
+    hits = sorted((float((pred == m).double().mean()) for m in maps), reverse=True)
+    # One mapping stands out: well above chance, three times the right classes' hits and
+    # twice any other mapping's (a shift by one learned for 2 epochs: 0.34, against 0.03 for
+    # the digits themselves and at most 0.13 for any other shift).
+    if hits[0] >= max(MIN_MAPPED, 3 * right) and hits[0] >= 2 * hits[1]:
         return {"fn": getattr(ev.check, "loop_fn", "")}
     return None
 
