@@ -113,6 +113,13 @@ norms_criterion_ignored = _norms_detector("criterion_ignored")
 
 # ------------------------------------------------------------------ train_clipped
 
+#: how close the gradients ``step()`` found must be to a rule's: honest steps are within 3e-6 of
+#: the right rule; stale gradients (the clipped ones left in ``.grad``, added to a raw gradient
+#: 100 times larger, clipped again) land only 4e-3 from it
+CLIP_RTOL = 1e-4
+#: a replayed segment lands on the next copy of the weights (``grader.checks.replay``'s bound)
+LANDING_RTOL = 0.05
+
 
 def _clip_shapes(inp: dict[str, Any]) -> list[tuple[int, ...]]:
     return [tuple(t.shape) for pair in zip(inp["weights"], inp["biases"]) for t in pair]
@@ -156,14 +163,14 @@ def _explain_clip_steps(ev: Evidence) -> set[str]:
                 return set()
             _, raw = grads(snaps[s], *data[s % len(data)])
             found = kept[s]
-            if same_vector(found, CLIP_RULES["right"](raw, None, max_norm)):
+            if same_vector(found, CLIP_RULES["right"](raw, None, max_norm), CLIP_RTOL):
                 held = found
                 continue
             # stale gradients show from the second step on (the first finds a clean .grad)
             rules = [r for r in CLIP_RULES if r != "right"
                      and (held is not None or not r.startswith("stale"))]
             matched = {RULE_MISTAKE[r] for r in rules
-                       if same_vector(found, CLIP_RULES[r](raw, held, max_norm))}
+                       if same_vector(found, CLIP_RULES[r](raw, held, max_norm), CLIP_RTOL)}
             return matched
         return set()
 
@@ -171,8 +178,9 @@ def _explain_clip_steps(ev: Evidence) -> set[str]:
 
 
 def _explain_clip_landing(ev: Evidence) -> set[str]:
-    """On a run copied every few steps: the rules whose first steps, taken again by the
-    grader from the first copy, land on the second (when the right rule does not)."""
+    """On a run copied every few steps: the rule whose first steps, taken again by the grader
+    from the first copy, land nearest the second (when the right rule does not land there,
+    and the nearest one does)."""
     def compute() -> set[str]:
         entry = _entry(ev)
         if entry is None or "idx" not in ev.inp:
@@ -193,10 +201,10 @@ def _explain_clip_landing(ev: Evidence) -> set[str]:
         errors = {rule: landing_error(start, there,
                                       run_segment(start, data, 0, every, lr, rule, max_norm))
                   for rule in CLIP_RULES}
-        if errors["right"] <= 0.05:
+        if errors["right"] <= LANDING_RTOL:
             return set()
-        return {RULE_MISTAKE[rule] for rule, err in errors.items()
-                if rule != "right" and err <= 0.05}
+        best = min((err, rule) for rule, err in errors.items() if rule != "right")
+        return {RULE_MISTAKE[best[1]]} if best[0] <= LANDING_RTOL else set()
 
     return ev.memo("clip_landing_explained", compute)
 

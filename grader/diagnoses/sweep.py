@@ -23,6 +23,10 @@ from grader.diagnoses.section7 import batches, const, grads, same_vector, seeded
 MAX_STEPS = 16
 #: what every message of this task names
 _FN = {"fn": "lr_sweep"}
+#: how close the gradient a step used (recovered from two float32 copies of the weights) must
+#: be to a mistake's: honest steps land within 1.2e-7 of the batch's gradient; momentum 0.9
+#: lands 3e-2 from two batches' sum (0.99 would land 3e-3)
+STEP_RTOL = 1e-4
 
 
 def _rates(ev: Evidence) -> list[float]:
@@ -221,8 +225,10 @@ def _step_gradients(ev: Evidence) -> list[tuple[list[torch.Tensor], list[torch.T
         shapes = [(hidden, 784), (hidden,), (10, hidden), (10,)]
         data = batches(ev.inp["X_train"], ev.inp["y_train"], size)
         for lr, entry in zip(_rates(ev), _log(ev)):
-            if not math.isfinite(lr) or lr <= 0:
-                continue
+            plain = entry.get("plain")
+            if not math.isfinite(lr) or lr <= 0 or not isinstance(plain, list) or not all(
+                    p is True for p in plain):
+                continue  # momentum and the like move weights by more than a gradient
             snaps = snapshots(entry, shapes)
             steps = [k for k in range(min(len(snaps), MAX_STEPS)) if k in snaps and k + 1 in snaps]
             if len(steps) < 2:
@@ -246,7 +252,8 @@ def grad_not_cleared(ev: Evidence) -> dict[str, Any] | None:
     if not steps or len(steps) < 2:
         return None
     (u0, g0), (u1, g1) = steps[0], steps[1]
-    if same_vector(u0, g0, 1e-2) and same_vector(u1, [a + b for a, b in zip(g0, g1)], 1e-2):
+    if same_vector(u0, g0, STEP_RTOL) and same_vector(u1, [a + b for a, b in zip(g0, g1)],
+                                                     STEP_RTOL):
         return _FN
     return None
 
@@ -256,7 +263,7 @@ def loss_not_averaged(ev: Evidence) -> dict[str, Any] | None:
     epoch's ``train_loss`` is the sum (or last value) of its batch losses, not their mean."""
     size = int(const(ev, "SWEEP_BATCH", 8))
     steps = _step_gradients(ev)
-    if steps and all(same_vector(u, [size * g for g in raw], 1e-2) for u, raw in steps[:2]):
+    if steps and all(same_vector(u, [size * g for g in raw], STEP_RTOL) for u, raw in steps[:2]):
         return _FN
     return _train_loss_summed(ev)
 
