@@ -101,10 +101,10 @@ def weight_std_not_grad(ev: Evidence) -> dict[str, Any] | None:
 
 #: statistics of a gradient that are not its std, by the name a message shows
 STATISTICS = {
-    "norm()": lambda g: float(g.norm()),
-    "var()": lambda g: float(g.var()),
-    "abs().mean()": lambda g: float(g.abs().mean()),
-    "abs().max()": lambda g: float(g.abs().max()),
+    ".norm()": lambda g: float(g.norm()),
+    ".var()": lambda g: float(g.var()),
+    ".abs().mean()": lambda g: float(g.abs().mean()),
+    ".abs().max()": lambda g: float(g.abs().max()),
 }
 
 

@@ -213,8 +213,8 @@ DIAGNOSIS_MESSAGES: dict[str, dict[str, str]] = {
         "es": "{what}: la salida de la capa oculta {layer} (contando desde 1) llega a la "
               "siguiente capa lineal sin activación. Dos capas lineales seguidas equivalen a "
               "una sola: cada capa oculta necesita su activación.",
-        "en": "{what}: hidden layer {layer}'s output (counting from 1) reaches the next linear "
-              "layer with no activation. Two linear layers in a row are just one: every hidden "
+        "en": "{what}: the output of hidden layer {layer} (counting from 1) reaches the next "
+              "linear layer with no activation. Two linear layers in a row are just one: every hidden "
               "layer needs its activation.",
     },
     "diag_title_wrong_activation": {"es": "otra activación oculta que la pedida",
@@ -309,7 +309,7 @@ DIAGNOSIS_MESSAGES: dict[str, dict[str, str]] = {
               "Xavier (escala con entradas y salidas), no He. He compensa que ReLU anula la "
               "mitad de la señal: su escala depende sólo de las entradas, con ganancia "
               "sqrt(2).",
-        "en": "{what}: nn.Linear number {layer}'s weights (counting from 1) follow Xavier "
+        "en": "{what}: the weights of nn.Linear number {layer} (counting from 1) follow Xavier "
               "(scaled by inputs and outputs), not He. He makes up for ReLU zeroing half the "
               "signal: its scale depends on the inputs only, with gain sqrt(2).",
     },
@@ -319,7 +319,7 @@ DIAGNOSIS_MESSAGES: dict[str, dict[str, str]] = {
         "es": "{what}: los pesos de la nn.Linear número {layer} (contando desde 1) siguen He, "
               "no Xavier. Xavier escala con las entradas y las salidas de la capa juntas, sin "
               "la ganancia de ReLU.",
-        "en": "{what}: nn.Linear number {layer}'s weights (counting from 1) follow He, not "
+        "en": "{what}: the weights of nn.Linear number {layer} (counting from 1) follow He, not "
               "Xavier. Xavier scales with the layer's inputs and outputs together, without "
               "ReLU's gain.",
     },
@@ -329,8 +329,8 @@ DIAGNOSIS_MESSAGES: dict[str, dict[str, str]] = {
         "es": "{what}: los pesos de la nn.Linear número {layer} (contando desde 1) están "
               "escalados por la cantidad de *salidas* de la capa (modo fan_out). He, como se "
               "pide, conserva la varianza hacia adelante: escala por las *entradas* (fan_in).",
-        "en": "{what}: nn.Linear number {layer}'s weights (counting from 1) are scaled by the "
-              "layer's number of *outputs* (fan_out mode). He, as asked, keeps the variance "
+        "en": "{what}: the weights of nn.Linear number {layer} (counting from 1) are scaled by "
+              "the layer's number of *outputs* (fan_out mode). He, as asked, keeps the variance "
               "going forward: it scales by the *inputs* (fan_in).",
     },
     "diag_title_normal_not_uniform": {"es": "distribución normal en vez de uniforme",
@@ -339,7 +339,7 @@ DIAGNOSIS_MESSAGES: dict[str, dict[str, str]] = {
         "es": "{what}: los pesos de la nn.Linear número {layer} (contando desde 1) tienen la "
               "escala del esquema pedido, pero vienen de una normal (o una normal recortada), "
               "no de la uniforme que se pide. Usá la variante uniforme del esquema.",
-        "en": "{what}: nn.Linear number {layer}'s weights (counting from 1) have the asked "
+        "en": "{what}: the weights of nn.Linear number {layer} (counting from 1) have the asked "
               "scheme's scale, but come from a normal (or a clipped normal), not from the "
               "uniform asked for. Use the scheme's uniform variant.",
     },
@@ -349,7 +349,7 @@ DIAGNOSIS_MESSAGES: dict[str, dict[str, str]] = {
         "es": "{what}: los pesos de la nn.Linear número {layer} (contando desde 1) son "
               "ortogonales, pero con ganancia {gain}. Con ReLU la ganancia es sqrt(2): "
               "compensa la mitad de la señal que ReLU anula.",
-        "en": "{what}: nn.Linear number {layer}'s weights (counting from 1) are orthogonal, "
+        "en": "{what}: the weights of nn.Linear number {layer} (counting from 1) are orthogonal, "
               "but with gain {gain}. With ReLU the gain is sqrt(2): it makes up for the half of "
               "the signal ReLU zeroes.",
     },
@@ -386,10 +386,12 @@ DIAGNOSIS_MESSAGES: dict[str, dict[str, str]] = {
     "diag_title_grad_norm_not_std": {"es": "otra estadística del gradiente",
                                      "en": "another statistic of the gradient"},
     "diag_grad_norm_not_std": {
-        "es": "{fn}: grad_stds tiene {statistic} de cada gradiente, no su desvío estándar. "
-              "Se pide el desvío (la dispersión de sus valores), no su tamaño total.",
-        "en": "{fn}: grad_stds holds each gradient's {statistic}, not its standard deviation. "
-              "The std (how spread its values are) is asked for, not its overall size.",
+        "es": "{fn}: grad_stds no es el desvío estándar de cada gradiente sino otra medida "
+              "({statistic}). Se pide el desvío (cuánto se dispersan sus valores), no su "
+              "tamaño.",
+        "en": "{fn}: grad_stds is not each gradient's standard deviation but another measure "
+              "of it ({statistic}). The std (how spread its values are) is asked for, not its "
+              "size.",
     },
     "diag_title_loss_sum_not_mean": {"es": "pérdida sumada en vez de promediada",
                                      "en": "loss summed instead of averaged"},
