@@ -350,3 +350,19 @@ def test_training_runs_of_wrong_fixtures_are_diagnosed(fixture, check_id, expect
                                           skip=others)]
     assert result.status == "failed" and result.diagnoses == expected, (result.key,
                                                                          result.message)
+
+
+def test_a_notebook_grade_cell_shows_the_diagnosis(capsys):
+    """The notebook's grade cells print each failed check's message: the diagnosis's."""
+    from patching import build
+
+    from grader.nb import check_task
+
+    patch = ROOT / "fixtures" / "wrong" / "viewer_index_plus_one" / "ex0_data.py.diff"
+    name, source = build(patch, SOLUTIONS)
+    namespace: dict = {"__name__": "notebook"}
+    exec(compile(source, name, "exec"), namespace)
+    score = check_task("test_viewer", namespace, lang="en")
+    printed = capsys.readouterr().out
+    assert float(score) == 0
+    assert "shows another test image, not the one at the index it receives" in printed
