@@ -59,6 +59,15 @@ def find_image(pixels: Any, split: str) -> int | None:
     return None
 
 
+#: images of one figure a detector looks up (a figure may hold up to 100: each lookup in the
+#: training set costs about 10 ms, and a viewer shows one)
+MAX_IMAGES = 4
+
+
+def _shown(fig: dict[str, Any]) -> list[tuple[dict, dict]]:
+    return _images(fig)[:MAX_IMAGES]
+
+
 def _figures(ev: Evidence) -> list[tuple[int, dict[str, Any]]]:
     figs = ev.out.get("figures")
     indices = ev.inp.get("indices")
@@ -75,7 +84,7 @@ def _test_image(index: int) -> torch.Tensor:
 def _test_axes(index: int, fig: dict[str, Any]) -> dict[str, Any] | None:
     """The axes showing test image ``index``, if the figure has one."""
     image = _test_image(index)
-    for ax, im in _images(fig):
+    for ax, im in _shown(fig):
         if type(im.get("pixels")) is torch.Tensor and _matches(_normalized(im["pixels"]), image):
             return ax
     return None
@@ -90,7 +99,7 @@ def train_set(ev: Evidence) -> dict[str, Any] | None:
     for index, fig in _figures(ev):
         if _shows_test_image(index, fig):
             continue
-        if any(find_image(im.get("pixels"), "train") is not None for _, im in _images(fig)):
+        if any(find_image(im.get("pixels"), "train") is not None for _, im in _shown(fig)):
             return {}
     return None
 
@@ -100,7 +109,7 @@ def wrong_index(ev: Evidence) -> dict[str, Any] | None:
     for index, fig in _figures(ev):
         if _shows_test_image(index, fig):
             continue
-        found = [find_image(im.get("pixels"), "test") for _, im in _images(fig)]
+        found = [find_image(im.get("pixels"), "test") for _, im in _shown(fig)]
         if any(j is not None and j != index for j in found):
             return {}
     return None
