@@ -121,10 +121,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{what}: expected shape {expected}, got {found}.",
     },
     "wrong_dtype": {
-        "es": "{what}: esperaba dtype {expected} y obtuve {found}. Pista: los vectores "
-              "objetivo de una pérdida son flotantes.",
-        "en": "{what}: expected dtype {expected}, got {found}. Hint: a loss's target vectors "
-              "are floats.",
+        "es": "{what}: esperaba dtype {expected} y obtuve {found}. Fijá el tipo del tensor que "
+              "devolvés.",
+        "en": "{what}: expected dtype {expected}, got {found}. Set the type of the tensor you "
+              "return.",
     },
     "wrong_device": {
         "es": "{what}: el resultado quedó en {found}, pero la entrada estaba en {expected}. "
@@ -172,9 +172,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "layer_count": {
         "es": "{what}: esperaba {expected} capas nn.Linear y encontré {found}. Contá las capas "
-              "ocultas que pide la docstring más la de salida.",
+              "ocultas que pide la docstring más la de salida; sólo cuentan las registradas en "
+              "el módulo (atributos, nn.Sequential, nn.ModuleList), no las de una lista común.",
         "en": "{what}: expected {expected} nn.Linear layers, found {found}. Count the hidden "
-              "layers the docstring asks for plus the output layer.",
+              "layers the docstring asks for plus the output layer; only layers registered on "
+              "the module count (attributes, nn.Sequential, nn.ModuleList), not those in a "
+              "plain list.",
     },
     "layer_shapes": {
         "es": "{what}: los tamaños (entradas, salidas) de las capas no son los pedidos; "
@@ -415,9 +418,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "accuracy_low": {
         "es": "{what}: tras {epochs} época(s) con {n} imágenes, la accuracy en test es {acc}; "
-              "se esperaba al menos {threshold}. ¿Se actualizan los pesos en cada lote?",
+              "se esperaba al menos {threshold}. Algo de lo que usa esta corrida le impide "
+              "aprender (la red, los objetivos, la pérdida, el bucle): los otros chequeos de "
+              "la tarea dicen qué.",
         "en": "{what}: after {epochs} epoch(s) on {n} images, test accuracy is {acc}; at "
-              "least {threshold} was expected. Are the weights updated every batch?",
+              "least {threshold} was expected. Something this run uses keeps it from learning "
+              "(the net, the targets, the loss, the loop): the task's other checks say what.",
     },
     # ------------------------------------------------------------- init and probes
     "bias_not_zero": {
@@ -1317,10 +1323,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "norms_mismatch": {
         "es": "{what}: las normas no coinciden con un cálculo independiente sobre la misma "
               "red y el mismo lote (pérdida criterion(model(X), y), backward, norma L2 de cada "
-              "weight.grad). Usá el criterion que recibís.",
+              "weight.grad). Revisá la pérdida, el tensor y la medida.",
         "en": "{what}: the norms do not match an independent computation on the same net and "
-              "batch (loss criterion(model(X), y), backward, L2 norm of each weight.grad). Use "
-              "the criterion you are given.",
+              "batch (loss criterion(model(X), y), backward, L2 norm of each weight.grad). Check "
+              "the loss, the tensor and the measure.",
     },
     "norms_grads_not_kept": {
         "es": "grad_norms: después de la llamada, el .grad de los pesos del modelo debería "
@@ -1362,10 +1368,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "clip_norm_over": {
         "es": "train_clipped: en el paso {step} la norma total de los gradientes era {found} > "
               "max_norm={max_norm}. Recortá la norma de todos los gradientes juntos "
-              "(clip_grad_norm_ sobre model.parameters()), no cada valor ni cada capa aparte.",
+              "(clip_grad_norm_ sobre model.parameters()), entre backward() y step().",
         "en": "train_clipped: at step {step} the total gradient norm was {found} > "
               "max_norm={max_norm}. Clip the norm of all the gradients together (clip_grad_norm_ "
-              "over model.parameters()), not each value or each layer on its own.",
+              "over model.parameters()), between backward() and step().",
     },
     "clip_no_grads": {
         "es": "train_clipped: en el paso {step}, optimizer.step() no encontró los gradientes de "
@@ -1735,3 +1741,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sim_yes": {"es": "sí", "en": "yes"},
     "sim_identical": {"es": "idénticas", "en": "identical"},
 }
+
+# ---- issue 20: the diagnoses' texts live in their own module (grader/diagnoses/texts.py)
+from grader.diagnoses.texts import DIAGNOSIS_MESSAGES  # noqa: E402
+
+MESSAGES.update(DIAGNOSIS_MESSAGES)

@@ -34,6 +34,10 @@ class CheckResult:
     #: values: ``render_message(key, values, lang)`` writes the message in either language
     key: str = ""
     values: dict[str, Any] = field(default_factory=dict)
+    #: ids of the known mistakes that explain a failed verdict, most likely first
+    #: (:mod:`grader.diagnoses`); their values are ``values["diagnosis"]`` and ``message`` is
+    #: theirs. Empty for passed checks and failures no detector explains.
+    diagnoses: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -122,7 +126,15 @@ def status_values(status: str, outcome: dict[str, Any], check: Check) -> dict[st
 
 
 def render_message(key: str, values: dict[str, Any], lang: str | None) -> str:
-    """A result's message, in ``lang``, from the key and values it keeps."""
+    """A result's message, in ``lang``, from the key and values it keeps (a diagnosed
+    failure's is its diagnoses', kept in ``values["diagnosis"]``)."""
+    diagnosed = values.get(DIAGNOSIS_VALUES)
+    if isinstance(diagnosed, dict) and diagnosed:
+        from grader.diagnoses.engine import render
+
+        text = render(diagnosed, lang)
+        if text:
+            return text
     values = dict(values)
     if "reason" in values and not isinstance(values["reason"], str):
         values["reason"] = render_reason(values["reason"], lang) or "—"
@@ -167,8 +179,12 @@ def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Cont
         check.verdict(inp, out, ctx)
     except Fail as fail:
         values = {k: _plain_value(v) for k, v in fail.values.items()}
+        found = _diagnose(check, inp, out, fail, ctx)
+        if found:
+            values[DIAGNOSIS_VALUES] = {d.id: d.values for d in found}
         return CheckResult(check.task, check.name, 0, check.points, "failed",
-                           render_message(fail.key, values, ctx.lang), fail.key, values)
+                           render_message(fail.key, values, ctx.lang), fail.key, values,
+                           [d.id for d in found])
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
         # Data shaped in a way no verdict expected (e.g. from a tampered child): a failure,
         # never a crash of the grader.
@@ -176,6 +192,21 @@ def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Cont
         return CheckResult(check.task, check.name, 0, check.points, "failed",
                            t("malformed_output", ctx.lang, **values), "malformed_output", values)
     return CheckResult(check.task, check.name, check.points, check.points, "passed", "")
+
+
+#: where a diagnosed failure keeps its diagnoses' values (``{id: {name: value}}``)
+DIAGNOSIS_VALUES = "diagnosis"
+
+
+def _diagnose(check: Check, inp: dict[str, Any], out: dict[str, Any], fail: Fail,
+              ctx: Context) -> list[Any]:
+    """The known mistakes that explain this failure (issue 20), ranked; never raises."""
+    try:
+        from grader.diagnoses.engine import diagnose
+
+        return diagnose(check, inp, out, fail, ctx.device)
+    except Exception:
+        return []
 
 
 def run_check_in_process(check: Check, impl: Impl, ctx: Context) -> CheckResult:

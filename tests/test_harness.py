@@ -40,6 +40,18 @@ def _functions(tree: ast.AST) -> set[str]:
     return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
+#: nested helpers of the diagnoses whose names say nothing (``compute`` of a memo, ...)
+GENERIC_NAMES = {"compute", "detect", "given", "loss", "which"}
+
+
+def _diagnosis_names() -> set[str]:
+    """Every function of the diagnoses package (issue 20): verdict side, like the oracles."""
+    names: set[str] = set()
+    for path in sorted((GRADER / "diagnoses").glob("*.py")):
+        names |= _functions(ast.parse(path.read_text()))
+    return names - GENERIC_NAMES
+
+
 def _marked(node: ast.AST) -> bool:
     """Decorated ``@probe_side`` (read here, not with probe_copy's own reader)."""
     for deco in getattr(node, "decorator_list", []):
@@ -63,6 +75,7 @@ def _verdict_side_names() -> set[str]:
     names = set(KNOWN_ORACLES)
     for rel in VERDICT_MODULES:
         names |= _functions(ast.parse((GRADER / rel).read_text()))
+    names |= _diagnosis_names()
     for rel in PROBE_ONLY:
         names |= _unmarked_functions(rel)
         tree = ast.parse((GRADER / rel).read_text())
@@ -94,6 +107,11 @@ def test_harness_defines_no_verdict_side_function(harness):
     for rel in VERDICT_MODULES:
         assert not (harness / "grader" / rel).exists(), rel
     assert not (harness / "grader" / "messages.py").exists()
+    # the diagnoses: no module, and no import of one left in a rewritten module
+    assert not (harness / "grader" / "diagnoses").exists()
+    assert len(_diagnosis_names()) > 40  # the scan of the real package works
+    for path in files:
+        assert "grader.diagnoses" not in path.read_text(encoding="utf-8"), path.name
 
 
 def test_section7_modules_keep_their_probe_side_and_nothing_else(harness):
@@ -147,7 +165,8 @@ for obj in gc.get_objects():
         names.add(obj.__name__)
 missing = []
 for modname in ("grader.checks.expect", "grader.checks.replay", "grader.i18n", "grader.messages",
-                "grader.sandbox.supervisor"):
+                "grader.sandbox.supervisor", "grader.diagnoses", "grader.diagnoses.engine",
+                "grader.diagnoses.catalogue"):
     try:
         importlib.import_module(modname)
     except ImportError:
@@ -171,7 +190,8 @@ def test_nothing_verdict_side_is_reachable_in_a_child_process(harness):
     assert found["with_verdict"] == []
     assert set(found["missing"]) == {"grader.checks.expect", "grader.checks.replay",
                                      "grader.i18n", "grader.messages",
-                                     "grader.sandbox.supervisor"}
+                                     "grader.sandbox.supervisor", "grader.diagnoses",
+                                     "grader.diagnoses.engine", "grader.diagnoses.catalogue"}
     assert "probe" in found["names"] or "probe_outcome" in found["names"]
     assert set(found["names"]) & _verdict_side_names() == set()
 

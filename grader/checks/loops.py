@@ -31,7 +31,7 @@ HISTORY_KEYS = ("train_loss", "val_loss", "val_acc")
 
 @probe_side
 class FrozenNet(nn.Module):
-    """A fixed linear map 784 -> 10 (sigmoid on top for the MSE variant) that logs its calls."""
+    """A fixed linear map 784 -> 10 (sigmoid on top for the MSE loop) that logs its calls."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor, squash: bool) -> None:
         super().__init__()
@@ -142,24 +142,26 @@ def _outputs(inp: dict[str, Any], X: torch.Tensor, kind: str,
 
 
 def batch_loss(inp: dict[str, Any], X: torch.Tensor, y: torch.Tensor, kind: str,
-               variant: str = "right",
+               mistake: str | None = None,
                params: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-    """The loss of one batch as the correct loop computes it (or as a known mistake does)."""
+    """The loss of one batch as the correct loop computes it, or, with ``mistake`` (one of
+    :data:`MISTAKES`), as a loop making that known mistake does (the verdict's alternative
+    oracles)."""
     out = _outputs(inp, X, kind, params)
     if kind == "mse":
         target = F.one_hot(y, 10).float()
-        if variant == "shifted":
+        if mistake == "shifted":
             target = F.one_hot((y - 1) % 10, 10).float()
-        if variant == "sum":
+        if mistake == "sum":
             return F.mse_loss(out, target, reduction="sum")
-        if variant == "per_sample":
+        if mistake == "per_sample":
             return ((out - target) ** 2).sum(dim=1).mean()
-        if variant == "ce":
+        if mistake == "ce":
             return F.cross_entropy(out, y)
         return F.mse_loss(out, target)
-    if variant == "default_ce":
+    if mistake == "default_ce":
         return F.cross_entropy(out, y)
-    if variant == "softmax_first":
+    if mistake == "softmax_first":
         return given_criterion(inp)(torch.softmax(out, dim=1), y)
     return given_criterion(inp)(out, y)
 
@@ -170,27 +172,29 @@ MISTAKES = {
 }
 
 
-def expected_history(inp: dict[str, Any], kind: str, variant: str = "right") -> dict[str, float]:
-    """One epoch's ``train_loss``, ``val_loss`` and ``val_acc`` (all epochs are equal: lr=0)."""
+def expected_history(inp: dict[str, Any], kind: str, mistake: str | None = None
+                     ) -> dict[str, float]:
+    """One epoch's ``train_loss``, ``val_loss`` and ``val_acc`` (all epochs are equal: lr=0),
+    of the correct loop or of one making ``mistake`` (see :func:`batch_loss`)."""
     tr = _batches(inp["X_train"], inp["y_train"])
     va = _batches(inp["X_val"], inp["y_val"])
     with torch.no_grad():
-        train_loss = sum(float(batch_loss(inp, X, y, kind, variant)) for X, y in tr) / len(tr)
-        val_loss = sum(float(batch_loss(inp, X, y, kind, variant)) for X, y in va) / len(va)
+        train_loss = sum(float(batch_loss(inp, X, y, kind, mistake)) for X, y in tr) / len(tr)
+        val_loss = sum(float(batch_loss(inp, X, y, kind, mistake)) for X, y in va) / len(va)
         pred = _outputs(inp, inp["X_val"], kind).argmax(dim=1)
     return {"train_loss": train_loss, "val_loss": val_loss,
             "val_acc": float((pred == inp["y_val"]).double().mean())}
 
 
 def batch_grads(inp: dict[str, Any], kind: str,
-                variant: str = "right") -> list[tuple[torch.Tensor, torch.Tensor]]:
+                mistake: str | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The gradient (weight, bias) of each training batch's loss, alone (the right loss, or
     a known mistaken one)."""
     grads = []
     for X, y in _batches(inp["X_train"], inp["y_train"]):
         w = inp["weight"].clone().requires_grad_(True)
         b = inp["bias"].clone().requires_grad_(True)
-        loss = batch_loss(inp, X, y, kind, variant, (w, b))
+        loss = batch_loss(inp, X, y, kind, mistake, (w, b))
         gw, gb = torch.autograd.grad(loss, [w, b])
         grads.append((gw, gb))
     return grads

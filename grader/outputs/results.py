@@ -33,7 +33,9 @@ def _json_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:
-    """``{"score", "max_score", "tasks": {id: {"score", "max_score", "status", "message"}}}``.
+    """``{"score", "max_score", "tasks": {id: {"score", "max_score", "status", "message",
+    "checks"}}}``; each check with its ``diagnoses`` (ids, ranked; empty when it passed or
+    no known mistake explains it).
 
     Every task of the practical appears; a task without results counts as 0.
     """
@@ -51,7 +53,8 @@ def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:
             "message": res.message,
             "checks": {c.check: {"score": c.points, "max_score": c.max_points,
                                  "status": c.status, "message": c.message,
-                                 "key": c.key, "values": _json_values(c.values)}
+                                 "key": c.key, "values": _json_values(c.values),
+                                 "diagnoses": list(c.diagnoses)}
                        for c in res.checks},
         }
     return {
