@@ -190,10 +190,11 @@ def group_of_params(groups: Any, n: int) -> list[int]:
     return where
 
 
-def _forward(params: list[torch.Tensor], X: torch.Tensor, act: str) -> torch.Tensor:
-    """The grader's own forward pass of the recorded MLP ``[W0, b0, W1, b1, ...]``, float32,
-    with the same operations ``nn.Linear`` and the activation modules use."""
-    h = X.reshape(X.shape[0], -1)
+def mlp_logits(params: list[torch.Tensor], X: torch.Tensor, act: str = "relu") -> torch.Tensor:
+    """The grader's own forward pass of the recorded MLP ``[W0, b0, W1, b1, ...]`` (input
+    flattened, in the parameters' dtype), with the same operations ``nn.Linear`` and the
+    activation modules use."""
+    h = X.reshape(X.shape[0], -1).to(params[0].dtype)
     n = len(params) // 2
     for i in range(n):
         h = F.linear(h, params[2 * i], params[2 * i + 1])
@@ -229,7 +230,7 @@ def take_steps(start: list[torch.Tensor], batches: list[tuple[torch.Tensor, torc
         X, y = (t.to(device) for t in batches[k % len(batches)])
         for p in params:
             p.grad = None
-        loss = F.cross_entropy(_forward(params, X, act), y)
+        loss = F.cross_entropy(mlp_logits(params, X, act), y)
         loss.backward()
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
         for p, g in zip(params, grads):

@@ -21,12 +21,12 @@ from typing import Any
 
 import torch
 
+from grader.checks import exploding as clip_checks
+from grader.checks.replay import batches
 from grader.diagnoses.base import Evidence
 from grader.diagnoses.section7 import (
     CLIP_RULES,
     RULE_MISTAKE,
-    batches,
-    const,
     grads,
     landing_error,
     run_segment,
@@ -151,8 +151,8 @@ def _explain_clip_steps(ev: Evidence) -> set[str]:
         entry = _entry(ev)
         if entry is None or "X" not in ev.inp:
             return set()
-        max_norm = float(const(ev, "CLIP_MAX_NORM", 0.5))
-        size = int(const(ev, "CLIP_BATCH", 8))
+        max_norm = clip_checks.CLIP_MAX_NORM
+        size = clip_checks.CLIP_BATCH
         shapes = _clip_shapes(ev.inp)
         snaps, kept = snapshots(entry, shapes), _kept_grads(entry, shapes)
         data = batches(ev.inp["X"], ev.inp["y"], size)
@@ -187,10 +187,10 @@ def _explain_clip_landing(ev: Evidence) -> set[str]:
             return set()
         from grader.data import mnist_rows
 
-        lr = float(const(ev, "RESCUE_LR", 0.3))
-        max_norm = float(const(ev, "RESCUE_MAX_NORM", 1.0))
-        size = int(const(ev, "RESCUE_BATCH", 32))
-        every = int(const(ev, "RESCUE_EVERY", 4))
+        lr = clip_checks.RESCUE_LR
+        max_norm = clip_checks.RESCUE_MAX_NORM
+        size = clip_checks.RESCUE_BATCH
+        every = clip_checks.RESCUE_EVERY
         shapes = _clip_shapes(ev.inp)
         snaps = snapshots(entry, shapes)
         if 0 not in snaps or every not in snaps:

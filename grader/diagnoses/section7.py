@@ -1,35 +1,22 @@
-"""The little section 7's detectors need of their own: the run's constants, its batches, the
-MLP of ``[W0, b0, W1, b1, ...]`` and its cross-entropy gradients, and SGD steps taken under a
-rule (the right clipping, or a known mistaken one).
+"""What section 7's detectors need of their own: the cross-entropy gradients of the MLP
+``[W0, b0, W1, b1, ...]`` in float64, and SGD steps taken under a rule (the right clipping, or
+a known mistaken one).
 
-Deliberately independent of :mod:`grader.checks.hyper_expect` and :mod:`grader.checks.replay`
-(which are being moved into ``checks/lr_sweep.py`` and ``checks/exploding.py``): the detectors
-read only the probe data, whose keys the move keeps, and the check's module constants, looked up
-by name on whatever module defines the check.
+The batches and the MLP's forward pass are the replay's own (:mod:`grader.checks.replay`), so a
+detector's alternative step and the verdict's step start from the same logits; the run's
+constants are the checks' own (:mod:`grader.checks.lr_sweep`, :mod:`grader.checks.exploding`).
 """
 
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from grader.diagnoses.base import Evidence
-
-
-def const(ev: Evidence, name: str, default: Any = None) -> Any:
-    """A module-level constant of the module that defines ``ev.check`` (``SWEEP_BATCH``, ...)."""
-    module = sys.modules.get(type(ev.check).__module__)
-    return getattr(module, name, default)
-
-
-def batches(X: torch.Tensor, y: torch.Tensor, size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """The batches an unshuffled loader yields, in order."""
-    return [(X[i:i + size], y[i:i + size]) for i in range(0, X.shape[0], size)]
+from grader.checks.replay import mlp_logits
 
 
 def tensors(value: Any, count: int | None = None) -> list[torch.Tensor] | None:
@@ -39,17 +26,6 @@ def tensors(value: Any, count: int | None = None) -> list[torch.Tensor] | None:
     if not all(type(t) is torch.Tensor and t.is_floating_point() for t in value):
         return None
     return value
-
-
-def mlp_logits(params: list[torch.Tensor], X: torch.Tensor, act: str = "relu") -> torch.Tensor:
-    """The MLP ``[W0, b0, W1, b1, ...]``: Linear, ``act``, ..., Linear (input flattened)."""
-    h = X.reshape(X.shape[0], -1).to(params[0].dtype)
-    n = len(params) // 2
-    for i in range(n):
-        h = F.linear(h, params[2 * i], params[2 * i + 1])
-        if i < n - 1:
-            h = torch.relu(h) if act == "relu" else torch.tanh(h)
-    return h
 
 
 def grads(params: list[torch.Tensor], X: torch.Tensor, y: torch.Tensor, act: str = "relu",

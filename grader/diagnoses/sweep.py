@@ -16,8 +16,10 @@ from typing import Any
 
 import torch
 
+from grader.checks import lr_sweep as sweep_checks
+from grader.checks.replay import batches
 from grader.diagnoses.base import Evidence
-from grader.diagnoses.section7 import batches, const, grads, same_vector, seeded_init, snapshots
+from grader.diagnoses.section7 import grads, same_vector, seeded_init, snapshots
 
 #: the largest run the step-by-step detectors look at (the mechanics check has 8 steps)
 MAX_STEPS = 16
@@ -33,13 +35,13 @@ def _rates(ev: Evidence) -> list[float]:
     lrs = ev.inp.get("lrs")
     if isinstance(lrs, list):
         return [float(v) for v in lrs]
-    return [float(v) for v in const(ev, "PATTERN_LRS", ())]
+    return [float(v) for v in sweep_checks.PATTERN_LRS]
 
 
 def _hidden(ev: Evidence) -> int:
     if "lrs" in ev.inp:
-        return int(const(ev, "SWEEP_HIDDEN", 16))
-    return int(const(ev, "PATTERN_HIDDEN", 64))
+        return sweep_checks.SWEEP_HIDDEN
+    return sweep_checks.PATTERN_HIDDEN
 
 
 def _log(ev: Evidence) -> list[dict[str, Any]]:
@@ -154,13 +156,13 @@ def optimizer_not_asked(ev: Evidence) -> dict[str, Any] | None:
 
 
 def _val_sums(ev: Evidence) -> list[float]:
-    size = int(const(ev, "SWEEP_BATCH", 8))
+    size = sweep_checks.SWEEP_BATCH
     X = ev.inp["X_val"]
     return [float(X[i:i + size].double().sum()) for i in range(0, X.shape[0], size)]
 
 
 def _train_sums(ev: Evidence) -> list[float]:
-    size = int(const(ev, "SWEEP_BATCH", 8))
+    size = sweep_checks.SWEEP_BATCH
     X = ev.inp["X_train"]
     return [float(X[i:i + size].double().sum()) for i in range(0, X.shape[0], size)]
 
@@ -221,7 +223,7 @@ def _step_gradients(ev: Evidence) -> list[tuple[list[torch.Tensor], list[torch.T
     def compute():
         if "X_train" not in ev.inp:
             return None
-        hidden, size = _hidden(ev), int(const(ev, "SWEEP_BATCH", 8))
+        hidden, size = _hidden(ev), sweep_checks.SWEEP_BATCH
         shapes = [(hidden, 784), (hidden,), (10, hidden), (10,)]
         data = batches(ev.inp["X_train"], ev.inp["y_train"], size)
         for lr, entry in zip(_rates(ev), _log(ev)):
@@ -261,7 +263,7 @@ def grad_not_cleared(ev: Evidence) -> dict[str, Any] | None:
 def loss_not_averaged(ev: Evidence) -> dict[str, Any] | None:
     """Each step used the batch's gradient times the batch size (a summed loss), or each
     epoch's ``train_loss`` is the sum (or last value) of its batch losses, not their mean."""
-    size = int(const(ev, "SWEEP_BATCH", 8))
+    size = sweep_checks.SWEEP_BATCH
     steps = _step_gradients(ev)
     if steps and all(same_vector(u, [size * g for g in raw], STEP_RTOL) for u, raw in steps[:2]):
         return _FN
@@ -272,7 +274,7 @@ def _train_loss_summed(ev: Evidence) -> dict[str, Any] | None:
     runs = ev.out.get("runs")
     if not isinstance(runs, list) or "X_train" not in ev.inp:
         return None
-    hidden, size = _hidden(ev), int(const(ev, "SWEEP_BATCH", 8))
+    hidden, size = _hidden(ev), sweep_checks.SWEEP_BATCH
     per_epoch = ev.inp["X_train"].shape[0] // size
     shapes = [(hidden, 784), (hidden,), (10, hidden), (10,)]
     data = batches(ev.inp["X_train"], ev.inp["y_train"], size)
