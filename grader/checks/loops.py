@@ -10,6 +10,7 @@ call, the batch it saw, whether it was in ``train()`` mode and whether autograd 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -272,20 +273,27 @@ class _ZeroGrad(_LoopCheck):
         # targets are wrong); this check does not count it twice.
 
 
+def batch_part(inp: dict[str, Any]) -> Callable[[float], str | None]:
+    """Which part a logged forward call's batch belongs to, from its fingerprint (the sum of
+    its inputs): ``"train"``, ``"val"`` or ``None`` (a batch the loop made itself)."""
+    train_fp = [float(X.double().sum()) for X, _ in _batches(inp["X_train"], inp["y_train"])]
+    val_fp = [float(X.double().sum()) for X, _ in _batches(inp["X_val"], inp["y_val"])]
+
+    def which(fp: float) -> str | None:
+        if any(abs(fp - f) <= 1e-6 * abs(f) for f in train_fp):
+            return "train"
+        if any(abs(fp - f) <= 1e-6 * abs(f) for f in val_fp):
+            return "val"
+        return None
+
+    return which
+
+
 class _Modes(_LoopCheck):
     points = 2
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        train_fp = [float(X.double().sum()) for X, _ in _batches(inp["X_train"], inp["y_train"])]
-        val_fp = [float(X.double().sum()) for X, _ in _batches(inp["X_val"], inp["y_val"])]
-
-        def which(fp: float) -> str | None:
-            if any(abs(fp - f) <= 1e-6 * abs(f) for f in train_fp):
-                return "train"
-            if any(abs(fp - f) <= 1e-6 * abs(f) for f in val_fp):
-                return "val"
-            return None
-
+        which = batch_part(inp)
         seen = {"train": 0, "val": 0}
         for call in out["calls"]:
             training, grad_on, fp = bool(call[0]), bool(call[1]), float(call[2])

@@ -30,6 +30,7 @@ from grader.checks.loops import (
     _batches,
     _outputs,
     batch_grads,
+    batch_part,
     given_criterion,
     read_history,
 )
@@ -314,17 +315,7 @@ def no_optimizer_step(ev: Evidence) -> dict[str, Any] | None:
 def _modes(ev: Evidence) -> list[tuple[str, int, bool, bool]]:
     """Per logged forward call of a known batch: ``(part, epoch, training, grad on)``; the
     epoch is counted by the validation passes seen so far."""
-    inp = ev.inp
-    train_fp = [float(X.double().sum()) for X, _ in _batches(inp["X_train"], inp["y_train"])]
-    val_fp = [float(X.double().sum()) for X, _ in _batches(inp["X_val"], inp["y_val"])]
-
-    def which(fp: float) -> str | None:
-        if any(abs(fp - f) <= 1e-6 * abs(f) for f in train_fp):
-            return "train"
-        if any(abs(fp - f) <= 1e-6 * abs(f) for f in val_fp):
-            return "val"
-        return None
-
+    which = batch_part(ev.inp)
     calls = ev.out.get("calls")
     rows = []
     val_seen = 0
