@@ -11,7 +11,7 @@ from grader.checks import CHECKS, Check, Context, Fail, ProbeEnv, seed_everythin
 from grader.i18n import render_reason, t
 from grader.impl import Impl, ImplError, describe_exception
 from grader.probe_side import probe_side
-from grader.sandbox.codec import CodecError, roundtrip
+from grader.codec import CodecError, roundtrip
 from grader.tasks import TASKS, get_task
 from grader.textsafe import safe_text
 

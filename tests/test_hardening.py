@@ -22,8 +22,8 @@ import pytest
 import torch
 from conftest import ROOT, run_py
 
-from grader.sandbox import codec
-from grader.sandbox.codec import CodecError, decode, encode
+from grader import codec
+from grader.codec import CodecError, decode, encode
 from grader.textsafe import safe_name, safe_text
 
 HOSTILE = ROOT / "fixtures" / "hostile"

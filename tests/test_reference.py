@@ -10,7 +10,7 @@ from conftest import run_py
 
 from grader.checks import CHECKS, Context, ProbeEnv
 from grader.impl import DirImpl
-from grader.sandbox.codec import encode
+from grader.codec import encode
 from grader.scoring import check_inputs, checks_for, probe_outcome
 from grader.tasks import MAX_SCORE, TASKS
 

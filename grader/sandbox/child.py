@@ -45,7 +45,7 @@ from grader.sandbox.wire import Channel
 
 
 def main(job_dir: str, fd: int) -> None:
-    from grader.sandbox import codec
+    from grader import codec
 
     with open(os.path.join(job_dir, "request.bin"), "rb") as fh:
         request = codec.decode(fh.read())
@@ -166,7 +166,7 @@ def zygote_main() -> None:
 
     from grader import checks, data, impl, scoring  # noqa: F401
     from grader.nbgrading import run_cells  # noqa: F401
-    from grader.sandbox import codec  # noqa: F401
+    from grader import codec  # noqa: F401
 
     out_fd = sys.stdout.fileno()
     children: set[int] = set()

@@ -33,7 +33,7 @@ GRADER_DIR = Path(__file__).resolve().parent.parent
 WHOLE = (
     "__init__.py", "data.py", "impl.py", "probe_side.py", "settings.py", "tasks.py",
     "checks/capture.py", "nbgrading/__init__.py", "nbgrading/run_cells.py",
-    "sandbox/__init__.py", "sandbox/child.py", "sandbox/codec.py", "sandbox/jail.py",
+    "codec.py", "sandbox/__init__.py", "sandbox/child.py", "sandbox/jail.py",
     "sandbox/mounts.py",
 )
 #: rewritten to their probe side (see the module docstring)

@@ -334,7 +334,7 @@ class Sandbox(ChildLauncher):
         notebook: bool = False,
     ) -> set[int]:
         """One child over the pending checks. Returns the indices that got a result."""
-        from grader.sandbox import codec
+        from grader import codec
         from grader.scoring import judge
 
         self._prestart_zygote()

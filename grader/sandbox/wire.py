@@ -1,6 +1,6 @@
 """The wire between a grading child and the grader: length-prefixed codec frames, both ends.
 
-A frame is a 4-byte big-endian length and a :mod:`grader.sandbox.codec` payload. The child
+A frame is a 4-byte big-endian length and a :mod:`grader.codec` payload. The child
 writes with :class:`Channel`; the grader reads with :class:`_FrameReader`, which refuses an
 oversized frame by its header and never holds more than one frame at a time.
 """
@@ -119,7 +119,7 @@ class _FrameReader:
         with memoryview(self.buffer) as view, view[4 : 4 + size] as part:
             payload = bytes(part)  # one copy, not two
         del self.buffer[: 4 + size]
-        from grader.sandbox import codec  # imports torch: see grader.sandbox.supervisor
+        from grader import codec  # imports torch: see grader.sandbox.supervisor
 
         try:
             return codec.decode(payload)
