@@ -123,7 +123,7 @@ def main(job_dir: str, fd: int) -> None:
         # A notebook: its cells run now, in order, in one namespace that then stands in
         # for every module (what a kernel would hold after "Run all").
         from grader.impl import NamespaceImpl
-        from grader.nbgrading.run_cells import run_cells
+        from grader.sandbox.run_cells import run_cells
 
         os.environ["PRACTICO_PRESUPUESTO"] = "minimo"  # the experiments earn no points
         impl = NamespaceImpl(run_cells(files[request["files"][0]]))
@@ -165,7 +165,7 @@ def zygote_main() -> None:
     from torchvision import datasets, transforms  # noqa: F401
 
     from grader import checks, data, impl, scoring  # noqa: F401
-    from grader.nbgrading import run_cells  # noqa: F401
+    from grader.sandbox import run_cells  # noqa: F401
     from grader import codec  # noqa: F401
 
     out_fd = sys.stdout.fileno()

@@ -32,7 +32,7 @@ GRADER_DIR = Path(__file__).resolve().parent.parent
 #: copied byte for byte (paths relative to the ``grader`` package folder)
 WHOLE = (
     "__init__.py", "data.py", "impl.py", "probe_side.py", "settings.py", "tasks.py",
-    "checks/capture.py", "nbgrading/__init__.py", "nbgrading/run_cells.py",
+    "checks/capture.py", "sandbox/run_cells.py",
     "codec.py", "sandbox/__init__.py", "sandbox/child.py", "sandbox/jail.py",
     "sandbox/mounts.py",
 )

@@ -180,7 +180,7 @@ class Sandbox(ChildLauncher):
         """Grade a notebook's code: ``cells`` are ``(label, python source)`` in order.
 
         The child runs the cells one after the other in one namespace (as a kernel would,
-        see :mod:`grader.nbgrading.run_cells`), then probes that namespace, for every
+        see :mod:`grader.sandbox.run_cells`), then probes that namespace, for every
         module of every task. Same isolation, limits and verdicts as :meth:`grade`.
         """
         payload = json.dumps([[str(label), str(source)] for label, source in cells]).encode()
