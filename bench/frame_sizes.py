@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    from grader import codec
     from grader.checks import Context, ProbeEnv
     from grader.impl import DirImpl
-    from grader import codec
     from grader.scoring import check_inputs, checks_for, probe_outcome
 
     parser = argparse.ArgumentParser()

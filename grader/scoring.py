@@ -8,10 +8,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from grader.checks import CHECKS, Check, Context, Fail, ProbeEnv, seed_everything
+from grader.codec import CodecError, roundtrip
 from grader.i18n import render_reason, t
 from grader.impl import Impl, ImplError, describe_exception
 from grader.probe_side import probe_side
-from grader.codec import CodecError, roundtrip
 from grader.tasks import TASKS, get_task
 from grader.textsafe import safe_text
 

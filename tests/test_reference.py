@@ -9,8 +9,8 @@ import pytest
 from conftest import run_py
 
 from grader.checks import CHECKS, Context, ProbeEnv
-from grader.impl import DirImpl
 from grader.codec import encode
+from grader.impl import DirImpl
 from grader.scoring import check_inputs, checks_for, probe_outcome
 from grader.tasks import MAX_SCORE, TASKS
 

@@ -164,9 +164,8 @@ def zygote_main() -> None:
     import torch  # noqa: F401
     from torchvision import datasets, transforms  # noqa: F401
 
-    from grader import checks, data, impl, scoring  # noqa: F401
+    from grader import checks, codec, data, impl, scoring  # noqa: F401
     from grader.sandbox import run_cells  # noqa: F401
-    from grader import codec  # noqa: F401
 
     out_fd = sys.stdout.fileno()
     children: set[int] = set()
