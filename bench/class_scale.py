@@ -81,8 +81,9 @@ def import_seconds() -> float:
 def writing_seconds(out: Path, results: dict) -> float:
     """Replays what autograde writes per student (four files, the signed result.json,
     grades.csv rewritten, which checks every signature)."""
-    from grader.autograde import feedback_html, feedback_markdown, write_grades_csv
     from grader.outputs.atomic import write_atomic
+    from grader.outputs.feedback import feedback_html, feedback_markdown
+    from grader.outputs.grades_csv import write_grades_csv
     from grader.outputs.results import write_json_atomic
     from grader.outputs.signing import load_key, write_signed
 
@@ -104,7 +105,7 @@ def writing_seconds(out: Path, results: dict) -> float:
 def csv_rewrite_seconds(out: Path, results: dict, students: int) -> float:
     """One grades.csv rewrite with ``students`` finished results on disk (it reads them all;
     autograde rewrites it after every student)."""
-    from grader.autograde import write_grades_csv
+    from grader.outputs.grades_csv import write_grades_csv
     from grader.outputs.signing import load_key, write_signed
 
     key = load_key()

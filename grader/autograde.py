@@ -20,23 +20,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import hashlib
-import io
 import json
 import os
 import sys
 import threading
 import time
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from grader import __version__
 from grader.cluster import add_cluster_flags
-from grader.i18n import render_reason, t
+from grader.i18n import render_reason
 from grader.options import (
     UserError,
     add_unsafe_flag,
@@ -45,22 +42,17 @@ from grader.options import (
     resolve_device,
 )
 from grader.outputs.atomic import write_atomic
-from grader.outputs.escape import csv_row, md_code, md_text, terminal
-from grader.outputs.html import escape, page
+from grader.outputs.escape import terminal
+from grader.outputs.feedback import feedback_html, feedback_markdown
+from grader.outputs.grades_csv import LINK_STATUS, read_json, write_grades_csv
+from grader.outputs.gradescope import gradescope_json
 from grader.outputs.progress import Progress
 from grader.outputs.signing import load_key, verify, write_signed
 from grader.settings import results_key_file
-from grader.tasks import TASKS
 from grader.textsafe import display_names, safe_name, safe_text
 
 # torch and the checks load only when grading starts: `python -m grader --help` and
 # every other command stay fast.
-if TYPE_CHECKING:
-    from grader.scoring import TaskResult
-
-
-#: the ``grades.csv`` status of an entry of the class folder that is a symbolic link
-LINK_STATUS = "symlink_not_graded"
 
 
 @dataclass
@@ -165,165 +157,10 @@ def _kit_digest() -> str:
     return _kit_digest_cache[0]
 
 
-def gradescope_json(results: dict[str, TaskResult], seconds: float, lang: str | None
-                    ) -> dict[str, Any]:
-    """Gradescope's ``results.json``: one test per task, with its messages as output."""
-    tests = []
-    for number, task in enumerate(TASKS, start=1):
-        res = results.get(task.id)
-        score = res.score if res else 0.0
-        tests.append({
-            "name": f"{task.id}: {task.title(lang)}",
-            "number": str(number),
-            "score": score,
-            "max_score": float(task.points),
-            "status": "passed" if res and res.status == "passed" else "failed",
-            # Gradescope's default format renders some HTML: plain text shows the
-            # student's exception text as text.
-            "output": safe_text(res.message) if res else "",
-            "output_format": "text",
-        })
-    return {"score": sum(x["score"] for x in tests), "execution_time": round(seconds, 1),
-            "tests": tests}
-
-
-def feedback_markdown(student: str, data: dict[str, Any], lang: str | None) -> str:
-    """``feedback.md``. The student's name and every message line (which hold exception
-    texts) are code spans (:func:`md_code`): no renderer makes HTML, a link or an image of
-    them; the kit's own labels are escaped text (:func:`md_text`)."""
-    t_ = md_text
-    lines = [f"# Práctico 2: {md_code(student)}", "",
-             f"**{t_(t('feedback_total', lang))}: {data['score']:g} / {data['max_score']:g}**",
-             "", f"| {t_(t('feedback_task', lang))} | {t_(t('feedback_points', lang))} | "
-             f"{t_(t('feedback_status', lang))} |", "|---|---|---|"]
-    for task in TASKS:
-        entry = data["tasks"][task.id]
-        label = _label(entry["status"], lang)
-        lines.append(f"| {md_code(task.id, in_table=True)} {t_(task.title(lang))} | "
-                     f"{entry['score']:g} / "
-                     f"{entry['max_score']:g} | {t_(label)} |")
-    for task in TASKS:
-        entry = data["tasks"][task.id]
-        if entry.get("message"):
-            lines += ["", f"## {md_code(task.id)}: {t_(task.title(lang))}", ""]
-            lines += [f"- {md_code(m)}" for m in entry["message"].splitlines() if m.strip()]
-    return "\n".join(lines) + "\n"
-
-
-_FEEDBACK_CSS = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-                 "td,th{padding:.3em .8em;border-bottom:1px solid #ddd}"
-                 ".ok td:nth-child(2){color:#176317}.ko td:nth-child(2){color:#a01515}")
-
-
-def feedback_html(student: str, data: dict[str, Any], lang: str | None) -> str:
-    """``feedback.html``: the student's table and messages, in ``lang``."""
-    esc = escape
-    rows = []
-    for task in TASKS:
-        entry = data["tasks"][task.id]
-        ok = entry["status"] == "passed"
-        rows.append(
-            f"<tr class=\"{'ok' if ok else 'ko'}\"><td><code>{esc(task.id)}</code> "
-            f"{esc(task.title(lang))}</td><td>{entry['score']:g} / {entry['max_score']:g}</td>"
-            f"<td>{esc(_label(entry['status'], lang))}</td></tr>")
-    details = []
-    for task in TASKS:
-        entry = data["tasks"][task.id]
-        if entry.get("message"):
-            items = "".join(f"<li>{esc(m)}</li>" for m in entry["message"].splitlines())
-            details.append(f"<h2><code>{esc(task.id)}</code> {esc(task.title(lang))}</h2>"
-                           f"<ul>{items}</ul>")
-    title = t("feedback_title", lang, student=student)
-    body = [
-        f"<h1>{esc(title)}</h1>",
-        f"<p><strong>{esc(t('feedback_total', lang))}: {data['score']:g} / "
-        f"{data['max_score']:g}</strong></p>",
-        f"<table><tr><th>{esc(t('feedback_task', lang))}</th>"
-        f"<th>{esc(t('feedback_points', lang))}</th><th>{esc(t('feedback_status', lang))}</th>"
-        f"</tr>{''.join(rows)}</table>{''.join(details)}",
-    ]
-    return page(title, body, lang, _FEEDBACK_CSS)
-
-
-def _label(status: str, lang: str | None) -> str:
-    from grader.messages import MESSAGES
-
-    key = f"label_{status}"
-    return t(key, lang) if key in MESSAGES else status
-
-
-def write_grades_csv(out: Path, students: list[str], errors: Iterable[str] = (), *,
-                     key: bytes, links: Iterable[str] = (),
-                     shown: dict[str, str] | None = None) -> None:
-    """``grades.csv`` from every finished student's ``result.json`` (atomic rewrite).
-
-    ``students`` are folder names as on disk, ``links`` the class folder's symbolic links
-    (status :data:`LINK_STATUS`); ``shown`` how each is displayed (default:
-    :func:`grader.textsafe.display_names` of them all: unique, escaped). Only a result signed
-    with ``key`` for that folder counts (:func:`grader.outputs.signing.verify`); any other
-    file is ``pending``. ``errors``: students the grader itself failed on (status
-    ``grader_error``: grade them again once fixed). Every cell goes through
-    :func:`grader.outputs.escape.csv_row`: no cell begins with a formula character.
-    """
-    links = list(links)
-    shown = display_names([*students, *links]) if shown is None else shown
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(csv_row(["student", *(task.id for task in TASKS), "total", "max_score",
-                             "status"]))
-    errors = set(errors)
-    empty = [""] * (len(TASKS) + 2)
-    for student in students:
-        scores = _verified_scores(out / "students" / student / "result.json", key, student)
-        if scores is None:
-            scores = [*empty, "grader_error" if student in errors else "pending"]
-        writer.writerow(csv_row([shown[student], *scores]))
-    for link in links:
-        writer.writerow(csv_row([shown[link], *empty, LINK_STATUS]))
-    write_atomic(out / "grades.csv", buffer.getvalue())
-
-
-#: (path, key) -> (the file's stat stamp, its verified scores): autograde rewrites grades.csv
-#: after every student and would otherwise parse and verify every finished result each time
-_VERIFIED: dict[tuple[Path, bytes], tuple[tuple[int, ...], list[str]]] = {}
-
-
-def _verified_scores(path: Path, key: bytes, student: str) -> list[str] | None:
-    """The score cells and ``graded`` from ``path`` when it is signed with ``key`` for
-    ``student``; else None. A file whose device, inode, size, mtime and ctime are those of a
-    file already verified is not read again: any write to it changes its ctime, which no
-    user can set back."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    stamp = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-    cached = _VERIFIED.get((path, key))
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    data = _read_json(path)
-    if not verify(key, student, data):
-        return None
-    try:
-        scores = [*(f"{data['tasks'][task.id]['score']:g}" for task in TASKS),
-                  f"{data['score']:g}", f"{data['max_score']:g}", "graded"]
-    except (KeyError, TypeError, ValueError):
-        return None
-    _VERIFIED[(path, key)] = (stamp, scores)
-    return scores
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def _previous(out: Path, student: str, fp: str, key: bytes) -> tuple[dict[str, Any] | None, bool]:
     """The student's earlier result if it still holds, and whether a ``result.json`` was
     there but not signed by this kit with this key (it is then graded again, and said)."""
-    data = _read_json(out / "students" / student / "result.json")
+    data = read_json(out / "students" / student / "result.json")
     if data is None:
         return None, False
     if not verify(key, student, data):

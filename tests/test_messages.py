@@ -113,7 +113,7 @@ def test_no_mixed_language_fragments_in_the_grader():
 
 
 def test_feedback_page_follows_the_language():
-    from grader.autograde import feedback_html
+    from grader.outputs.feedback import feedback_html
     from grader.tasks import TASKS
 
     data = {"score": 10, "max_score": 100, "tasks": {
