@@ -22,7 +22,8 @@ def main() -> None:
     from grader import codec
     from grader.checks import Context, ProbeEnv
     from grader.impl import DirImpl
-    from grader.scoring import check_inputs, checks_for, probe_outcome
+    from grader.probing import probe_outcome
+    from grader.scoring import check_inputs, checks_for
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", default=None)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from grader.checks import CHECKS, Check, Context, Fail, ProbeEnv, seed_everything
+from grader.checks import CHECKS, Check, Context, Fail, ProbeEnv
 from grader.codec import CodecError, roundtrip
 from grader.i18n import render_reason, t
-from grader.impl import Impl, ImplError, describe_exception
-from grader.probe_side import probe_side
+from grader.impl import Impl
+from grader.probing import probe_outcome
 from grader.tasks import TASKS, get_task
 from grader.textsafe import safe_text
 
@@ -62,34 +61,6 @@ def check_inputs(check: Check, ctx: Context) -> dict[str, Any]:
     inp = check.inputs(ctx)
     inp["_seed"] = ctx.seed(check.id)
     return inp
-
-
-@probe_side
-def _close_figures() -> None:
-    plt = sys.modules.get("matplotlib.pyplot")
-    if plt is not None:
-        plt.close("all")
-
-
-@probe_side
-def probe_outcome(check: Check, impl: Impl, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
-    """Run the student's side of a check. Returns plain data, whatever the student's code does."""
-    try:
-        mod = impl.names(check.module, check.needs)
-    except ImplError as exc:
-        return {"status": exc.kind, **exc.values}
-    seed_everything(int(inp["_seed"]))
-    try:
-        out = check.probe(mod, inp, env)
-    except NotImplementedError as exc:
-        return {"status": "not_implemented", **describe_exception(exc, impl.roots)}
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # SystemExit from student code included: it is just an error
-        return {"status": "error", **describe_exception(exc, impl.roots)}
-    finally:
-        _close_figures()
-    return {"status": "ok", "out": out}
 
 
 def _plain_value(value: Any) -> Any:

@@ -72,7 +72,7 @@ import gc, importlib, json, pkgutil, sys, types
 sys.path[:0] = [sys.argv[1]]
 import grader
 from grader.checks import CHECKS
-from grader.scoring import probe_outcome
+from grader.probing import probe_outcome
 import grader.sandbox.child
 for info in pkgutil.walk_packages(grader.__path__, "grader."):
     importlib.import_module(info.name)

@@ -103,7 +103,7 @@ def main(job_dir: str, fd: int) -> None:
 
     from grader.checks import CHECKS, ProbeEnv
     from grader.impl import DirImpl
-    from grader.scoring import probe_outcome
+    from grader.probing import probe_outcome
 
     torch.set_num_threads(int(cfg["threads"]))
     _gpu_fraction(cfg, applied)
@@ -164,7 +164,7 @@ def zygote_main() -> None:
     import torch  # noqa: F401
     from torchvision import datasets, transforms  # noqa: F401
 
-    from grader import checks, codec, data, impl, scoring  # noqa: F401
+    from grader import checks, codec, data, impl, probing  # noqa: F401
     from grader.sandbox import run_cells  # noqa: F401
 
     out_fd = sys.stdout.fileno()

@@ -40,7 +40,7 @@ WHOLE = (
 PROBE_ONLY = (
     "checks/__init__.py", "checks/base.py", "checks/he_init.py", "checks/hyperparams.py",
     "checks/init_schemes.py", "checks/learning.py", "checks/probe_stats.py",
-    "checks/loops.py", "checks/nets.py", "checks/onehot.py", "checks/viewer.py", "scoring.py",
+    "checks/loops.py", "checks/nets.py", "checks/onehot.py", "checks/viewer.py", "probing.py",
     "training.py", "sandbox/wire.py",
 )
 #: the method of a check class that runs next to student code, marked or not
