@@ -128,14 +128,11 @@ def run_check(request: pytest.FixtureRequest, practico_impl: Any, practico_conte
     return run
 
 
-_LABELS = ("passed", "failed", "partial", "not_implemented", "missing_file", "missing_name",
-           "import_error", "error")
-
-
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     results = config.stash.get(_results_key, {})
     if not results:
         return
+    from grader.outputs.results import score_row, total_row
     from grader.scoring import summarize
 
     lang = current_lang(config.getoption("--lang"))
@@ -147,11 +144,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         if task.id not in by_task:
             continue
         res = by_task[task.id]
-        status = res.status if res.status in _LABELS else "failed"
-        label = t(f"label_{status}", lang)
-        line = f"  {task.id:<14} {res.score:>5g}/{res.max_score:<4g} {label:<18} {task.title(lang)}"
-        tr.write_line(line, green=res.status == "passed", red=res.score == 0, yellow=
-                      res.status == "partial")
+        tr.write_line(score_row(task, res.score, res.max_score, res.status, lang),
+                      green=res.status == "passed", red=res.score == 0,
+                      yellow=res.status == "partial")
         total += res.score
         maximum += res.max_score
-    tr.write_line(f"  {'TOTAL':<14} {total:>5g}/{maximum:<4g}", bold=True)
+    tr.write_line(total_row(total, maximum), bold=True)

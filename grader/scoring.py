@@ -11,14 +11,9 @@ from grader.codec import CodecError, roundtrip
 from grader.i18n import render_reason, t
 from grader.impl import Impl
 from grader.probing import probe_outcome
+from grader.statuses import outcome_status
 from grader.tasks import TASKS, get_task
 from grader.textsafe import safe_text
-
-#: statuses a check can end with; only "passed" earns points
-STATUSES = (
-    "passed", "failed", "not_implemented", "missing_file", "missing_name", "import_error",
-    "unreadable_file", "error", "timeout", "crashed",
-)
 
 
 @dataclass
@@ -121,10 +116,8 @@ def judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Conte
 
 def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Context
            ) -> CheckResult:
-    status = outcome.get("status") if isinstance(outcome, dict) else None
+    status = outcome_status(outcome)
     if status != "ok":
-        if status not in STATUSES:
-            status = "crashed"
         values = status_values(status, outcome if isinstance(outcome, dict) else {}, check)
         return CheckResult(check.task, check.name, 0, check.points, status,
                            render_message(f"status_{status}", values, ctx.lang),

@@ -6,7 +6,7 @@ import re
 
 from grader.i18n import current_lang, fields, t
 from grader.messages import MESSAGES
-from grader.scoring import STATUSES
+from grader.statuses import CHECK_STATUSES, REPORT_STATUSES
 
 
 def test_both_languages_with_same_placeholders():
@@ -26,7 +26,8 @@ def test_every_key_used_in_the_grader_exists(root):
     fstring_keys = {"loss_shifted", "loss_sum", "loss_per_sample", "loss_ce", "loss_default_ce",
                     "loss_softmax_first", "wrong_output_logits", "wrong_output_map"}
     used = {k for k in used if not k.endswith("_")} | fstring_keys
-    used |= {f"status_{s}" for s in STATUSES if s not in ("passed", "failed")}
+    used |= {f"status_{s}" for s in CHECK_STATUSES if s not in ("passed", "failed")}
+    used |= {f"label_{s}" for s in REPORT_STATUSES}  # every status a table can show
     missing = sorted(k for k in used if k not in MESSAGES)
     assert missing == []
 

@@ -46,7 +46,7 @@ def expected_outcome(fixture: Path) -> dict[str, tuple[float, str | None]]:
     """Task -> (its score, status of its failing checks or None) stated by the fixture's
     header; every task not named keeps full marks. ``ValueError`` when the header is missing
     or does not parse: a fixture cannot be graded without a stated outcome."""
-    from grader.scoring import STATUSES
+    from grader.statuses import CHECK_STATUSES
 
     path = fixture / "ex5_init.py"
     lines = path.read_text().splitlines() if path.is_file() else []
@@ -63,7 +63,7 @@ def expected_outcome(fixture: Path) -> dict[str, tuple[float, str | None]]:
     for item in match["items"].split(", ") if match["items"] else []:
         part = HEADER_ITEM.fullmatch(item)
         if part is None or part["task"] not in FULL or part["task"] in outcome or (
-                part["status"] is not None and part["status"] not in STATUSES) or float(
+                part["status"] is not None and part["status"] not in CHECK_STATUSES) or float(
                 part["score"]) >= FULL[part["task"]]:
             raise ValueError(f"{path}: cannot read {item!r} in {stated[0]!r}")
         outcome[part["task"]] = (float(part["score"]), part["status"])

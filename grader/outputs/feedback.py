@@ -7,6 +7,7 @@ from typing import Any
 from grader.i18n import t
 from grader.outputs.escape import md_code, md_text
 from grader.outputs.html import escape, page
+from grader.statuses import label
 from grader.tasks import TASKS
 
 
@@ -21,10 +22,10 @@ def feedback_markdown(student: str, data: dict[str, Any], lang: str | None) -> s
              f"{t_(t('feedback_status', lang))} |", "|---|---|---|"]
     for task in TASKS:
         entry = data["tasks"][task.id]
-        label = _label(entry["status"], lang)
+        shown = label(entry["status"], lang)
         lines.append(f"| {md_code(task.id, in_table=True)} {t_(task.title(lang))} | "
                      f"{entry['score']:g} / "
-                     f"{entry['max_score']:g} | {t_(label)} |")
+                     f"{entry['max_score']:g} | {t_(shown)} |")
     for task in TASKS:
         entry = data["tasks"][task.id]
         if entry.get("message"):
@@ -50,7 +51,7 @@ def feedback_html(student: str, data: dict[str, Any], lang: str | None) -> str:
         rows.append(
             f"<tr class=\"{'ok' if ok else 'ko'}\"><td><code>{esc(task.id)}</code> "
             f"{esc(task.title(lang))}</td><td>{entry['score']:g} / {entry['max_score']:g}</td>"
-            f"<td>{esc(_label(entry['status'], lang))}</td></tr>")
+            f"<td>{esc(label(entry['status'], lang))}</td></tr>")
     details = []
     for task in TASKS:
         entry = data["tasks"][task.id]
@@ -69,10 +70,3 @@ def feedback_html(student: str, data: dict[str, Any], lang: str | None) -> str:
     ]
     return page(title, body, lang, _FEEDBACK_CSS)
 
-
-
-def _label(status: str, lang: str | None) -> str:
-    from grader.messages import MESSAGES
-
-    key = f"label_{status}"
-    return t(key, lang) if key in MESSAGES else status
