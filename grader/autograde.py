@@ -110,7 +110,7 @@ MAX_IGNORED_LISTED = 100
 def ignored_files(folder: Path) -> tuple[list[str], int]:
     """Names (escaped where not UTF-8) of the files in ``folder`` that are not graded, at most
     ``MAX_IGNORED_LISTED`` of them, and how many more there are."""
-    from grader.sandbox.submission import ALLOWED_NAMES
+    from grader.submission import ALLOWED_NAMES
 
     names: list[str] = []
     more = 0
@@ -133,7 +133,7 @@ def fingerprint(folder: Path, settings: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps({"kit": __version__, **settings}, sort_keys=True).encode())
     digest.update(_kit_digest().encode())
-    from grader.sandbox.submission import collect_files
+    from grader.submission import collect_files
 
     files, problems = collect_files(folder)
     for name in sorted(files):
@@ -184,8 +184,8 @@ def autograde(
     from grader.checks import Context
     from grader.outputs.results import to_json_dict, write_json_atomic
     from grader.sandbox.limits import SandboxOptions
-    from grader.sandbox.submission import collect_files
     from grader.sandbox.supervisor import GradingCancelled, Sandbox
+    from grader.submission import collect_files
 
     if variant:
         from grader.hidden import MissingSecretError, require_secret

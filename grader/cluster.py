@@ -307,8 +307,8 @@ class ClusterSandbox:
               info: dict[str, Any] | None = None) -> dict[str, Any]:
         """Read the student's allow-listed files here, grade them on a worker, and wait."""
         from grader.cluster_worker import grade_student
-        from grader.sandbox.submission import collect_files
         from grader.sandbox.supervisor import GradingCancelled
+        from grader.submission import collect_files
 
         folder = Path(submission)
         files, problems = collect_files(folder)

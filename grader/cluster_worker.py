@@ -92,7 +92,7 @@ def grade_student(job: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 def _validate_files(files: Any, problems: Any) -> None:
     """The files arrive over the network: the same allow-list and caps as
     :func:`grader.sandbox.collect_files` applies, before anything is written to disk."""
-    from grader.sandbox.submission import ALLOWED_NAMES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
+    from grader.submission import ALLOWED_NAMES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
 
     if not isinstance(files, dict) or not isinstance(problems, dict):
         raise ValueError("a grading job without its files")

@@ -90,7 +90,7 @@ def test_a_reason_a_child_could_forge_renders_nothing_but_the_graders_own():
 
 
 def test_file_problems_are_reasons(tmp_path):
-    from grader.sandbox.submission import MAX_FILE_BYTES, collect_files
+    from grader.submission import MAX_FILE_BYTES, collect_files
 
     (tmp_path / "ex5_init.py").mkdir()
     (tmp_path / "ex0_data.py").write_bytes(b"#" * (MAX_FILE_BYTES + 1))

@@ -2,7 +2,7 @@
 
 The grader's side: :mod:`~grader.sandbox.supervisor` (the :class:`Sandbox` that grades a
 submission check by check), :mod:`~grader.sandbox.spawn` (starting children, the zygote),
-:mod:`~grader.sandbox.submission` (which files are read), :mod:`~grader.sandbox.limits`,
+:mod:`~grader.sandbox.limits`,
 :mod:`~grader.sandbox.cgroups`, :mod:`~grader.sandbox.cpuwatch` and
 :mod:`~grader.sandbox.probe_copy` (the probe-only copy of the grader the child imports).
 The child's side, standard library only until the jail is up: :mod:`~grader.sandbox.child`,

@@ -40,8 +40,8 @@ from grader.sandbox.spawn import (
     _Zygote,
     _ZygoteChild,
 )
-from grader.sandbox.submission import NOTEBOOK_FILE, collect_files
 from grader.sandbox.wire import _EOF, _NOTHING, _FrameReader, _ProtocolError
+from grader.submission import NOTEBOOK_FILE, collect_files
 from grader.textsafe import safe_name
 
 if TYPE_CHECKING:
