@@ -184,15 +184,15 @@ def test_gpu_memory_fraction_is_reported_without_a_gpu():
     enforced); without CUDA the child says so instead of failing."""
     import torch
 
-    from grader.sandbox.jail import _gpu_fraction
+    from grader.sandbox.jail import gpu_fraction
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present: this test covers the CPU-only path")
     applied: dict = {}
-    _gpu_fraction({"device": "cuda", "gpu_memory_fraction": 0.45}, applied)
+    gpu_fraction({"device": "cuda", "gpu_memory_fraction": 0.45}, applied)
     assert applied["gpu_memory_fraction"].startswith("unavailable")
     applied = {}
-    _gpu_fraction({"device": "cpu", "gpu_memory_fraction": 0.45}, applied)
+    gpu_fraction({"device": "cpu", "gpu_memory_fraction": 0.45}, applied)
     assert applied == {}
 
 

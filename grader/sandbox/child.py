@@ -33,14 +33,14 @@ import signal
 import sys
 
 from grader.sandbox.jail import (
-    _drop_privileges,
-    _enter_namespaces,
-    _gpu_fraction,
-    _join_cgroup,
-    _limits,
-    _refusal,
+    drop_privileges,
+    enter_namespaces,
+    gpu_fraction,
+    join_cgroup,
+    refusal,
+    set_limits,
 )
-from grader.sandbox.mounts import _new_root
+from grader.sandbox.mounts import new_root
 from grader.sandbox.wire import Channel
 
 
@@ -57,18 +57,18 @@ def main(job_dir: str, fd: int) -> None:
 
     applied: dict = {"namespaces": False, "user_namespace": False, "uid": os.geteuid(),
                      "visible": None, "network": True, "ipc": False, "uts": False}
-    _join_cgroup(cfg, applied)
+    join_cgroup(cfg, applied)
     work = job_dir
     if cfg["namespaces"]:
         try:
-            applied.update(_enter_namespaces(cfg))
+            applied.update(enter_namespaces(cfg))
         except OSError as exc:
             applied["namespace_error"] = str(exc)
     if applied["namespaces"]:
         applied["network"] = False
         work = cfg["private_dir"]
         try:
-            applied["visible"] = _new_root(cfg["root_dir"], cfg["needed"], work,
+            applied["visible"] = new_root(cfg["root_dir"], cfg["needed"], work,
                                            cuda=cfg["device"] == "cuda")
         except OSError as exc:
             # Reported to the grader (and in each result.json), never silent: the child
@@ -87,8 +87,8 @@ def main(job_dir: str, fd: int) -> None:
                        "MPLCONFIGDIR": os.path.join(home, "mpl")})
     os.chdir(sub)
 
-    _limits(cfg)
-    refused = _refusal(cfg, applied)
+    set_limits(cfg)
+    refused = refusal(cfg, applied)
     if refused is not None:
         # Said before any student module is imported; the grader stops with this reason.
         applied["refused"] = refused
@@ -96,7 +96,7 @@ def main(job_dir: str, fd: int) -> None:
                                         "pid": os.getpid()})
         os._exit(3)
     if not applied.get("unsafe_root"):
-        _drop_privileges(cfg, applied)
+        drop_privileges(cfg, applied)
 
     # Everything the harness needs is imported (and kept) before any student code.
     import torch
@@ -106,7 +106,7 @@ def main(job_dir: str, fd: int) -> None:
     from grader.probing import probe_outcome
 
     torch.set_num_threads(int(cfg["threads"]))
-    _gpu_fraction(cfg, applied)
+    gpu_fraction(cfg, applied)
     channel = Channel(fd, codec.encode)
     channel.send({"ev": "hello", "isolation": applied, "pid": os.getpid()})
 
