@@ -43,10 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import CHECKS, REFERENCE, ROOT, Seeds, ref, row, run_parts  # noqa: E402
 
-from grader.checks import Context  # noqa: E402
 from grader.checks import hyper_expect as hx  # noqa: E402
 from grader.checks import hyperparams as hp  # noqa: E402
-from grader.scoring import check_inputs, run_check_in_process  # noqa: E402
+from grader.grading import check_in_process  # noqa: E402
+from grader.scoring import check_inputs  # noqa: E402
 
 _SEEDS = Seeds("bench-hyperparams")
 context, probe = _SEEDS.context, _SEEDS.probe
@@ -127,13 +127,12 @@ def rescue(seeds: list[int]) -> None:
 
 
 def timing(seeds: list[int]) -> None:
-    ctx = Context()
     total = 0.0
     for chk in CHECKS:
         if chk.task not in ("lr_sweep", "exploding"):
             continue
         start = time.process_time()
-        res = run_check_in_process(chk, REFERENCE, ctx)
+        res = check_in_process(chk, REFERENCE)
         spent = time.process_time() - start
         total += spent
         print(f"  {chk.id:<52} {spent:5.2f} s CPU  ({res.status}, cost {chk.cost})")

@@ -1,16 +1,19 @@
-"""Run checks: probe (student side), then verdict (grader side), and add up points."""
+"""The verdict side of grading: a probe's outcome judged into a result, results added up.
+
+:func:`judge` is the one place an outcome becomes a :class:`CheckResult` (whichever runner
+produced it, see :mod:`grader.grading`); :func:`summarize` adds up the points per task;
+:func:`render_message` writes a result's message again in another language from the key
+and values it keeps.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from grader.checks import CHECKS, Check, Context, Fail, ProbeEnv
-from grader.codec import CodecError, roundtrip
+from grader.checks import CHECKS, Check, Context, Fail
 from grader.i18n import render_reason, t
-from grader.impl import Impl
-from grader.probing import probe_outcome
 from grader.statuses import outcome_status
 from grader.tasks import TASKS, get_task
 from grader.textsafe import safe_text
@@ -142,15 +145,11 @@ def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Cont
     return CheckResult(check.task, check.name, check.points, check.points, "passed", "")
 
 
-def run_check_in_process(check: Check, impl: Impl, ctx: Context) -> CheckResult:
-    """Inputs, probe and verdict in this process; data still crosses the wire format."""
-    inp = check_inputs(check, ctx)
-    outcome = probe_outcome(check, impl, roundtrip(inp), ProbeEnv(device=ctx.device))
-    try:
-        outcome = roundtrip(outcome)
-    except CodecError as exc:
-        outcome = {"status": "error", "exc_type": "CodecError", "exc_msg": str(exc), "where": ""}
-    return judge(check, inp, outcome, ctx)
+def scored_as(check: Check, first: CheckResult) -> CheckResult:
+    """``check`` scored 0 for the reason ``first`` was (a timeout or crash of the same task,
+    or a notebook that never ran to its end): it was not run."""
+    return replace(first, task=check.task, check=check.name, points=0,
+                   max_points=check.points, values=dict(first.values))
 
 
 def summarize(results: list[CheckResult], lang: str | None = None) -> dict[str, TaskResult]:
@@ -176,20 +175,3 @@ def summarize(results: list[CheckResult], lang: str | None = None) -> dict[str, 
             task.id, score, float(task.points), status, "\n".join(messages), mine
         )
     return by_task
-
-
-def grade_in_process(
-    impl: Impl,
-    ctx: Context | None = None,
-    task_ids: Iterable[str] | None = None,
-    on_result: Callable[[CheckResult], None] | None = None,
-) -> dict[str, TaskResult]:
-    """Grade an implementation in this process (trusted code: the reference, your own work)."""
-    ctx = ctx or Context()
-    results = []
-    for check in checks_for(task_ids):
-        result = run_check_in_process(check, impl, ctx)
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-    return summarize(results, ctx.lang)

@@ -37,11 +37,23 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def reference_results():
     """The reference graded once, in this process, for every test that needs it."""
-    from grader.checks import Context
+    from grader.grading import InProcess, grade
     from grader.impl import DirImpl
-    from grader.scoring import grade_in_process
+    from grader.request import GradeRequest
 
-    return grade_in_process(DirImpl(ROOT / "solutions"), Context())
+    return grade(GradeRequest(), InProcess(DirImpl(ROOT / "solutions"))).results
+
+
+def sandbox_grade(sandbox, folder: Path, tasks=None, on_result=None, **request):
+    """Grade ``folder`` in ``sandbox`` through the grading loop; ``request``: the other
+    fields of its :class:`grader.request.GradeRequest` (timeout, threads, lang...). Returns
+    the :class:`grader.grading.GradeOutcome`."""
+    from grader.grading import grade
+    from grader.request import GradeRequest
+    from grader.submission import Submission
+
+    return grade(GradeRequest(Submission.from_folder(folder), tasks=tasks, **request), sandbox,
+                 on_result)
 
 
 def run_py(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 600):

@@ -32,10 +32,11 @@ import pytest
 from patching import EXERCISES, build, materialise_alt_correct, read_fixture, split_lines
 
 from grader.authoring.stubs import HEADER
-from grader.checks import Context
+from grader.grading import InProcess, grade
 from grader.impl import DirImpl
 from grader.messages import MESSAGES
-from grader.scoring import checks_for, grade_in_process, run_check_in_process, summarize
+from grader.request import GradeRequest
+from grader.scoring import checks_for
 from grader.tasks import TASK_BY_ID, TASKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +109,7 @@ def alt_correct(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def alt_results(alt_correct):
-    return grade_in_process(DirImpl(alt_correct), Context())
+    return grade(GradeRequest(), InProcess(DirImpl(alt_correct))).results
 
 
 def test_alt_correct_is_a_whole_independent_submission(alt_correct):
@@ -150,12 +151,14 @@ def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
     assert TASK_BY_ID[task_id].module == module, f"{name}: {task_id} does not live in {file}"
     assert all(k in MESSAGES for k in keys), f"{name}: unknown message key in {keys}"
 
-    impl, ctx = overlay(file, tmp_path), Context()
+    impl = overlay(file, tmp_path)
     module_tasks = [t.id for t in TASKS if t.module == module]
     checks = [c for c in checks_for(module_tasks)
               if not (c.task == task_id and c.cost >= TRAINING_RUN_COST)]
-    results = [run_check_in_process(c, impl, ctx) for c in checks]
-    by_task = summarize(results)
+    by_task = grade(GradeRequest(tasks=module_tasks, checks=[c.id for c in checks]),
+                    InProcess(impl)).results
+    results = [r for res in by_task.values() for r in res.checks]
+    assert [(r.task, r.check) for r in results] == [(c.task, c.name) for c in checks]
 
     failing = [r for r in results if r.status != "passed"]
     assert {r.task for r in failing} == {task_id}, [(r.task, r.check, r.key) for r in failing]
@@ -182,7 +185,7 @@ def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
 def test_correct_variant_keeps_full_marks(name, tmp_path):
     file = only_file(VARIANTS / name)
     module_tasks = [t.id for t in TASKS if t.module == file.name.removesuffix(".py.diff")]
-    by_task = grade_in_process(overlay(file, tmp_path), Context(), module_tasks)
+    by_task = grade(GradeRequest(tasks=module_tasks), InProcess(overlay(file, tmp_path))).results
     for task_id in module_tasks:
         res = by_task[task_id]
         failing = [(c.check, c.key, c.message) for c in res.checks if c.status != "passed"]

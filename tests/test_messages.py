@@ -55,14 +55,14 @@ def _crash_message(reason, lang):
 
 def test_crash_reasons_are_rendered_in_the_readers_language():
     """The sandbox keeps why a child ended as a key and values; each language renders it."""
-    from grader.sandbox.supervisor import _describe_event, _exit_reason
+    from grader.sandbox.session import describe_event, exit_reason
 
     cases = {
-        "segfault": _exit_reason(-11, {}),
-        "unknown signal": _exit_reason(-63, {}),
-        "exit": _exit_reason(3, {}),
-        "event": _describe_event(["not", "an", "event"]),
-        "named": _describe_event({"ev": "result"}),
+        "segfault": exit_reason(-11, {}),
+        "unknown signal": exit_reason(-63, {}),
+        "exit": exit_reason(3, {}),
+        "event": describe_event(["not", "an", "event"]),
+        "named": describe_event({"ev": "result"}),
     }
     for name, reason in cases.items():
         es, en = _crash_message(reason, "es"), _crash_message(reason, "en")

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_py
+from conftest import ROOT, run_py, sandbox_grade
 
 pytestmark = pytest.mark.slow
 
@@ -404,7 +404,6 @@ def test_autograde_unknown_task(tmp_path):
 def test_user_namespace_mode_is_read_only_and_hides_the_reference(tmp_path):
     """How a non-root instructor's grading runs: same uid, but no capabilities, the
     filesystem read-only and the reference covered."""
-    from grader.checks import Context
     from grader.sandbox.limits import SandboxOptions
     from grader.sandbox.supervisor import Sandbox
 
@@ -428,15 +427,14 @@ def probe_stats(net, batch_size=64, in_dim=100):
     raise RuntimeError(" | ".join(report) + " | " + caps.split()[1])
 ''')
     before = target.stat().st_mtime
-    info: dict = {}
-    with Sandbox(SandboxOptions(threads=1, force_user_namespace=True)) as sandbox:
-        result = sandbox.grade(tmp_path, Context(), ["probe_stats"], info=info)
-    if not info["isolation"].get("namespaces"):
+    with Sandbox(SandboxOptions(force_user_namespace=True)) as sandbox:
+        outcome = sandbox_grade(sandbox, tmp_path, ["probe_stats"], threads=1)
+    if not outcome.report.isolation.get("namespaces"):
         pytest.skip("Linux user namespaces unavailable here")
-    message = result["probe_stats"].message
+    message = outcome.results["probe_stats"].message
     assert "WROTE" not in message and "READ" not in message
     # the kit is not there at all (or read-only, where a needed folder lies inside it)
     assert "No such file or directory" in message or "Read-only file system" in message
     assert "0000000000000000" in message  # no capabilities left
     assert target.stat().st_mtime == before
-    assert info["isolation"]["user_namespace"] is True
+    assert outcome.report.isolation["user_namespace"] is True

@@ -1,7 +1,8 @@
 """The isolated child: runs the student's side of checks, reports plain data, decides nothing.
 
-Started by :mod:`grader.sandbox.supervisor` as ``python -I -S <harness>/boot.py <job dir> <fd>``. Before a
-single line of student code runs it:
+Started by :mod:`grader.sandbox.spawn` as ``python -I -S <harness>/boot.py <job dir> <fd>``, or
+forked by the zygote (:mod:`grader.sandbox.zygote`). Before a single line of student code
+runs it:
 
 1. reads its request and the student's ``ex*.py`` into memory;
 0. joins its own control group (CPU quota, memory and process caps; see
@@ -29,7 +30,6 @@ go to size-limited files the grader never parses.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 from grader.sandbox.jail import (
@@ -42,6 +42,8 @@ from grader.sandbox.jail import (
 )
 from grader.sandbox.mounts import new_root
 from grader.sandbox.wire import Channel
+
+__all__ = ["main"]
 
 
 def main(job_dir: str, fd: int) -> None:
@@ -144,81 +146,3 @@ def main(job_dir: str, fd: int) -> None:
     channel.send({"ev": "done"})
     sys.stdout.flush()
     os._exit(0)
-
-
-def _returncode(status: int) -> int:
-    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-
-
-def zygote_main() -> None:
-    """Import torch and the harness once, then fork one grading child per request.
-
-    Control lines on stdin: ``spawn <job dir>``; answers on stdout: ``pid <n>``, and
-    ``exit <pid> <returncode>`` when a child ends. The zygote itself never runs student
-    code and never touches a tensor (so no thread pool exists when it forks).
-    """
-    import select
-
-    import matplotlib.figure  # noqa: F401
-    import numpy  # noqa: F401
-    import torch  # noqa: F401
-    from torchvision import datasets, transforms  # noqa: F401
-
-    from grader import checks, codec, data, impl, probing  # noqa: F401
-    from grader.sandbox import run_cells  # noqa: F401
-
-    out_fd = sys.stdout.fileno()
-    children: set[int] = set()
-
-    def say(text: str) -> None:
-        os.write(out_fd, (text + "\n").encode())
-
-    say("ready")
-    buffer = b""
-    while True:
-        ready, _, _ = select.select([0], [], [], 0.1)
-        while children:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            children.discard(pid)
-            say(f"exit {pid} {_returncode(status)}")
-        if not ready:
-            continue
-        chunk = os.read(0, 65536)
-        if not chunk:  # the grader is gone: so are its children
-            for pid in children:
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            os._exit(0)
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            command, _, job_dir = line.decode().partition(" ")
-            if command != "spawn" or not job_dir:
-                continue
-            pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    os.setsid()
-                    fd = os.open(os.path.join(job_dir, "result.fifo"), os.O_WRONLY)
-                    null = os.open(os.devnull, os.O_RDONLY)
-                    os.dup2(null, 0)
-                    for target, name in ((1, "stdout.txt"), (2, "stderr.txt")):
-                        handle = os.open(os.path.join(job_dir, name),
-                                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                        os.dup2(handle, target)
-                        os.close(handle)
-                    os.environ["HOME"] = job_dir
-                    main(job_dir, fd)
-                    code = 0
-                finally:
-                    os._exit(code)
-            children.add(pid)
-            say(f"pid {pid}")
