@@ -16,7 +16,7 @@ from grader.checks import CHECKS, Check, Context, Fail
 from grader.i18n import render_reason, t
 from grader.statuses import outcome_status
 from grader.tasks import TASKS, get_task
-from grader.textsafe import safe_text
+from grader.textsafe import safe_text, shown_int
 
 
 @dataclass
@@ -64,9 +64,9 @@ def check_inputs(check: Check, ctx: Context) -> dict[str, Any]:
 def _plain_value(value: Any) -> Any:
     """A message value as plain data: numbers (NaN kept: a format spec still applies to it)
     and bounded text, a reason as its plain key and values, anything else as bounded text."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
-        return f"<int of {value.bit_length()} bits>"
-    if isinstance(value, (bool, int, float)) or value is None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return shown_int(value)
+    if isinstance(value, (bool, float)) or value is None:
         return value
     if isinstance(value, dict):
         return {str(k)[:100]: _plain_value(v) for k, v in list(value.items())[:20]
