@@ -43,8 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import CHECKS, REFERENCE, ROOT, Seeds, ref, row, run_parts  # noqa: E402
 
-from grader.checks import Context, expect, exploding, lr_sweep, replay  # noqa: E402
-from grader.scoring import check_inputs, run_check_in_process  # noqa: E402
+from grader.checks import expect, exploding, lr_sweep, replay  # noqa: E402
+from grader.grading import check_in_process  # noqa: E402
+from grader.scoring import check_inputs  # noqa: E402
 
 #: the stream keeps the script's first name: it seeds the inputs of seeds k > 0, so the ranges
 #: in docs/thresholds.md stay reproducible
@@ -127,13 +128,12 @@ def rescue(seeds: list[int]) -> None:
 
 
 def timing(seeds: list[int]) -> None:
-    ctx = Context()
     total = 0.0
     for chk in CHECKS:
         if chk.task not in ("lr_sweep", "exploding"):
             continue
         start = time.process_time()
-        res = run_check_in_process(chk, REFERENCE, ctx)
+        res = check_in_process(chk, REFERENCE)
         spent = time.process_time() - start
         total += spent
         print(f"  {chk.id:<52} {spent:5.2f} s CPU  ({res.status}, cost {chk.cost})")

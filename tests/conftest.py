@@ -54,6 +54,18 @@ def reference_results(reference_records):
     return summarize([r.result for r in reference_records])
 
 
+def sandbox_grade(sandbox, folder: Path, tasks=None, on_result=None, **request):
+    """Grade ``folder`` in ``sandbox`` through the grading loop; ``request``: the other
+    fields of its :class:`grader.request.GradeRequest` (timeout, threads, lang...). Returns
+    the :class:`grader.grading.GradeOutcome`."""
+    from grader.grading import grade
+    from grader.request import GradeRequest
+    from grader.submission import Submission
+
+    return grade(GradeRequest(Submission.from_folder(folder), tasks=tasks, **request), sandbox,
+                 on_result)
+
+
 def run_py(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 600):
     """Run ``python *args`` in a subprocess with this interpreter; returns CompletedProcess."""
     import subprocess

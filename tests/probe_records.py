@@ -1,8 +1,9 @@
 """Grading in this process that keeps each check's data: what the diagnosis tests run the
 detectors on, *forced* (as if the check had failed), without grading anything twice.
 
-:func:`record` does what :func:`grader.scoring.run_check_in_process` does (inputs, probe,
-both through the wire format, verdict) and keeps ``(check, inp, outcome, result)``.
+:func:`record` grades with the grading loop's own in-process runner and input cache
+(:mod:`grader.grading`: inputs, probe, both through the wire format, verdict) and keeps
+``(check, inp, outcome, result)`` of each check.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from grader.checks import Check, Context, ProbeEnv
+from grader.checks import Check, Context
+from grader.grading import InProcess, InputCache, select_checks
 from grader.impl import Impl
-from grader.sandbox.codec import roundtrip
-from grader.scoring import CheckResult, check_inputs, checks_for, judge, probe_outcome
+from grader.request import GradeRequest
+from grader.scoring import CheckResult, judge
 
 
 @dataclass
@@ -28,13 +30,16 @@ class Record:
 def record(impl: Impl, ctx: Context, task_ids: Iterable[str] | None = None,
            skip: Iterable[Check] = ()) -> list[Record]:
     skipped = {c.id for c in skip}
+    request = GradeRequest(tasks=task_ids, device=ctx.device, lang=ctx.lang, variant=ctx.variant)
+    checks = [c for c in select_checks(request) if c.id not in skipped]
+    cache = InputCache()
+    run = InProcess(impl).run(request, checks, lambda check: cache.get(check, ctx))
     records = []
-    for check in checks_for(task_ids):
-        if check.id in skipped:
-            continue
-        inp = check_inputs(check, ctx)
-        outcome = roundtrip(probe_outcome(check, impl, roundtrip(inp), ProbeEnv(device=ctx.device)))
-        records.append(Record(check, inp, outcome, judge(check, inp, outcome, ctx)))
+    for outcome in run.outcomes:
+        check = checks[outcome.index]
+        inp = cache.get(check, ctx)
+        data = outcome.data if outcome.data is not None else {}
+        records.append(Record(check, inp, data, judge(check, inp, data, ctx)))
     return records
 
 

@@ -39,9 +39,11 @@ from probe_records import forced_diagnoses, record
 
 from grader.authoring.stubs import HEADER
 from grader.checks import Context
+from grader.grading import InProcess, grade
 from grader.impl import DirImpl
 from grader.messages import MESSAGES
-from grader.scoring import DIAGNOSIS_VALUES, checks_for, run_check_in_process, summarize
+from grader.request import GradeRequest
+from grader.scoring import DIAGNOSIS_VALUES, checks_for, summarize
 from grader.tasks import TASK_BY_ID, TASKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,12 +206,14 @@ def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
     assert TASK_BY_ID[task_id].module == module, f"{name}: {task_id} does not live in {file}"
     assert all(k in MESSAGES for k in keys), f"{name}: unknown message key in {keys}"
 
-    impl, ctx = overlay(file, tmp_path), Context()
+    impl = overlay(file, tmp_path)
     module_tasks = [t.id for t in TASKS if t.module == module]
     checks = [c for c in checks_for(module_tasks)
               if not (c.task == task_id and c.cost >= TRAINING_RUN_COST)]
-    results = [run_check_in_process(c, impl, ctx) for c in checks]
-    by_task = summarize(results)
+    by_task = grade(GradeRequest(tasks=module_tasks, checks=[c.id for c in checks]),
+                    InProcess(impl)).results
+    results = [r for res in by_task.values() for r in res.checks]
+    assert [(r.task, r.check) for r in results] == [(c.task, c.name) for c in checks]
 
     failing = [r for r in results if r.status != "passed"]
     assert {r.task for r in failing} == {task_id}, [(r.task, r.check, r.key) for r in failing]

@@ -19,10 +19,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, sandbox_grade
 from patching import build
 
-from grader.checks import Context
 from grader.outputs.results import to_json_dict
 from grader.sandbox.limits import SandboxOptions
 from grader.sandbox.supervisor import Sandbox, split_by_module
@@ -92,13 +91,12 @@ def submissions(tmp_path_factory) -> list[Path]:
 def test_two_children_give_the_verdicts_of_one(submissions):
     graded = {}
     for children in (1, 2):
-        with Sandbox(SandboxOptions(timeout=5, children=children)) as sandbox:
+        with Sandbox(SandboxOptions(children=children)) as sandbox:
             for folder in submissions:
-                info: dict = {}
-                results = sandbox.grade(folder, Context(), TASKS, info=info)
-                graded[children, folder.name] = to_json_dict(results)
+                outcome = sandbox_grade(sandbox, folder, TASKS, timeout=5)
+                graded[children, folder.name] = to_json_dict(outcome.results)
                 if children == 2:
-                    assert info["children"] >= 2, "both groups ran a child"
+                    assert outcome.report.children >= 2, "both groups ran a child"
     for folder in submissions:
         assert graded[2, folder.name] == graded[1, folder.name]
     lost = graded[1, "timeout_and_wrong"]["tasks"]

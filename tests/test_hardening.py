@@ -22,8 +22,8 @@ import pytest
 import torch
 from conftest import ROOT, run_py
 
-from grader.sandbox import codec
-from grader.sandbox.codec import CodecError, decode, encode
+from grader import codec
+from grader.codec import CodecError, decode, encode
 from grader.textsafe import safe_name, safe_text
 
 HOSTILE = ROOT / "fixtures" / "hostile"
@@ -281,7 +281,7 @@ def test_judge_never_raises_on_hostile_probe_data(hostile):
 
 
 def test_only_the_kit_modules_are_read_and_total_bytes_are_capped(tmp_path):
-    from grader.sandbox.submission import MAX_TOTAL_BYTES, collect_files
+    from grader.submission import MAX_TOTAL_BYTES, collect_files
 
     for name in ("ex5_init.py", "ex9_extra.py", "ex1_onehot_msé.py", "notes.txt"):
         (tmp_path / name).write_text("x = 1\n")

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, sandbox_grade
 
 from grader.sandbox.probe_copy import PROBE_ONLY, build_harness
 
@@ -143,7 +143,7 @@ import gc, importlib, json, pkgutil, sys, types
 sys.path[:0] = [sys.argv[1]]
 import grader
 from grader.checks import CHECKS
-from grader.scoring import probe_outcome
+from grader.probing import probe_outcome
 import grader.sandbox.child
 for info in pkgutil.walk_packages(grader.__path__, "grader."):
     importlib.import_module(info.name)
@@ -178,10 +178,10 @@ print(json.dumps({"names": sorted(names), "missing": missing, "checks": len(CHEC
 
 def test_nothing_verdict_side_is_reachable_in_a_child_process(harness):
     from grader.checks import CHECKS
-    from grader.sandbox.spawn import _site_paths
+    from grader.sandbox.children import site_paths
 
     env = {"PYTHONPATH": "", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
-    code = f"import sys; sys.path[:] = {_site_paths()!r} + sys.path\n" + CHILD_SEARCH
+    code = f"import sys; sys.path[:] = {site_paths()!r} + sys.path\n" + CHILD_SEARCH
     proc = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(harness)], env=env,
                           capture_output=True, text=True, timeout=300, cwd=str(harness))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -198,7 +198,6 @@ def test_nothing_verdict_side_is_reachable_in_a_child_process(harness):
 
 @pytest.mark.slow
 def test_reference_full_marks_and_oracle_hunt_zero_in_the_sandbox(tmp_path):
-    from grader.checks import Context
     from grader.sandbox.limits import SandboxOptions
     from grader.sandbox.supervisor import Sandbox
     from grader.tasks import TASKS
@@ -208,9 +207,9 @@ def test_reference_full_marks_and_oracle_hunt_zero_in_the_sandbox(tmp_path):
     attack = (ROOT / "fixtures" / "adversarial" / "call_the_oracle" / "ex5_init.py").read_text()
     (hunt / "ex5_init.py").write_text((ROOT / "solutions" / "ex5_init.py").read_text()
                                       + "\n\n" + attack)
-    with Sandbox(SandboxOptions(threads=1)) as sandbox:
-        reference = sandbox.grade(ROOT / "solutions", Context())
-        hunted = sandbox.grade(hunt, Context(), ["probe_stats"])
+    with Sandbox(SandboxOptions()) as sandbox:
+        reference = sandbox_grade(sandbox, ROOT / "solutions", threads=1).results
+        hunted = sandbox_grade(sandbox, hunt, ["probe_stats"], threads=1).results
     for task in TASKS:
         res = reference[task.id]
         assert res.score == task.points, (task.id, res.message)

@@ -9,9 +9,10 @@ import pytest
 from conftest import run_py
 
 from grader.checks import CHECKS, Context, ProbeEnv
+from grader.codec import encode
 from grader.impl import DirImpl
-from grader.sandbox.codec import encode
-from grader.scoring import check_inputs, checks_for, probe_outcome
+from grader.probing import probe_outcome
+from grader.scoring import check_inputs, checks_for
 from grader.tasks import MAX_SCORE, TASKS
 
 

@@ -75,16 +75,15 @@ def test_the_page_describes_exactly_the_fields_of_the_schema():
 
 
 def test_schema_names_the_kits_tasks_and_statuses():
-    from grader.scoring import STATUSES
+    from grader.statuses import CHECK_STATUSES, REPORT_STATUSES
     from grader.tasks import TASKS
 
     schema = load_schema()
     tasks = schema["properties"]["tasks"]
     assert list(tasks["required"]) == [t.id for t in TASKS]
     assert list(tasks["properties"]) == [t.id for t in TASKS]
-    assert set(schema["$defs"]["check"]["properties"]["status"]["enum"]) == set(STATUSES)
-    assert set(schema["$defs"]["task"]["properties"]["status"]["enum"]) == (
-        set(STATUSES) | {"partial", "not_graded"})
+    assert set(schema["$defs"]["check"]["properties"]["status"]["enum"]) == set(CHECK_STATUSES)
+    assert set(schema["$defs"]["task"]["properties"]["status"]["enum"]) == set(REPORT_STATUSES)
 
 
 def test_every_isolation_key_the_child_can_report_is_in_the_schema():

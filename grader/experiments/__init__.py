@@ -24,6 +24,7 @@ from typing import Any
 
 from grader.options import (
     UserError,
+    add_options,
     positive_int,
     require_data,
     resolve_device,
@@ -49,7 +50,7 @@ def add_commands(subparsers: Any) -> None:
                         "--quick)")
     p.add_argument("--quick", action="store_true",
                    help="short budgets: the whole run in about a minute on 2 CPU cores")
-    p.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
+    add_options(p, "--device")
     p.add_argument("--threads", type=positive_int, default=None, metavar="N",
                    help="CPU threads for torch (default: 1, the fastest for these small "
                         "nets at batch 64; see bench/epoch_speed.py)")
@@ -57,8 +58,7 @@ def add_commands(subparsers: Any) -> None:
                    help="experiments run at once, each in its own process with --threads "
                         "torch threads (default: the CPU count, at most 9; 1: one after "
                         "the other in this process). Same numbers either way")
-    p.add_argument("--lang", choices=("es", "en"), default=None,
-                   help="language of the report (default: $PRACTICO_LANG, else es)")
+    add_options(p, "--lang")
     p.set_defaults(func=_cmd_experiments)
 
 

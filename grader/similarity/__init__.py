@@ -2,7 +2,7 @@
 unusually alike. Never part of a grade: it reads the class folder and writes a report.
 
 - :mod:`~grader.similarity.collect` reads each student's exercise files exactly as grading
-  does (the allow-list and size caps of :mod:`grader.sandbox.submission`, symbolic links
+  does (the allow-list and size caps of :mod:`grader.submission`, symbolic links
   refused, student folders that are links reported and never followed) and keeps only what the
   student wrote: the lines of the given starter code (``exercises/``) are taken out first;
 - :mod:`~grader.similarity.engine` fingerprints that code with ``copydetect`` (tokens

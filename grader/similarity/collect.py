@@ -1,6 +1,6 @@
 """Each student's own code: their exercise files, read as grading reads them, less the starter.
 
-The files come from :func:`grader.sandbox.submission.collect_files` (only the kit's module
+The files come from :func:`grader.submission.collect_files` (only the kit's module
 names, each under 1 MiB and all under 2 MiB, never through a link), and the student folders
 from :func:`grader.autograde.student_folders` (a folder that is a link is listed, never
 followed). Bytes that are not UTF-8 are read as U+FFFD and the file is noted.
@@ -68,7 +68,7 @@ def own_lines(starter: str | None, text: str, file: str) -> str:
 
 def read_starter(folder: Path) -> dict[str, str]:
     """The starter files (``exercises/``), read like a submission."""
-    from grader.sandbox.submission import collect_files
+    from grader.submission import collect_files
 
     files, _ = collect_files(folder)
     return {name: decode(data)[0] for name, data in files.items()}
@@ -76,7 +76,7 @@ def read_starter(folder: Path) -> dict[str, str]:
 
 def read_student(folder: Path, starter: dict[str, str], lang: str | None) -> Student:
     """What :class:`Student` holds for one folder (its name as on disk)."""
-    from grader.sandbox.submission import collect_files
+    from grader.submission import collect_files
 
     files, problems = collect_files(folder)
     student = Student(folder.name)

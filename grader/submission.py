@@ -1,10 +1,19 @@
-"""What of a submission the grader reads: an allow-list of files, each and all together capped."""
+"""What of a submission the grader reads: an allow-list of files, each and all together capped.
+
+A :class:`Submission` is what grading works from: the files read once (by
+:func:`collect_files`), the problems of the unusable ones, and a label for messages. It
+travels whole to a cluster's worker and into the sandbox's job folder; nothing reads the
+student's folder again.
+"""
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.tasks import MODULES
@@ -18,6 +27,37 @@ NOTEBOOK_FILE = "notebook.cells"
 
 #: all of a submission's files together (the reference's six files are 25 KB)
 MAX_TOTAL_BYTES = 2 * 1024 * 1024
+
+__all__ = ["ALLOWED_NAMES", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES", "NOTEBOOK_FILE", "Submission",
+           "collect_files"]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's work as the grader read it, once.
+
+    ``files``: allow-listed name -> bytes; ``problems``: name -> the reason (a ``reason_*``
+    message key and its values) that file cannot be used; ``label``: how messages name the
+    submission (its folder). A notebook is the one file :data:`NOTEBOOK_FILE`, its code
+    cells as a JSON list of ``[label, source]``, with ``notebook`` set.
+    """
+
+    files: dict[str, bytes]
+    problems: dict[str, dict[str, object]] = field(default_factory=dict)
+    label: str = ""
+    notebook: bool = False
+
+    @classmethod
+    def from_folder(cls, folder: str | Path) -> Submission:
+        """The allow-listed files of ``folder`` (:func:`collect_files`), read now."""
+        files, problems = collect_files(Path(folder))
+        return cls(files, problems, str(Path(folder)))
+
+    @classmethod
+    def from_cells(cls, cells: Iterable[tuple[str, str]]) -> Submission:
+        """A notebook's code cells, ``(label, python source)`` in order."""
+        payload = json.dumps([[str(label), str(source)] for label, source in cells]).encode()
+        return cls({NOTEBOOK_FILE: payload}, {}, "notebook", notebook=True)
 
 def _reason(key: str, **values: object) -> dict[str, object]:
     """A problem as a message key and its values (rendered in the reader's language later)."""
