@@ -259,7 +259,7 @@ def mnist_tensors(
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    images, labels = _mnist_split(split, root, download)
+    images, labels = mnist_split(split, root, download)
     return _as_inputs(images), labels
 
 
@@ -270,12 +270,12 @@ def mnist_rows(split: str, index: torch.Tensor | list[int],
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    images, labels = _mnist_split(split, root)
+    images, labels = mnist_split(split, root)
     idx = torch.as_tensor(index, dtype=torch.long)
     return _as_inputs(images[idx]), labels[idx]
 
 
-def _mnist_split(split: str, root: str | os.PathLike[str] | None = None, download: bool = True
+def mnist_split(split: str, root: str | os.PathLike[str] | None = None, download: bool = True
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """A split as stored: uint8 ``(N, 28, 28)`` images (shared: never modify) and labels."""
     path = ensure_mnist(root, download=download)

@@ -1742,7 +1742,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sim_identical": {"es": "idénticas", "en": "identical"},
 }
 
-# ---- issue 20: the diagnoses' texts live in their own module (grader/diagnoses/texts.py)
-from grader.diagnoses.texts import DIAGNOSIS_MESSAGES  # noqa: E402
+# ---- issue 20: the diagnoses' texts live in their own module (grader/diagnosis_messages.py)
+from grader.diagnosis_messages import DIAGNOSIS_MESSAGES  # noqa: E402
 
 MESSAGES.update(DIAGNOSIS_MESSAGES)

@@ -29,7 +29,7 @@ from probe_records import record
 
 from grader.checks import CHECKS, Context, Fail
 from grader.diagnoses import catalogue, engine
-from grader.diagnoses.texts import DIAGNOSIS_MESSAGES
+from grader.diagnosis_messages import DIAGNOSIS_MESSAGES
 from grader.i18n import fields
 from grader.impl import DirImpl
 from grader.messages import MESSAGES

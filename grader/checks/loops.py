@@ -131,11 +131,11 @@ def given_criterion(inp: dict[str, Any]) -> nn.Module:
     return nn.CrossEntropyLoss(weight=inp["class_weight"], label_smoothing=float(inp["smoothing"]))
 
 
-def _batches(X: torch.Tensor, y: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def loop_batches(X: torch.Tensor, y: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
     return [(X[i : i + BATCH], y[i : i + BATCH]) for i in range(0, X.shape[0], BATCH)]
 
 
-def _outputs(inp: dict[str, Any], X: torch.Tensor, kind: str,
+def loop_outputs(inp: dict[str, Any], X: torch.Tensor, kind: str,
              params: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     w, b = params if params is not None else (inp["weight"], inp["bias"])
     z = X.reshape(X.shape[0], -1) @ w.T + b
@@ -148,7 +148,7 @@ def batch_loss(inp: dict[str, Any], X: torch.Tensor, y: torch.Tensor, kind: str,
     """The loss of one batch as the correct loop computes it, or, with ``mistake`` (one of
     :data:`MISTAKES`), as a loop making that known mistake does (the verdict's alternative
     oracles)."""
-    out = _outputs(inp, X, kind, params)
+    out = loop_outputs(inp, X, kind, params)
     if kind == "mse":
         target = F.one_hot(y, 10).float()
         if mistake == "shifted":
@@ -177,12 +177,12 @@ def expected_history(inp: dict[str, Any], kind: str, mistake: str | None = None
                      ) -> dict[str, float]:
     """One epoch's ``train_loss``, ``val_loss`` and ``val_acc`` (all epochs are equal: lr=0),
     of the correct loop or of one making ``mistake`` (see :func:`batch_loss`)."""
-    tr = _batches(inp["X_train"], inp["y_train"])
-    va = _batches(inp["X_val"], inp["y_val"])
+    tr = loop_batches(inp["X_train"], inp["y_train"])
+    va = loop_batches(inp["X_val"], inp["y_val"])
     with torch.no_grad():
         train_loss = sum(float(batch_loss(inp, X, y, kind, mistake)) for X, y in tr) / len(tr)
         val_loss = sum(float(batch_loss(inp, X, y, kind, mistake)) for X, y in va) / len(va)
-        pred = _outputs(inp, inp["X_val"], kind).argmax(dim=1)
+        pred = loop_outputs(inp, inp["X_val"], kind).argmax(dim=1)
     return {"train_loss": train_loss, "val_loss": val_loss,
             "val_acc": float((pred == inp["y_val"]).double().mean())}
 
@@ -192,7 +192,7 @@ def batch_grads(inp: dict[str, Any], kind: str,
     """The gradient (weight, bias) of each training batch's loss, alone (the right loss, or
     a known mistaken one)."""
     grads = []
-    for X, y in _batches(inp["X_train"], inp["y_train"]):
+    for X, y in loop_batches(inp["X_train"], inp["y_train"]):
         w = inp["weight"].clone().requires_grad_(True)
         b = inp["bias"].clone().requires_grad_(True)
         loss = batch_loss(inp, X, y, kind, mistake, (w, b))
@@ -276,8 +276,8 @@ class _ZeroGrad(_LoopCheck):
 def batch_part(inp: dict[str, Any]) -> Callable[[float], str | None]:
     """Which part a logged forward call's batch belongs to, from its fingerprint (the sum of
     its inputs): ``"train"``, ``"val"`` or ``None`` (a batch the loop made itself)."""
-    train_fp = [float(X.double().sum()) for X, _ in _batches(inp["X_train"], inp["y_train"])]
-    val_fp = [float(X.double().sum()) for X, _ in _batches(inp["X_val"], inp["y_val"])]
+    train_fp = [float(X.double().sum()) for X, _ in loop_batches(inp["X_train"], inp["y_train"])]
+    val_fp = [float(X.double().sum()) for X, _ in loop_batches(inp["X_val"], inp["y_val"])]
 
     def which(fp: float) -> str | None:
         if any(abs(fp - f) <= 1e-6 * abs(f) for f in train_fp):

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from grader.options import UserError
+from grader.options import UserError, add_options
 
 HTML_NAME = "class_report.html"
 JSON_NAME = "class_report.json"
@@ -133,7 +133,7 @@ def add_commands(sub: Any) -> None:
                        help="the instructor's report of a graded class (HTML and JSON)")
     p.add_argument("folder", metavar="RESULTS_DIR",
                    help="an autograde results folder, or an nbgrader course folder")
-    p.add_argument("--lang", choices=("es", "en"), default=None)
+    add_options(p, "--lang")
     p.add_argument("--names", action="store_true",
                    help="say which students are behind every count (do not show it in class)")
     p.add_argument("--assignment", default=None, metavar="NAME",

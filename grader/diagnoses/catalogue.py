@@ -2,7 +2,7 @@
 
 Each :class:`Mistake` says which tasks it belongs to, which checks it can explain and with
 which detector (check id -> function of :mod:`grader.diagnoses.base`), the message a student
-reads (``message_key``: ``diag_<id>``, :mod:`grader.diagnoses.texts`) and a title in a few
+reads (``message_key``: ``diag_<id>``, :mod:`grader.diagnosis_messages`) and a title in a few
 words (``title_key``: ``diag_title_<id>``, for the class report), and the strength of its evidence, which ranks two
 diagnoses of one check (:func:`rank`).
 

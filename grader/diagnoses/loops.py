@@ -27,11 +27,11 @@ from grader.checks.loops import (
     LOOP_FUNCTION,
     N_TRAIN,
     N_VAL,
-    _batches,
-    _outputs,
     batch_grads,
     batch_part,
     given_criterion,
+    loop_batches,
+    loop_outputs,
     read_history,
 )
 from grader.diagnoses.base import Evidence
@@ -123,11 +123,11 @@ AGGREGATIONS: tuple[tuple[str, Callable[[list[float], int], float], tuple[str, .
 def batch_losses(inp: dict[str, Any], kind: str) -> dict[str, dict[str, list[float]]]:
     """Per family member: the batch losses of the training and of the validation set."""
     family = _mse_family() if kind == "mse" else _ce_family()
-    parts = {"train_loss": _batches(inp["X_train"], inp["y_train"]),
-             "val_loss": _batches(inp["X_val"], inp["y_val"])}
+    parts = {"train_loss": loop_batches(inp["X_train"], inp["y_train"]),
+             "val_loss": loop_batches(inp["X_val"], inp["y_val"])}
     table: dict[str, dict[str, list[float]]] = {}
     with torch.no_grad():
-        outs = {key: [(_outputs(inp, X, kind), y) for X, y in batches]
+        outs = {key: [(loop_outputs(inp, X, kind), y) for X, y in batches]
                 for key, batches in parts.items()}
         for name, fn, _ in family:
             table[name] = {key: [float(fn(o, y, inp)) for o, y in pairs]
@@ -223,8 +223,8 @@ def _val_counts(inp: dict[str, Any], kind: str) -> tuple[int, float, int]:
     """Hits on the validation set, the (B, B) broadcast count summed over batches, and N."""
     hits, table = 0, 0.0
     with torch.no_grad():
-        for X, y in _batches(inp["X_val"], inp["y_val"]):
-            pred = _outputs(inp, X, kind).argmax(dim=1)
+        for X, y in loop_batches(inp["X_val"], inp["y_val"]):
+            pred = loop_outputs(inp, X, kind).argmax(dim=1)
             hits += int((pred == y).sum())
             table += float((pred == y.reshape(-1, 1)).sum())
     return hits, table, int(inp["y_val"].shape[0])

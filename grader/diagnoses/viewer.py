@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.checks.viewer import _images, _matches, _normalized
-from grader.data import _mnist_split, mnist_rows
+from grader.checks.viewer import figure_images, normalized_image, shows_image
+from grader.data import mnist_rows, mnist_split
 from grader.diagnoses.base import Evidence
 
 _lock = threading.Lock()
@@ -36,7 +36,7 @@ def _split_masks(split: str) -> np.ndarray:
     about 10 ms per lookup)."""
     with _lock:
         if split not in _masks:
-            images, _ = _mnist_split(split)
+            images, _ = mnist_split(split)
             packed = np.packbits((images.reshape(images.shape[0], -1) == 0).numpy(), axis=1)
             _masks[split] = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
         return _masks[split]
@@ -46,7 +46,7 @@ def find_image(pixels: Any, split: str) -> int | None:
     """The index of the ``split`` image a figure shows (as the verdict compares), else None."""
     if type(pixels) is not torch.Tensor:
         return None
-    shown = _normalized(pixels)
+    shown = normalized_image(pixels)
     if shown is None:
         return None
     candidates = np.nonzero(_split_masks(split) == _mask_key(shown))[0][:50].tolist()
@@ -54,7 +54,7 @@ def find_image(pixels: Any, split: str) -> int | None:
         return None
     X, _ = mnist_rows(split, candidates)
     for i, image in zip(candidates, X):
-        if _matches(shown, image):
+        if shows_image(shown, image):
             return int(i)
     return None
 
@@ -65,7 +65,7 @@ MAX_IMAGES = 4
 
 
 def _shown(fig: dict[str, Any]) -> list[tuple[dict, dict]]:
-    return _images(fig)[:MAX_IMAGES]
+    return figure_images(fig)[:MAX_IMAGES]
 
 
 def _figures(ev: Evidence) -> list[tuple[int, dict[str, Any]]]:
@@ -85,7 +85,7 @@ def _test_axes(index: int, fig: dict[str, Any]) -> dict[str, Any] | None:
     """The axes showing test image ``index``, if the figure has one."""
     image = _test_image(index)
     for ax, im in _shown(fig):
-        if type(im.get("pixels")) is torch.Tensor and _matches(_normalized(im["pixels"]), image):
+        if type(im.get("pixels")) is torch.Tensor and shows_image(normalized_image(im["pixels"]), image):
             return ax
     return None
 
@@ -129,7 +129,7 @@ def _title(index: int, fig: dict[str, Any]) -> str | None:
 
 
 def _labels() -> torch.Tensor:
-    return _mnist_split("test")[1]
+    return mnist_split("test")[1]
 
 
 def title_index(ev: Evidence) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from grader.i18n import t
 from grader.lms.formats import Row, canvas_csv, feedback_lines, moodle_csv, neutralised
 from grader.lms.roster import IDENTITIES, Roster, near_match, read_roster
 from grader.lms.sources import LEFT_REASONS, Grades, open_source
-from grader.options import UserError
+from grader.options import UserError, add_options
 from grader.outputs.atomic import write_atomic
 from grader.outputs.escape import terminal
 from grader.textsafe import safe_name
@@ -156,5 +156,5 @@ def add_commands(sub: Any) -> None:
                         "that assignment)")
     p.add_argument("--allow-incomplete", action="store_true",
                    help="write the file even when students are left out (they are listed)")
-    p.add_argument("--lang", choices=("es", "en"), default=None)
+    add_options(p, "--lang")
     p.set_defaults(func=_cmd_export)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.i18n import t
-from grader.options import UserError
+from grader.options import UserError, add_options
 from grader.outputs.escape import terminal
 
 #: the kit's starter code: what every student was given
@@ -94,5 +94,5 @@ def add_commands(sub: Any) -> None:
                    help="pairs shown with their code side by side (default 20)")
     p.add_argument("--jobs", type=int, default=None,
                    help="processes (default: the CPU count)")
-    p.add_argument("--lang", choices=("es", "en"), default=None)
+    add_options(p, "--lang")
     p.set_defaults(func=_cmd_similarity)
