@@ -1740,6 +1740,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sim_col_flag": {"es": "señalado", "en": "flagged"},
     "sim_yes": {"es": "sí", "en": "yes"},
     "sim_identical": {"es": "idénticas", "en": "identical"},
+    # ---- issue 21 items 3-4 (official): local equals official
+    "summary_checks_run": {"es": "({ran} de {total} pruebas corridas)",
+                           "en": "({ran} of {total} checks run)"},
 }
 
 # ---- issue 20: the diagnoses' texts live in their own module (grader/diagnosis_messages.py)
