@@ -4,7 +4,9 @@
 ``autograde``, the notebook's grade cells in a Jupyter kernel and ``nbgrader autograde``, and
 reads each one's verdicts from what that path gives its reader: pytest's JUnit XML (one test
 per check), the result JSON of ``grade`` and ``autograde``, and the lines a grade cell prints
-(``  ✔ name (p/m)``, the message indented under a failed one) and the score it returns.
+(``  ✔ name (p/m)``, the message indented under a failed one, unless the cell showed the same
+message already: then that check's message is ``None``, not compared) and the score it
+returns.
 """
 
 from __future__ import annotations
