@@ -143,6 +143,16 @@ def test_the_comparison_sees_every_kind_of_disagreement():
     assert [p.split()[2] for p in disagreements("s", keys)] == ["key:"]
     message = {"grade": {cid: failed}, "pytest": {cid: Verdict(False, 0.0, message="otro")}}
     assert "message" in disagreements("s", message)[0]
+    # where it raised: the kernel's cell file and line may differ, never the function
+    raised = Verdict(False, 0.0, "error", "exception", (), "lanzó X (ex1_onehot_mse.py:99, f)")
+    in_cell = {"grade": {cid: raised},
+               "notebook": {cid: Verdict(False, 0.0, message="lanzó X (1500668198.py:39, f)")}}
+    assert disagreements("s", in_cell) == []
+    in_cell["notebook"][cid] = Verdict(False, 0.0, message="lanzó X (1500668198.py:39, g)")
+    assert "message" in disagreements("s", in_cell)[0]
+    in_cell["pytest"] = {cid: Verdict(False, 0.0, message="lanzó X (otro.py:99, f)")}
+    del in_cell["notebook"]
+    assert "message" in disagreements("s", in_cell)[0]
     # variant 1 folded in: a check that fails there is lost; one the variant skips is not
     parity, run = "deep_net::parity_8_bits", "deep_net::structure"
     v0 = {parity: Verdict(True, 3.0), run: Verdict(True, 4.0)}
