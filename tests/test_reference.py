@@ -30,6 +30,7 @@ def test_reference_earns_full_marks(reference_results):
         assert res.score == task.points
 
 
+@pytest.mark.slow
 def test_pytest_exercises_against_reference(root):
     res = run_py("-m", "pytest", "exercises", "--impl", "solutions", "-p", "no:cacheprovider",
                  "-q")
@@ -38,6 +39,7 @@ def test_pytest_exercises_against_reference(root):
     assert f"{len(CHECKS)} passed" in res.stdout
 
 
+@pytest.mark.slow
 def test_pytest_exercises_on_stubs_fails_every_task_with_its_message(root):
     res = run_py("-m", "pytest", "exercises", "-p", "no:cacheprovider", "-rf")
     assert res.returncode == 1
