@@ -51,17 +51,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 SHARED_SESSION_FIXTURES = ("reference_records", "reference_results", "graded_sample_class")
 
 
-def _shared_fixtures(item: pytest.Item) -> list[tuple[str, str]]:
-    """The costly fixtures ``item`` shares with other tests: each of its module-scoped
-    fixtures (one per module) and the shared session-scoped ones."""
+def _requested_fixtures(item: pytest.Item) -> set[str]:
+    """The fixtures ``item`` asks for (its arguments, ``usefixtures``) and those they ask
+    for in turn, leaving out the autouse ones nobody asks for: an autouse module fixture
+    (test_fixtures.py's one-thread setting) is a cheap setting, not something to build once,
+    and counting it would put its whole module on one worker."""
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
-        return []
+        return set()
+    marked = [name for mark in item.iter_markers("usefixtures") for name in mark.args]
+    todo, seen = [*info.argnames, *marked], set()
+    while todo:
+        name = todo.pop()
+        defs = info.name2fixturedefs.get(name)
+        if name in seen or not defs:
+            continue
+        seen.add(name)
+        todo.extend(defs[-1].argnames)
+    return seen
+
+
+def _shared_fixtures(item: pytest.Item) -> list[tuple[str, str]]:
+    """The costly fixtures ``item`` shares with other tests: each module-scoped fixture it
+    asks for (one per module) and the shared session-scoped ones."""
+    info = item._fixtureinfo
     found = []
-    for name, defs in info.name2fixturedefs.items():
-        if defs and defs[-1].scope == "module":
+    for name in sorted(_requested_fixtures(item)):
+        scope = info.name2fixturedefs[name][-1].scope
+        if scope == "module":
             found.append((item.module.__name__, name))
-        elif defs and defs[-1].scope == "session" and name in SHARED_SESSION_FIXTURES:
+        elif scope == "session" and name in SHARED_SESSION_FIXTURES:
             found.append(("session", name))
     return found
 

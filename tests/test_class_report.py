@@ -397,6 +397,7 @@ def test_hostile_page_runs_no_script_and_fetches_nothing(tmp_path, key):
 # ----------------------------------------------------------- the page and the command
 
 
+@pytest.mark.slow
 def test_page_and_json_follow_the_language_and_are_reproducible(tmp_path, key):
     _synthetic(key, tmp_path)
     html_path, json_path = write_class_report(tmp_path, "es", key=key)

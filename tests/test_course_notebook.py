@@ -115,6 +115,7 @@ def test_notebook_command_check_detects_drift(tmp_path, capsys):
     assert stale.read_text(encoding="utf-8") == NOTEBOOK_PATH.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_check_task_scores_partially_combines_the_hidden_variant_and_stays_quiet(
         capsys, monkeypatch):
     """A viewer right only on the public inputs: full marks there, fewer once the hidden

@@ -46,6 +46,7 @@ def _error(capsys, *argv: str) -> str:
     return capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_course_folders_and_options_get_clear_errors(tmp_path, capsys):
     assert "no such folder" in _error(capsys, str(tmp_path / "nada"))
     assert "no nbgrader_config.py" in _error(capsys, str(tmp_path))
@@ -89,6 +90,7 @@ def _submit(url: str, student: str) -> None:
         gb.db.commit()
 
 
+@pytest.mark.slow
 def test_a_students_state_survives_the_trip_to_the_work_gradebook(tmp_path):
     course = tmp_path / "curso"
     course.mkdir()
@@ -115,6 +117,7 @@ def test_a_students_state_survives_the_trip_to_the_work_gradebook(tmp_path):
     assert cells["respuesta"] == ("code", False, "# respuesta", "sum-respuesta")
 
 
+@pytest.mark.slow
 def test_recording_writes_only_what_autograde_owns(tmp_path):
     url = _gradebook(tmp_path)
     _submit(url, "ana")
