@@ -181,7 +181,9 @@ MISTAKES: dict[str, Mistake] = _catalogue(
     Mistake("input_not_gaussian", "pattern", _on(PROBE, fn=probe.input_not_gaussian)),
     # ------------------------------------------------------------ lr_sweep
     Mistake("model_reused", "pattern", _on(SWEEP, fn=sweep.model_reused)),
-    Mistake("optimizer_not_asked", "pattern", _on(SWEEP_OPTIMIZER, fn=sweep.optimizer_not_asked)),
+    Mistake("optimizer_not_asked", "pattern", {
+        **_on(SWEEP_OPTIMIZER, fn=sweep.optimizer_not_asked),
+        **_on(CLIP, fn=exploding.clip_optimizer_not_asked)}),
     Mistake("lr_not_used", "pattern", _on(SWEEP_RATES, fn=sweep.lr_not_used)),
     Mistake("seed_per_run", "pattern", _on(SWEEP_SEED, fn=sweep.seed_per_run)),
     Mistake("seed_arg_ignored", "pattern", _on(SWEEP_SEED, fn=sweep.seed_arg_ignored)),
