@@ -205,6 +205,13 @@ for _mistake in MISTAKES.values():
         BY_CHECK.setdefault(_check, []).append(_mistake)
 
 
+#: check id -> the mistakes that can explain a *crash* of the student's code on it (status
+#: ``error``), each with a detector of ``Evidence.out == {"crash": {"exc_type", "exc_msg"}}``:
+#: the exception's type and text, matched, never echoed
+CRASHES: dict[str, list[tuple[str, Detector]]] = {
+    check: [("onehot_wrong_num_classes", onehot.wrong_num_classes_crash)] for check in ONEHOT}
+
+
 def rank(mistake_id: str) -> tuple[int, int]:
     """The ranking rule of two diagnoses of one check: stronger evidence first (an exact
     recomputation under the mistake, then a statistical fit, then a pattern in the records),
@@ -218,4 +225,4 @@ def describe(mistake_id: str, lang: str | None = None) -> str:
     return t(MISTAKES[mistake_id].title_key, lang)
 
 
-__all__ = ["BY_CHECK", "EVIDENCE", "MISTAKES", "Mistake", "describe", "rank"]
+__all__ = ["BY_CHECK", "CRASHES", "EVIDENCE", "MISTAKES", "Mistake", "describe", "rank"]
