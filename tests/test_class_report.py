@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from chromium_probe import FLAGS, Canary, chromium
-from conftest import ROOT, run_py
+from conftest import ROOT, copy_folder, run_py
 
 from grader.class_report import HTML_NAME, JSON_NAME, build, write_class_report
 from grader.class_report.aggregate import REVISIT_LIMIT, aggregate, describe_mistake
@@ -397,6 +397,7 @@ def test_hostile_page_runs_no_script_and_fetches_nothing(tmp_path, key):
 # ----------------------------------------------------------- the page and the command
 
 
+@pytest.mark.slow
 def test_page_and_json_follow_the_language_and_are_reproducible(tmp_path, key):
     _synthetic(key, tmp_path)
     html_path, json_path = write_class_report(tmp_path, "es", key=key)
@@ -541,15 +542,13 @@ def _expected(spec: dict, task_id: str):
 
 
 @pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    """fixtures/class graded by autograde, then its report written without and with names."""
+def graded_class(graded_sample_class, tmp_path_factory):
+    """fixtures/class graded by autograde (once for the session: conftest), then its report
+    written without and with names into a copy of the results."""
     base = tmp_path_factory.mktemp("class_report")
-    root, out = base / "submissions", base / "results"
-    proc = run_py(str(ROOT / "fixtures" / "class" / "assemble.py"), str(root))
-    assert proc.returncode == 0, proc.stderr
-    proc = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
-                  "--timeout", "30", env={"CI": "true"})
+    proc = graded_sample_class["proc"]
     assert proc.returncode == 0, proc.stderr[-3000:]
+    out = copy_folder(graded_sample_class["out"], base / "results")
     reports = {}
     for kind, flags in (("plain", []), ("named", ["--names"])):
         proc = run_py("-m", "grader", "class-report", str(out), "--lang", "en", *flags)

@@ -391,6 +391,7 @@ def test_training_runs_of_wrong_fixtures_are_diagnosed(fixture, check_id, expect
                                                                          result.message)
 
 
+@pytest.mark.slow
 def test_a_notebook_grade_cell_shows_the_diagnosis(capsys):
     """The notebook's grade cells print each failed check's message: the diagnosis's."""
     from patching import build

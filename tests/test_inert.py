@@ -654,6 +654,7 @@ def _open(browser: str, page: Path, profile: Path) -> str:
     return proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_hostile_pages_run_no_script_and_fetch_nothing(tmp_path):
     """feedback.html, feedback.md rendered as HTML (as a Markdown previewer would) and

@@ -127,6 +127,7 @@ def test_every_module_has_a_floor():
     assert unknown == []
 
 
+@pytest.mark.slow
 def test_no_import_runs_up_a_floor():
     upward = [f"{m}:{line} imports {target} (floor {floor(m)} -> {floor(target)})"
               for m in MODULES for target, _, line in imports(m)
