@@ -127,12 +127,16 @@ def combine_hidden(task_id: str, passed_before: frozenset[str] | set[str],
 
 
 def check_lines(shown: list[CheckResult]) -> list[str]:
-    """One line per check (and its message, indented, when it has one)."""
+    """One line per check, and its message, indented, the first time the cell shows it: an
+    unfinished task fails each of its checks with the same sentence, which one cell says once
+    (the checks after it only list their mark and points)."""
     lines = []
+    said: set[str] = set()
     for r in shown:
         mark = "✔" if r.status == "passed" else "✘"
         lines.append(f"  {mark} {r.check} ({r.points:g}/{r.max_points:g})")
-        if r.message:
+        if r.message and r.message not in said:
+            said.add(r.message)
             lines.append("      " + r.message.replace("\n", "\n      "))
     return lines
 

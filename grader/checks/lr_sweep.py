@@ -273,6 +273,11 @@ def sweep_replay(out: dict[str, Any], k: int, lr: float,
                          device=device)
     if isinstance(done, replay.Break):
         replay.explain_break(done, run, lr, SWEEP_RECORD_KEYS, asked, run=k + 1, lr=f"{lr:.6g}")
+    if not all(run.plain):
+        # Landed within the replay's tolerance, yet not plain SGD: a small weight decay
+        # (1e-4) moves each step by lr * 1e-4 * w, far inside 5 % of the step, so the
+        # optimizer's own record of its options decides (read from param_groups at step()).
+        raise Fail(SWEEP_RECORD_KEYS["options"], run=k + 1, lr=f"{lr:.6g}")
     return done  # type: ignore[return-value]
 
 
