@@ -222,7 +222,10 @@ def test_flags_that_do_not_go_together(sample_class, tmp_path, capsys):
         cases.append((("--cluster", "slurm"), "--cluster slurm: `sbatch` is not on PATH"))
     for flags, fragment in cases:
         try:
-            code = main(["autograde", str(sample_class), "--out", str(out), *flags])
+            # --lang en: argparse's own refusal is worded in the reader's language (Spanish
+            # by default); these fragments are the English ones
+            code = main(["autograde", str(sample_class), "--out", str(out), "--lang", "en",
+                         *flags])
         except SystemExit as exc:  # argparse's own refusal (mutually exclusive flags)
             code = exc.code
         err = capsys.readouterr().err
