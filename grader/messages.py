@@ -1756,3 +1756,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 from grader.diagnosis_messages import DIAGNOSIS_MESSAGES  # noqa: E402
 
 MESSAGES.update(DIAGNOSIS_MESSAGES)
+
+# ---- issue 22 items 3-4 (term): the command line's texts, argparse's own words, bad input,
+# autograde's terminal lines and the regrade preview (grader/cli_messages.py)
+from grader.cli_messages import CLI_MESSAGES  # noqa: E402
+
+MESSAGES.update(CLI_MESSAGES)

@@ -549,7 +549,13 @@ def graded_class(graded_sample_class, tmp_path_factory):
     proc = graded_sample_class["proc"]
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = copy_folder(graded_sample_class["out"], base / "results")
-    reports = {}
+    # autograde wrote the report at the end of its run (in its language, Spanish); the
+    # command renders the same bytes again from the same results
+    by_autograde = {name: (out / name).read_bytes() for name in (HTML_NAME, JSON_NAME)}
+    proc = run_py("-m", "grader", "class-report", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rendered_again = {name: (out / name).read_bytes() for name in (HTML_NAME, JSON_NAME)}
+    reports = {"by_autograde": by_autograde, "rendered_again": rendered_again}
     for kind, flags in (("plain", []), ("named", ["--names"])):
         proc = run_py("-m", "grader", "class-report", str(out), "--lang", "en", *flags)
         assert proc.returncode == 0, proc.stderr[-3000:]
@@ -593,6 +599,15 @@ def test_the_sample_class_report_counts_what_class_json_says(graded_class):
     # fede: os._exit at import of ex4 crashes relu_net; the endless probe_stats times out
     assert [(r["task"], r["status"], r["students"]) for r in report["lost_runs"]] == [
         ("relu_net", "crashed", 1), ("probe_stats", "timeout", 1)]
+
+
+@pytest.mark.slow
+def test_autograde_writes_the_report_the_command_renders_again(graded_class):
+    written, again = graded_class["by_autograde"], graded_class["rendered_again"]
+    assert written == again
+    report = json.loads(written[JSON_NAME])
+    assert report["lang"] == "es" and report["names"] is False
+    assert report["students"]["counted"] == len(graded_class["spec"])
 
 
 @pytest.mark.slow

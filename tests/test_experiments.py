@@ -347,7 +347,7 @@ def test_bad_impl_path_is_a_clear_error_exit_2(tmp_path):
     proc = run_py("-m", "grader", "experiments", "--quick", "--impl", str(tmp_path / "nope"),
                   "--out", str(tmp_path / "out"), timeout=120)
     assert proc.returncode == 2
-    assert "no such folder" in proc.stderr and "ex*.py" in proc.stderr
+    assert "no existe esa carpeta" in proc.stderr and "ex*.py" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out" / "results.json").exists()
 
@@ -361,14 +361,14 @@ def test_other_bad_input_is_a_clear_error(tmp_path, case, capsys):
     if case == "no_ex_files":
         (tmp_path / "empty").mkdir()
         args += ["--impl", str(tmp_path / "empty")]
-        expected = "holds no ex*.py files"
+        expected = "no tiene archivos ex*.py"
     elif case == "out_is_file":
         (tmp_path / "file").write_text("x")
         args = ["--out", str(tmp_path / "file")]
-        expected = "this is a file"
+        expected = "es un archivo"
     else:
         args += ["--epochs", "0"]
-        expected = "must be at least 1"
+        expected = "tiene que ser al menos 1"
     try:
         code = main(["experiments", "--quick", *args])
     except SystemExit as exc:  # argparse rejects a bad --epochs itself

@@ -76,9 +76,9 @@ def test_grade_command_writes_the_spec_json(root, tmp_path):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["grade", "no/such/dir"], "no such folder"),
-    (["grade", "grader"], "holds no ex*.py"),
-    (["grade", "exercises", "--tasks", "nope"], "unknown task id"),
+    (["grade", "no/such/dir"], "no existe esa carpeta"),
+    (["grade", "grader"], "no tiene archivos ex*.py"),
+    (["grade", "exercises", "--tasks", "nope"], "tarea(s) desconocida(s)"),
 ])
 def test_grade_command_bad_input(args, fragment):
     res = run_py("-m", "grader", *args)

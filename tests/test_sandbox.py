@@ -371,7 +371,7 @@ def test_rerun_skips_finished_students_and_regrades_changed_ones(sample_class):
     again = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
                    "--timeout", "30", env={"CI": "true"})
     assert again.returncode == 0
-    assert "7 student(s) already graded" in again.stderr
+    assert "7 estudiante(s) ya calificado(s)" in again.stderr
     assert time.monotonic() - start < SKIP_RUN_SECONDS  # the skip happens up front
     assert (out / "students" / "ana" / "result.json").read_text() == before
     # beto finishes the viewer: only beto is graded again
@@ -380,7 +380,7 @@ def test_rerun_skips_finished_students_and_regrades_changed_ones(sample_class):
     again = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
                    "--timeout", "30", env={"CI": "true"})
     assert again.returncode == 0, again.stderr
-    assert "6 student(s) already graded" in again.stderr
+    assert "6 estudiante(s) ya calificado(s)" in again.stderr
     assert re.search(r"\[7/7\] beto: 10/120", again.stderr)
     assert (out / "students" / "ana" / "result.json").read_text() == before
 
@@ -425,15 +425,16 @@ def test_interrupted_run_keeps_results(tmp_path):
     cmd[cmd.index("--timeout") + 1] = "5"  # finished students are kept whatever the timeout
     rerun = run_py(*cmd[1:], env={"CI": "true"})
     assert rerun.returncode == 0, rerun.stderr
-    assert "1 student(s) already graded" in rerun.stderr
+    assert "1 estudiante(s) ya calificado(s)" in rerun.stderr
     slow = json.loads((out / "students" / "b_slow" / "result.json").read_text())
     assert slow["tasks"]["probe_stats"]["status"] == "timeout"
 
 
 @pytest.mark.parametrize("make, fragment", [
-    (lambda t: (t / "missing", t / "out"), "no such folder"),
-    (lambda t: ((t / "empty").mkdir() or t / "empty", t / "out"), "holds no student folders"),
-    (lambda t: ((t / "r" / "s").mkdir(parents=True) or t / "r", t / "r" / "out"), "inside"),
+    (lambda t: (t / "missing", t / "out"), "no existe esa carpeta"),
+    (lambda t: ((t / "empty").mkdir() or t / "empty", t / "out"), "no tiene carpetas de estudiantes"),
+    (lambda t: ((t / "r" / "s").mkdir(parents=True) or t / "r", t / "r" / "out"),
+     "está dentro de"),
 ])
 def test_autograde_bad_input(tmp_path, make, fragment):
     root, out = make(tmp_path)
@@ -446,7 +447,7 @@ def test_autograde_unknown_task(tmp_path):
     (tmp_path / "r" / "s").mkdir(parents=True)
     res = run_py("-m", "grader", "autograde", str(tmp_path / "r"), "--out", str(tmp_path / "o"),
                  "--tasks", "nope")
-    assert res.returncode == 2 and "unknown task id" in res.stderr
+    assert res.returncode == 2 and "tarea(s) desconocida(s)" in res.stderr
 
 
 def test_user_namespace_mode_is_read_only_and_hides_the_reference(tmp_path):

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.cli_language import helptext
 from grader.options import UserError
 from grader.textsafe import safe_name, safe_text
 
@@ -494,15 +495,13 @@ def _cmd(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    p = sub.add_parser("nbgrader-autograde",
-                       help="nbgrader autograde, several students at once, into one gradebook")
-    p.add_argument("course", help="the nbgrader course folder (holds nbgrader_config.py)")
-    p.add_argument("--assignment", default=None,
-                   help="assignment to grade (default: the gradebook's only assignment)")
+    p = sub.add_parser("nbgrader-autograde", help=helptext("cli_nbgrader"),
+                       description=helptext("cli_nbgrader"))
+    p.add_argument("course", help=helptext("cli_nbgrader_course"))
+    p.add_argument("--assignment", default=None, help=helptext("cli_nbgrader_assignment"))
     p.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, MAX_JOBS),
-                   help="students graded at once (default: the CPU count)")
-    p.add_argument("--force", action="store_true",
-                   help="grade again students that already have an autograded folder")
+                   help=helptext("cli_nbgrader_jobs"))
+    p.add_argument("--force", action="store_true", help=helptext("cli_nbgrader_force"))
     p.add_argument("--timeout", type=float, default=3600, metavar="S",
-                   help="wall seconds for one student's whole autograde (default: 3600)")
+                   help=helptext("cli_nbgrader_timeout"))
     p.set_defaults(func=_cmd)
