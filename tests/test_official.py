@@ -27,7 +27,7 @@ Cost (2 cores): about 87 wrong fixtures times five paths times two variants, eac
 with training runs, would take most of an hour. What is cut, so that this file takes
 minutes (measured on the development machine, 2 cores shared with other engineers' runs, load
 average 13: 1018 s wall, 754 s CPU of the processes it starts, so at least 6 minutes on two
-quiet cores; the stages' wall seconds are printed with ``-s``; README, "Development"):
+quiet cores; the stages' wall seconds are printed with ``-s``; README, "Testing the kit"):
 
 - A fixture that changes one module (``alt_variants``, ``wrong``) is a student with that
   module and the stubs for the rest: the other tasks are unimplemented everywhere (compared
