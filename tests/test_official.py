@@ -83,7 +83,7 @@ from grader.pytest_plugin import param_id
 from grader.scoring import checks_for
 from grader.tasks import TASK_BY_ID, TASKS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.nbgrader]
 
 LANG = "es"
 COURSE_SECRET = f"prueba-oficial-{uuid.uuid4().hex}"
