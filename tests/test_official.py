@@ -26,8 +26,8 @@ compared with ``pytest``/``grade``/``autograde`` run on variant 0 and variant 1.
 Cost (2 cores): about 87 wrong fixtures times five paths times two variants, each a grading
 with training runs, would take most of an hour. What is cut, so that this file takes
 minutes (measured on the development machine, 2 cores shared with other engineers' runs, load
-average 13: 1018 s wall, 754 s CPU of the processes it starts, so at least 6 minutes on two
-quiet cores; the stages' wall seconds are printed with ``-s``; README, "Testing the kit"):
+average 4-7, 101 fixtures: 792 s wall, 724 s CPU of the processes it starts, so at least 6
+minutes on two quiet cores; the stages' wall seconds are printed with ``-s``; README, "Testing the kit"):
 
 - A fixture that changes one module (``alt_variants``, ``wrong``) is a student with that
   module and the stubs for the rest: the other tasks are unimplemented everywhere (compared
