@@ -101,15 +101,17 @@ def test_the_budget_table_of_the_notebook_is_grader_budgets():
     assert "__PRESUPUESTOS__" not in cell.source
 
 
-def test_notebook_command_check_detects_drift(tmp_path, capsys):
+def test_notebook_command_check_detects_drift(tmp_path, capsys, monkeypatch):
     from grader.cli import main
+
+    monkeypatch.delenv("PRACTICO_LANG", raising=False)  # the command line's default: Spanish
 
     stale = tmp_path / "practico2.ipynb"
     stale.write_text(NOTEBOOK_PATH.read_text(encoding="utf-8").replace("MNIST", "MNIST!", 1),
                      encoding="utf-8")
     assert main(["notebook", "--check", "--out", str(stale)]) == 1
     err = capsys.readouterr().err
-    assert "out of date" in err and "MNIST!" in err
+    assert "no está al día" in err and "MNIST!" in err
     assert main(["notebook", "--out", str(stale)]) == 0
     assert main(["notebook", "--check", "--out", str(stale)]) == 0
     assert stale.read_text(encoding="utf-8") == NOTEBOOK_PATH.read_text(encoding="utf-8")
