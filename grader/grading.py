@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from grader.impl import Impl
 
 __all__ = ["GradeOutcome", "Grader", "InProcess", "InputCache", "check_in_process", "context",
-           "grade", "probe_env", "select_checks"]
+           "grade", "probe_env", "select_checks", "torch_threads"]
 
 
 @dataclass
@@ -93,7 +94,10 @@ class InputCache:
 class InProcess:
     """Runs probes in this process, on ``impl`` (trusted code: the reference, a student's
     own work in their pytest or notebook). The data still crosses the wire format, so a
-    verdict sees exactly what it would get from a child."""
+    verdict sees exactly what it would get from a child, and the probes run with the
+    request's torch threads (one by default), as a child's do: ``pytest exercises`` and the
+    notebook's grade cell then train as ``grade`` does, not with torch's default of one
+    thread per core (2-4x slower on a busy machine, issue 21)."""
 
     def __init__(self, impl: Impl) -> None:
         self.impl = impl
@@ -103,14 +107,15 @@ class InProcess:
         env = probe_env(request)
 
         def outcomes() -> Generator[Outcome, None, None]:
-            for index, check in enumerate(checks):
-                outcome = probe_outcome(check, self.impl, roundtrip(inputs(check)), env)
-                try:
-                    outcome = roundtrip(outcome)
-                except CodecError as exc:
-                    outcome = {"status": "error", "exc_type": "CodecError", "exc_msg": str(exc),
-                               "where": ""}
-                yield Outcome(index, outcome)
+            with torch_threads(request.threads):
+                for index, check in enumerate(checks):
+                    outcome = probe_outcome(check, self.impl, roundtrip(inputs(check)), env)
+                    try:
+                        outcome = roundtrip(outcome)
+                    except CodecError as exc:
+                        outcome = {"status": "error", "exc_type": "CodecError",
+                                   "exc_msg": str(exc), "where": ""}
+                    yield Outcome(index, outcome)
 
         return Run(outcomes(), RunReport())
 
@@ -119,6 +124,22 @@ class InProcess:
 
     def close(self) -> None:
         """Nothing to free."""
+
+
+@contextmanager
+def torch_threads(threads: int) -> Generator[None, None, None]:
+    """torch's intra-op threads set to ``threads`` meanwhile, then put back as they were (a
+    notebook's kernel or a pytest session keeps its own setting outside the checks)."""
+    import torch
+
+    before = torch.get_num_threads()
+    if before != threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 class Grader:

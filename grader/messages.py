@@ -1750,6 +1750,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sim_col_flag": {"es": "señalado", "en": "flagged"},
     "sim_yes": {"es": "sí", "en": "yes"},
     "sim_identical": {"es": "idénticas", "en": "identical"},
+    # ---- issue 21 items 3-4 (official): local equals official
+    "summary_checks_run": {"es": "({ran} de {total} pruebas corridas)",
+                           "en": "({ran} of {total} checks run)"},
+    "pytest_group": {"es": "Práctico 2 kit (las pruebas corren con un hilo de torch, como las "
+                            "corren los procesos hijos del calificador oficial)",
+                     "en": "Práctico 2 kit (the checks run with one torch thread, as the "
+                           "official grader's children run them)"},
 }
 
 # ---- issue 20: the diagnoses' texts live in their own module (grader/diagnosis_messages.py)

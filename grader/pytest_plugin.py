@@ -4,7 +4,14 @@ Registered through the ``pytest11`` entry point of the kit, so it is active in e
 pytest run once the kit is installed. Test functions marked ``@pytest.mark.task(id)``
 that take a ``check`` argument are run once per check of that task, against the
 implementation chosen with ``--impl`` (by default, the folder of the test file).
-A per-task score table closes the run.
+A per-task score table closes the run. The checks run with one torch thread, as the sandbox's
+children of ``autograde`` and nbgrader and the notebook's grade cells run them
+(:class:`grader.grading.InProcess`).
+
+Test ids are the checks' names (``test_onehot_mse[one_hot_values]``), so ``-k NAME`` picks
+checks by name and ``-k TASK`` a whole task; a check whose name holds another task's id
+(``init_schemes``' ``he_init``) is spelled with hyphens there (``he-init``), since ``-k``
+matches any part of a test's name and ``-k he_init`` must run the task ``he_init`` only.
 """
 
 from __future__ import annotations
@@ -22,11 +29,12 @@ _device_key = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from grader.cli_language import helptext
+    from grader.cli_language import helptext, say
     from grader.options import option_keywords
 
     # pytest's own --help words are its own; the kit's options say theirs in $PRACTICO_LANG
-    group = parser.getgroup("practico", "Práctico 2 kit")
+    # the group's title says that the checks run with one torch thread (issue 21)
+    group = parser.getgroup("practico", say("pytest_group"))
     group.addoption("--impl", default=None, metavar="FOLDER", help=helptext("cli_pytest_impl"))
     for flag in ("--device", "--lang", "--variant"):
         group.addoption(flag, **option_keywords(flag))
@@ -60,7 +68,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(f"@pytest.mark.task({task_id!r}): unknown task id; valid ids: "
                                 f"{', '.join(TASK_BY_ID)}")
     checks = checks_for([task_id])
-    metafunc.parametrize("check", checks, ids=[c.name for c in checks])
+    metafunc.parametrize("check", checks, ids=[param_id(c) for c in checks])
+
+
+def param_id(check: Any) -> str:
+    """The pytest id of ``check``: its name, where any other task's id in it is spelled with
+    hyphens (``init_schemes``' ``he_init`` -> ``he-init``), so that ``-k TASK`` selects the
+    checks of that task only. Result JSON, tables and messages keep the check's name."""
+    name = check.name
+    for task in TASKS:
+        if task.id != check.task and task.id in name:
+            name = name.replace(task.id, task.id.replace("_", "-"))
+    return name
 
 
 class SetupStop(pytest.exit.Exception):  # noqa: N818 - pytest's Exit, as pytest.exit raises it
@@ -150,7 +169,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if not results:
         return
     from grader.outputs.results import score_row, total_row
-    from grader.scoring import summarize
+    from grader.scoring import checks_for, summarize
 
     lang = current_lang(config.getoption("--lang"))
     by_task = summarize(list(results.values()), lang)
@@ -161,8 +180,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         if task.id not in by_task:
             continue
         res = by_task[task.id]
-        tr.write_line(score_row(task, res.score, res.max_score, res.status, lang),
-                      green=res.status == "passed", red=res.score == 0,
+        row = score_row(task, res.score, res.max_score, res.status, lang)
+        every = len(checks_for([task.id]))
+        if len(res.checks) < every:  # -k, -x, --deselect: say the score is of some checks
+            row += " " + t("summary_checks_run", lang, ran=len(res.checks), total=every)
+        tr.write_line(row, green=res.status == "passed", red=res.score == 0,
                       yellow=res.status == "partial")
         total += res.score
         maximum += res.max_score
