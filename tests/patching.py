@@ -2,7 +2,7 @@
 
 A fixture is a base file with a change: a plausible mistake in the reference
 (``fixtures/wrong/``), another correct idiom of the reference (``fixtures/alt_variants/``), or
-an independent solution written into the stubs (``fixtures/alt_correct/``). A whole copy per
+an independent solution written into the stubs (``fixtures/alt_correct*/``). A whole copy per
 fixture would drift from the file it was made from; a unified diff keeps only the change, and
 applying it fails loudly when its base changes under it.
 
@@ -12,7 +12,7 @@ the base file:
 
 - ``wrong/`` and ``alt_variants/``: the reference ``solutions/<file>`` with its
   ``BEGIN/END SOLUTION`` marker lines removed (what a student's finished file looks like);
-- ``alt_correct/``: the stub ``exercises/<file>`` as generated (the given code plus the TODO
+- ``alt_correct*/``: the stub ``exercises/<file>`` as generated (the given code plus the TODO
   stubs), so the given code it is graded with is the students' own, never a copy of it.
 
 How a hunk is placed (as ``patch --fuzz=0`` does: no line of the hunk is ever ignored): its
@@ -39,6 +39,9 @@ FIXTURES = ROOT / "fixtures"
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 ALT_CORRECT = FIXTURES / "alt_correct"
+#: every independent correct submission: ``alt_correct`` and the ones written after it in other
+#: idioms (``alt_correct_b``, ``alt_correct_c``, ...), each a whole submission over the stubs
+ALT_CORRECTS = tuple(sorted(p for p in FIXTURES.glob("alt_correct*") if p.is_dir()))
 
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
@@ -224,21 +227,27 @@ def build(path: Path, base_dir: Path) -> tuple[str, str]:
     return name, apply_unified_diff(base, read_fixture(path)[1], _label(path))
 
 
-def materialise_alt_correct(dest: Path) -> Path:
-    """Write the independent correct submission (``fixtures/alt_correct``) into ``dest``.
+def materialise_alt_correct(dest: Path, source: Path = ALT_CORRECT) -> Path:
+    """Write an independent correct submission (``fixtures/alt_correct`` unless ``source``
+    names another of :data:`ALT_CORRECTS`) into ``dest``.
 
     Each of its ``ex*.py.diff`` is applied to the stub of the same name in ``exercises/``;
-    ``dest`` then holds the six ``ex*.py`` files, ready to grade. Returns ``dest``.
+    ``dest`` then holds the ``ex*.py`` files, ready to grade. Returns ``dest``.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    for patch in sorted(ALT_CORRECT.glob("ex*.py.diff")):
+    for patch in sorted(source.glob("ex*.py.diff")):
         name, source = build(patch, EXERCISES)
         (dest / name).write_text(source, encoding="utf-8")
     return dest
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python tests/patching.py DEST  (writes fixtures/alt_correct applied "
-                 "to exercises/ into DEST, e.g. to grade it: python -m grader grade DEST)")
-    print(f"alt_correct written to {materialise_alt_correct(Path(sys.argv[1]))}")
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python tests/patching.py DEST [NAME]  (writes fixtures/NAME, by default "
+                 "alt_correct, applied to exercises/ into DEST, e.g. to grade it: "
+                 "python -m grader grade DEST)")
+    name = sys.argv[2] if len(sys.argv) == 3 else ALT_CORRECT.name
+    if FIXTURES / name not in ALT_CORRECTS:
+        sys.exit(f"unknown submission {name!r}: one of "
+                 f"{', '.join(p.name for p in ALT_CORRECTS)}")
+    print(f"{name} written to {materialise_alt_correct(Path(sys.argv[1]), FIXTURES / name)}")
