@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from grader.checks import expect
-from grader.checks.base import Check, Context, Fail, ProbeEnv, register
+from grader.checks.base import Check, Context, Fail, ProbeEnv, Stat, register
 from grader.checks.capture import linear_layers, numbers, plain_tensor
 from grader.checks.nets import mlp_shapes
 from grader.checks.weight_stats import (
@@ -139,6 +139,11 @@ def probe_expected(weights: list[torch.Tensor], x: torch.Tensor) -> tuple[list[f
     return acts, [float(g.std()) for g in grads]
 
 
+#: the input probe_stats feeds the net must look like N(0, 1): its mean within this many
+#: standard errors of 0, its std within this of 1
+INPUT_MEAN_SE, INPUT_STD_TOL = 5.0, 0.1
+
+
 class _ProbeCheck(Check):
     task = "probe_stats"
     needs = ("probe_stats",)
@@ -194,9 +199,9 @@ class _ProbeCheck(Check):
         # x must look like N(0, 1): 5 standard errors on the mean, 10% on the std
         # (bench/thresholds.py, part ``probe``; docs/thresholds.md).
         n = x.numel()
-        if abs(float(x.double().mean())) > 5 / math.sqrt(n) or abs(
+        if abs(float(x.double().mean())) > INPUT_MEAN_SE / math.sqrt(n) or abs(
             float(x.double().std()) - 1
-        ) > 0.1:
+        ) > INPUT_STD_TOL:
             raise Fail("probe_input_dist", what=what, mean=f"{float(x.mean()):.3f}",
                        std=f"{float(x.std()):.3f}")
         want_acts, want_grads = probe_expected(weights, x)
@@ -215,6 +220,16 @@ class _ProbeCheck(Check):
         if ratios and max(ratios) - min(ratios) < 1e-3 * abs(ratios[0]):
             raise Fail("probe_grads_scaled", what=what, factor=f"{ratios[0]:.4g}")
         raise Fail("probe_grads_mismatch", what=what)
+
+    def input_statistics(self, inp: dict[str, Any], out: dict[str, Any]) -> list[Stat]:
+        """The worst run's input, on the scale of :meth:`verify`'s limits (calibration)."""
+        mean_z = std_off = 0.0
+        for _, _, d_in, batch, _, res, what, _, _ in self.each(inp, out):
+            x = self.seen_input(res, what, batch, d_in).double()
+            mean_z = max(mean_z, abs(float(x.mean())) * math.sqrt(x.numel()))
+            std_off = max(std_off, abs(float(x.std()) - 1))
+        return [Stat("input |mean| x sqrt(n)", mean_z, "<=", INPUT_MEAN_SE, "probe_input_dist"),
+                Stat("input |std - 1|", std_off, "<=", INPUT_STD_TOL, "probe_input_dist")]
 
 
 @register
@@ -245,11 +260,19 @@ class ProbeValues(_ProbeCheck):
         for _, depth, d_in, batch, weights, res, what, acts, grads in self.each(inp, out):
             self.verify(depth, d_in, batch, weights, res, what, acts, grads)
 
+    def statistics(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
+        return self.input_statistics(inp, out)
+
 
 #: trend bands on last/first activation std over 15 ReLU layers; re-measured by
 #: bench/thresholds.py (part ``probe``), ranges in docs/thresholds.md
 XAVIER_MAX_RATIO = 0.05
 STABLE_RATIO = (0.25, 4.0)
+
+
+def trend_ratio(acts: list[float]) -> float:
+    """Last over first activation std (``inf`` when the first is 0)."""
+    return acts[-1] / acts[0] if acts[0] > 0 else float("inf")
 
 
 @register
@@ -269,8 +292,19 @@ class ProbeTrends(_ProbeCheck):
                 raise Fail("wrong_length", what=f"{what}: activation_stds", expected=depth,
                            found=len(acts))
             self.verify(depth, d_in, batch, weights, res, what, acts, grads)
-            ratio = acts[-1] / acts[0] if acts[0] > 0 else float("inf")
+            ratio = trend_ratio(acts)
             if scheme == "xavier" and not ratio < XAVIER_MAX_RATIO:
                 raise Fail("trend_xavier", ratio=f"{ratio:.3g}")
             if scheme != "xavier" and not STABLE_RATIO[0] <= ratio <= STABLE_RATIO[1]:
                 raise Fail("trend_stable", scheme=scheme, ratio=f"{ratio:.3g}")
+
+    def statistics(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
+        ratios = {scheme: trend_ratio(acts) for scheme, *_, acts, _ in self.each(inp, out)}
+        stable = [ratios["he"], ratios["orthogonal"]]
+        return [*self.input_statistics(inp, out),
+                Stat("xavier: last/first activation std", ratios["xavier"], "<=",
+                     XAVIER_MAX_RATIO, "trend_xavier"),
+                Stat("he, orthogonal: last/first activation std, lowest", min(stable), ">=",
+                     STABLE_RATIO[0], "trend_stable"),
+                Stat("he, orthogonal: last/first activation std, highest", max(stable), "<=",
+                     STABLE_RATIO[1], "trend_stable")]
