@@ -223,7 +223,7 @@ def run_one(check: Any, impl: Any, ctx: Any) -> tuple[Any, list[list[Any]] | Non
         stats = statistics(check, inp, outcome["out"], ctx)
     except Exception as exc:  # output a verdict refuses: no number for this run
         return result, None, f"{type(exc).__name__}: {str(exc)[:200]}"
-    return result, [[s.name, s.value, s.op, s.limit, s.key, s.nan_passes, s.hard]
+    return result, [[s.name, s.value, s.op, s.limit, s.key, s.nan_passes, s.hard, s.log]
                      for s in stats], ""
 
 

@@ -80,6 +80,7 @@ class StatSummary:
     limit: float
     key: str | None
     hard: bool = False
+    log: bool = False
     correct: list[float] = field(default_factory=list)
     correct_nan: int = 0
     #: values of the wrong runs this statistic catches (outside its limit), and whose
@@ -105,12 +106,17 @@ class StatSummary:
 
     def z(self) -> float | None:
         """The correct distribution's mean distance from the limit, in its standard deviations
-        (``inf`` for a constant value on the passing side; ``None`` for a hard limit)."""
-        spread = self.spread()
-        if spread is None or self.hard:
+        (of the logarithm for a ``log`` statistic; ``inf`` for a constant value on the passing
+        side; ``None`` for a hard limit)."""
+        if len(self.correct) < 2 or self.hard:
             return None
-        mean, sd = spread
-        margin = mean - self.limit if self.op == ">=" else self.limit - mean
+        values, limit = self.correct, self.limit
+        if self.log:
+            if min(values) <= 0 or limit <= 0:
+                return None
+            values, limit = [math.log(v) for v in values], math.log(limit)
+        mean, sd = statistics.fmean(values), statistics.stdev(values)
+        margin = mean - limit if self.op == ">=" else limit - mean
         if sd == 0:
             return math.inf if margin > 0 else -math.inf if margin < 0 else 0.0
         return margin / sd
@@ -145,7 +151,7 @@ def targets(records: dict[tuple[str, str, int], dict[str, Any]],
 
 
 def _stat_inside(stat: list[Any]) -> bool:
-    name, value, op, limit, key, nan_passes, hard = stat
+    name, value, op, limit, key, nan_passes = stat[:6]
     if value is None or math.isnan(value):
         return bool(nan_passes)
     return value >= limit if op == ">=" else value <= limit
@@ -196,15 +202,15 @@ def summarize(records: dict[tuple[str, str, int], dict[str, Any]],
         else:
             continue  # not a check this fixture is caught by: no wrong-side number
         for stat in rec.get("stats") or []:
-            name, value, op, limit, key, _, hard = stat
-            summary = s.stats.setdefault(name, StatSummary(name, op, limit, key, hard))
+            name, value, op, limit, key, _, hard, log = stat
+            summary = s.stats.setdefault(name, StatSummary(name, op, limit, key, hard, log))
             if info.kind == "correct":
                 if value is None or math.isnan(value):
                     summary.correct_nan += 1
                 else:
                     summary.correct.append(value)
-            elif not _stat_inside(stat):
-                # a wrong run this threshold catches
+            elif not _stat_inside(stat) and key in (None, rec["key"]):
+                # a wrong run this threshold catches: outside it, and failed with its key
                 summary.wrong.append((math.nan if value is None else value, impl))
     for (check, impl), recs in by_impl.items():
         if check in variant_free and len(recs) > 1:
@@ -290,7 +296,8 @@ def stat_line(st: StatSummary) -> str:
              f"correct closest {_fmt(st.closest_correct())}"]
     if spread is not None:
         parts.append(f"mean {_fmt(spread[0])} sd {_fmt(spread[1], 3)} "
-                     + ("(a hard limit)" if st.hard else f"z {_fmt(z, 3)}"))
+                     + ("(a hard limit)" if st.hard else
+                        f"z {_fmt(z, 3)}" + (" (of the log)" if st.log else "")))
     if st.correct_nan:
         parts.append(f"({st.correct_nan} nan)")
     parts.append(f"| caught {len(st.wrong)} wrong runs, closest {_fmt(wrong[0])} ({wrong[1]})"
@@ -389,7 +396,8 @@ def markdown(sums: dict[str, CheckSummary], fixture_sums: list[FixtureSummary]) 
             spread = st.spread()
             wrong = st.closest_wrong()
             mean, sd = spread if spread else (None, None)
-            margin = "hard limit" if st.hard else _fmt(st.z(), 3)
+            margin = ("hard limit" if st.hard else
+                      _fmt(st.z(), 3) + (" (log)" if st.log else ""))
             out.append(f"| `{check}` | {st.name} | {st.op} {_fmt(st.limit, 6)} | "
                        f"{_fmt(st.closest_correct())} | {_fmt(mean)} | {_fmt(sd, 3)} | "
                        f"{margin} | "

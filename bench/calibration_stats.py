@@ -7,9 +7,12 @@ section-7 checks live in ``grader/checks/hyperparams.py``, which is being split 
 written here, from the same helpers their verdicts use (``hyper_expect``, ``replay``) and the
 same constants, keyed by check id. Move each into its check class after the split.
 
-- the replayed checks: the worst segment's landing error (``replay.landing_error``, a fraction
-  of the grader's update) against ``replay.UPDATE_RTOL``, every segment replayed (not stopping
-  at the first miss), as ``bench/hyperparams.py`` (part ``replay``) measures it;
+- the checks that replay at the asked rate: the worst segment's landing error
+  (``replay.landing_error``, a fraction of the grader's update) against
+  ``replay.UPDATE_RTOL``, every segment replayed (not stopping at the first miss), as
+  ``bench/hyperparams.py`` (part ``replay``) measures it. (``histories_shapes_and_values``
+  replays at each run's own rates, so that a run at the wrong rate keeps true histories: its
+  replay is ``fresh_model_and_rate_per_run``'s for correct code, and is not repeated here);
 - ``mnist_pattern_low_mid_high``: the grader's test accuracy of each run's final weights:
   middle >= ``PATTERN_MIN_BEST``, high <= ``PATTERN_MAX_HIGH`` (or not finite), middle - low >=
   ``PATTERN_GAP`` (or the low run not finite);
@@ -69,7 +72,7 @@ def _growth(chk: Check, inp: dict[str, Any], out: dict[str, Any], ctx: Context) 
     hidden = norms[:-1]
     ratio = hidden[0] / hidden[-1] if hidden[-1] > 0 else math.inf
     return [Stat("input-layer / last hidden-layer gradient norm", ratio, ">=",
-                 hp.GROWTH_MIN_RATIO, "norms_no_growth")]
+                 hp.GROWTH_MIN_RATIO, "norms_no_growth", log=True)]
 
 
 def _rescue(chk: Check, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
@@ -81,7 +84,6 @@ def _rescue(chk: Check, inp: dict[str, Any], out: dict[str, Any], ctx: Context) 
 #: check id -> its statistics
 SECTION7: dict[str, Statistic] = {
     "lr_sweep::fresh_model_and_rate_per_run": _landing,
-    "lr_sweep::histories_shapes_and_values": _landing,
     "lr_sweep::mnist_pattern_low_mid_high": _pattern,
     "exploding::deep_norms_grow_toward_input": _growth,
     "exploding::clip_by_norm_before_step": _landing,

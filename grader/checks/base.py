@@ -102,8 +102,9 @@ class Stat:
     this number is on the wrong side (``None`` where several keys can), so calibration can
     tell a statistic that disagrees with its verdict. ``hard``: correct code cannot cross the
     limit but by rounding (an exact bound, a float tolerance), so a margin in standard
-    deviations of the correct values means nothing for it. Reporting only: a Stat decides
-    nothing.
+    deviations of the correct values means nothing for it. ``log``: a positive ratio that
+    spans factors (norms, spreads), whose margin is measured in standard deviations of its
+    logarithm. Reporting only: a Stat decides nothing.
     """
 
     name: str
@@ -113,6 +114,7 @@ class Stat:
     key: str | None = None
     nan_passes: bool = False
     hard: bool = False
+    log: bool = False
 
     def __post_init__(self) -> None:
         if self.op not in (">=", "<="):

@@ -221,7 +221,7 @@ class ReluGradients(_NetCheck):
     def statistics(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
         pairs = expect.expect_forward(out["report"], inp["x"], "relu", "none", "DeepMLPR")
         return [Stat("first-layer gradient norm, ReLU / sigmoid", grad_ratio(
-            pairs, inp["x"], inp["y"]), ">=", MIN_GRAD_RATIO, "grads_vanish")]
+            pairs, inp["x"], inp["y"]), ">=", MIN_GRAD_RATIO, "grads_vanish", log=True)]
 
 
 def grad_ratio(pairs: list[tuple[torch.Tensor, torch.Tensor | None]], x: torch.Tensor,

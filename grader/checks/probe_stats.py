@@ -303,8 +303,8 @@ class ProbeTrends(_ProbeCheck):
         stable = [ratios["he"], ratios["orthogonal"]]
         return [*self.input_statistics(inp, out),
                 Stat("xavier: last/first activation std", ratios["xavier"], "<=",
-                     XAVIER_MAX_RATIO, "trend_xavier"),
+                     XAVIER_MAX_RATIO, "trend_xavier", log=True),
                 Stat("he, orthogonal: last/first activation std, lowest", min(stable), ">=",
-                     STABLE_RATIO[0], "trend_stable"),
+                     STABLE_RATIO[0], "trend_stable", log=True),
                 Stat("he, orthogonal: last/first activation std, highest", max(stable), "<=",
-                     STABLE_RATIO[1], "trend_stable")]
+                     STABLE_RATIO[1], "trend_stable", log=True)]
