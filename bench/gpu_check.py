@@ -21,7 +21,8 @@ local must not differ either).
 Exit status: 0 when every check agrees; 1 on any disagreement, or a run that gave no result;
 77 when this machine has no CUDA device (``torch.cuda.is_available()`` is false): one line says
 so and nothing runs (77 is the "skipped" code of automake's test harness; ``--cpu-only`` runs
-the CPU half anyway, comparing ``grade`` with ``pytest`` there); 2 on a usage error.
+the CPU half anyway, comparing ``grade`` with ``pytest`` there); 2 on a usage error or when
+MNIST is not where ``PRACTICO_DATA`` says.
 
 Where the sandbox refuses to run student code as root without Linux namespaces (a container
 run as root), each ``grade`` is run again with ``--unsafe-no-isolation`` (these are the kit's
@@ -57,8 +58,8 @@ ALTERNATIVES = ("alt_correct", "alt_correct_b")
 NO_GPU_LINE = ("gpu_check: no CUDA device on this machine (torch.cuda.is_available() is false): "
                "nothing compared; run it where there is one, or with --cpu-only for the CPU half")
 ISOLATION_HINT = "--unsafe-no-isolation"
-#: wall seconds allowed to one grade or pytest run (a whole submission on a loaded machine)
-RUN_TIMEOUT = 900
+#: wall seconds allowed to one grade or pytest run (a whole submission takes well under one)
+RUN_TIMEOUT = 300
 
 
 @dataclass
@@ -256,6 +257,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.cpu_only and not torch.cuda.is_available():
         print(NO_GPU_LINE)
         return SKIPPED
+    from grader.settings import data_folder, mnist_missing
+
+    if mnist_missing():
+        # every run would fail the same way: say it once (no download here: the machine
+        # that has the GPU may have no network)
+        print(f"gpu_check: MNIST is not in {data_folder()}/MNIST/raw: set PRACTICO_DATA to the "
+              "folder that holds MNIST/raw/", file=sys.stderr)
+        return 2
     devices = ("cpu",) if args.cpu_only else ("cpu", "cuda")
     THREADS[0] = max(1, (os.cpu_count() or 1) // args.jobs)
     work = args.keep or Path(tempfile.mkdtemp(prefix="gpu-check-"))

@@ -143,3 +143,28 @@ def test_upper_bound_is_clopper_pearson(bench_path):
     assert upper_bound(5, 5) == 1.0
     assert rate_text(0, 200) == "0 (< 1.5 %)"
     assert rate_text(2, 200).startswith("2 = 1 % (<")
+
+
+def test_statistic_summaries_and_contradictions(bench_path):
+    import math
+
+    from calibration_report import StatSummary, disagrees
+
+    acc = StatSummary("accuracy", ">=", 0.9, "accuracy_low", correct=[0.94, 0.96, 0.95])
+    assert acc.closest_correct() == 0.94
+    assert acc.z() == pytest.approx((0.95 - 0.9) / 0.01)
+    ratio = StatSummary("ratio", ">=", 5.0, "norms_no_growth", log=True, correct=[10.0, 40.0])
+    sd = math.sqrt(2) * math.log(2)  # of log 10 and log 40
+    assert ratio.z() == pytest.approx((math.log(20) - math.log(5)) / sd)
+    assert StatSummary("bound", "<=", 1.0, None, hard=True, correct=[0.9, 1.0]).z() is None
+    assert StatSummary("c", "<=", 1.0, None, correct=[0.5, 0.5]).z() == math.inf
+
+    def rec(status: str, key: str, *stats: tuple[float, str]) -> dict:
+        return {"status": status, "key": key,
+                "stats": [["s", v, ">=", 0.5, k, False, False, False] for v, k in stats]}
+
+    assert not disagrees(rec("passed", "", (0.6, "low")))
+    assert disagrees(rec("passed", "", (0.4, "low")))  # passed beyond its limit
+    assert not disagrees(rec("failed", "low", (0.4, "low")))
+    assert disagrees(rec("failed", "low", (0.6, "low")))  # failed for it, yet inside
+    assert not disagrees(rec("failed", "other", (0.6, "low")))  # failed for another reason
