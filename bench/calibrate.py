@@ -22,10 +22,11 @@ says so and shows that both runs gave the same verdict and statistic.
 Each check runs in process on one torch thread (``scoring``'s probe and verdict, the data
 through the wire format, in :func:`run_one`, the one adapter into the grading code), in
 ``--jobs`` worker processes (default: every core). Every result is appended to
-``OUT/results-<key>.jsonl`` (default ``OUT`` = ``bench/calibration/``, ignored by git) as it
-arrives, one line per (check, implementation, variant); the key is a digest of the grading
-code and the secret, and each line carries a digest of its implementation's files, so a rerun
-skips what is done and never reuses a result of other code. ``--plan`` prints the runs per
+``OUT/results.jsonl`` (default ``OUT`` = ``bench/calibration/``, ignored by git) as it arrives,
+one line per (check, implementation, variant), with a digest of the implementation's files and
+one of the check's code (:func:`code_keys`: the grading code, the check's own module and the
+check modules it imports, the secret), so a rerun skips what is done, never reuses a result
+of other code, and after a change to one check's module runs that check again only. ``--plan`` prints the runs per
 check and an estimate of their CPU time (from the results file where it has them, else from
 ``Check.cost``) and stops.
 
@@ -43,6 +44,7 @@ variant-free checks identical on both runs), 1 otherwise, 2 on a usage error.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import hashlib
 import io
@@ -71,6 +73,8 @@ from patching import ALT_CORRECTS, build, materialise_alt_correct, read_fixture 
 FIXTURES = ROOT / "fixtures"
 SOLUTIONS = ROOT / "solutions"
 DEFAULT_OUT = HERE / "calibration"
+#: the results file in the output folder: one JSON line per run, of every code and secret
+RESULTS = "results.jsonl"
 #: the course secret the hidden variants are drawn from here (``--secret`` for another)
 CALIBRATION_SECRET = "practico2-calibration-secret-1"
 FULL, QUICK = 200, 20
@@ -171,15 +175,57 @@ def folder_digest(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def code_key(secret: str) -> str:
-    """A digest of what decides a verdict or a statistic: the grader's code, the section-7
-    statistics, the secret the variants come from, and the torch version."""
+#: check modules every check uses (the shape of a check, the probe-side captures, the verdict
+#: helpers); a check's own module and the check modules it imports are added per check
+SHARED_CHECK_MODULES = ("__init__", "base", "capture", "expect")
+
+
+def _check_imports(path: Path) -> set[str]:
+    """The ``grader.checks`` modules a file imports (by module name)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "grader.checks":
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "grader.checks."):
+            found.add(node.module.split(".")[2])
+    return found
+
+
+def _check_files(module: str, checks_dir: Path) -> list[Path]:
+    """A check module's file and those of the check modules it imports, transitively."""
+    todo, seen = [module], set()
+    while todo:
+        name = todo.pop()
+        path = checks_dir / f"{name}.py"
+        if name in seen or not path.exists():
+            continue
+        seen.add(name)
+        todo += sorted(_check_imports(path))
+    return [checks_dir / f"{name}.py" for name in sorted(seen)]
+
+
+def code_keys(checks: list[Any], secret: str, root: Path = ROOT) -> dict[str, str]:
+    """Per check, a digest of what decides its verdict and statistics: the grading code
+    outside ``grader/checks``, the shared check modules, the check's own module and the check
+    modules it imports, the section-7 statistics, the secret the variants come from and the
+    torch version. A change to one check's module invalidates that check's results only."""
     import torch
 
-    h = hashlib.sha256(f"{secret}\0{torch.__version__}\0".encode())
-    for path in sorted([*(ROOT / "grader").rglob("*.py"), HERE / "calibration_stats.py"]):
-        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:12]
+    checks_dir = root / "grader" / "checks"
+    shared = hashlib.sha256(f"{secret}\0{torch.__version__}\0".encode())
+    files = [p for p in (root / "grader").rglob("*.py") if p.parent != checks_dir]
+    files += [checks_dir / f"{m}.py" for m in SHARED_CHECK_MODULES]
+    files.append(root / "bench" / "calibration_stats.py")
+    for path in sorted(files):
+        shared.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    keys = {}
+    for check in checks:
+        h = shared.copy()
+        for path in _check_files(type(check).__module__.rsplit(".", 1)[1], checks_dir):
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        keys[check.id] = h.hexdigest()[:12]
+    return keys
 
 
 # ------------------------------------------------------------------ running one check
@@ -227,7 +273,8 @@ def run_one(check: Any, impl: Any, ctx: Any) -> tuple[Any, list[list[Any]] | Non
                      for s in stats], ""
 
 
-def run_unit(unit: tuple[str, str, str, tuple[int, ...], tuple[str, ...]]) -> list[dict]:
+def run_unit(unit: tuple[str, str, str, tuple[int, ...], tuple[str, ...], dict[str, str]]
+             ) -> list[dict]:
     """Worker side: one implementation, some variants, some checks; one record per run."""
     import torch
 
@@ -235,7 +282,7 @@ def run_unit(unit: tuple[str, str, str, tuple[int, ...], tuple[str, ...]]) -> li
     from grader.impl import DirImpl
     from grader.scoring import checks_for
 
-    impl_name, folder, digest, variants, check_ids = unit
+    impl_name, folder, digest, variants, check_ids, keys = unit
     impls = _WORKER.setdefault("impls", {})
     if folder not in impls:
         impls[folder] = DirImpl(Path(folder))
@@ -250,6 +297,7 @@ def run_unit(unit: tuple[str, str, str, tuple[int, ...], tuple[str, ...]]) -> li
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 result, stats, why = run_one(check, impl, Context(variant=variant))
             rec = {"check": check_id, "impl": impl_name, "variant": variant, "fp": digest,
+                   "ck": keys[check_id],
                    "status": result.status, "key": result.key, "points": result.points,
                    "stats": stats, "cpu": round(time.process_time() - start, 4),
                    "threads": torch.get_num_threads()}
@@ -269,7 +317,8 @@ class Plan:
     variants: list[int]
     checks: list[Any]
     impls: dict[str, Impl]
-    digests: dict[str, str]
+    digests: dict[str, str]  # implementation -> digest of its files
+    keys: dict[str, str]  # check -> digest of its code (code_keys)
 
     def runs_for(self, impl: Impl, check: Any) -> list[int]:
         """The variants a check runs on for an implementation (wrong fixtures: variant 0
@@ -280,7 +329,8 @@ class Plan:
             return self.variants[:VARIANT_FREE_RUNS]
         return list(self.variants)
 
-    def keys(self, records: dict[tuple[str, str, int], dict]) -> list[tuple[str, str, int]]:
+    def keys_for(self, records: dict[tuple[str, str, int], dict]
+                 ) -> list[tuple[str, str, int]]:
         """Every (check, implementation, variant) the report covers, given what is known."""
         from calibration_report import targets
 
@@ -302,8 +352,10 @@ class Plan:
         return out
 
 
-def load_records(path: Path, digests: dict[str, str]) -> dict[tuple[str, str, int], dict]:
-    """What the results file already holds for these implementations' current files."""
+def load_records(path: Path, digests: dict[str, str], keys: dict[str, str]
+                 ) -> dict[tuple[str, str, int], dict]:
+    """What the results file already holds for these implementations' current files and
+    these checks' current code."""
     records: dict[tuple[str, str, int], dict] = {}
     if not path.exists():
         return records
@@ -312,7 +364,8 @@ def load_records(path: Path, digests: dict[str, str]) -> dict[tuple[str, str, in
             rec = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short by an interrupted run
-        if digests.get(rec.get("impl")) == rec.get("fp"):
+        if digests.get(rec.get("impl")) == rec.get("fp") and keys.get(rec.get("check")) == \
+                rec.get("ck"):
             records[(rec["check"], rec["impl"], rec["variant"])] = rec
     return records
 
@@ -335,7 +388,8 @@ def units_for(todo: list[tuple[str, str, int]], plan: Plan, chunk_cpu: float,
         for i in range(0, len(variants), size):
             info = plan.impls[impl]
             units.append((impl, str(info.folder), plan.digests[impl],
-                          tuple(variants[i:i + size]), checks))
+                          tuple(variants[i:i + size]), checks,
+                          {c: plan.keys[c] for c in checks}))
     units.sort(key=lambda u: -len(u[3]) * sum(cost.get(c, 1.0) for c in u[4]))
     return units
 
@@ -361,7 +415,7 @@ def run(plan: Plan, out_file: Path, records: dict, jobs: int, secret: str) -> No
     shown = 0.0
 
     def todo() -> list[tuple[str, str, int]]:
-        return [k for k in plan.keys(records) if k not in records]
+        return [k for k in plan.keys_for(records) if k not in records]
 
     pending: dict[Future, tuple] = {}
     queued: set[tuple[str, str, int]] = set()
@@ -456,9 +510,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     impls = implementations(args.out / "impls", args.correct, args.wrong_pairs, args.impls)
     digests = {i.info.name: folder_digest(i.folder) for i in impls}
-    plan = Plan(args.variants_list, checks, {i.info.name: i for i in impls}, digests)
-    out_file = args.out / f"results-{code_key(args.secret)}.jsonl"
-    records = load_records(out_file, digests)
+    keys = code_keys(checks, args.secret)
+    plan = Plan(args.variants_list, checks, {i.info.name: i for i in impls}, digests, keys)
+    out_file = args.out / RESULTS
+    records = load_records(out_file, digests, keys)
     if args.plan:
         print_plan(plan, records)
         return 0
@@ -468,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
           file=sys.stderr)
     started = time.monotonic()
     run(plan, out_file, records, args.jobs, args.secret)
-    keys = plan.keys(records)
+    keys = plan.keys_for(records)
     points = {c.id: c.points for c in checks}
     variant_free = {c.id for c in checks if c.name in VARIANT_FREE}
     infos = {name: i.info for name, i in plan.impls.items()}
@@ -491,7 +546,7 @@ def print_plan(plan: Plan, records: dict) -> None:
     """Runs per check (those the wrong fixtures' public results already decide), and their
     CPU cost: measured per run where the results file has runs of the check."""
     cost = measured_cost(records, plan.checks)
-    keys = plan.keys(records)
+    keys = plan.keys_for(records)
     per: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
     for key in keys:
         per[key[0]].append(key)

@@ -119,13 +119,12 @@ def test_quick_counts_planted_false_fails_and_wrong_passes(bench_path, tmp_path,
         "|std / (bound/sqrt 3) - 1|, n >= 400", "KS distance x sqrt(n), n >= 400"]
     assert "goals: zero false fails NOT met" in text
 
-    results = sorted(out.glob("results-*.jsonl"))
-    assert len(results) == 1
-    lines = results[0].read_text(encoding="utf-8").count("\n")
+    results = out / calibrate.RESULTS
+    lines = results.read_text(encoding="utf-8").count("\n")
     assert lines == 2 * 2 * calibrate.QUICK + calibrate.QUICK  # 2 correct x 2 checks + wrong
     again = run_py(*args, timeout=600)
     assert again.returncode == 1
-    assert results[0].read_text(encoding="utf-8").count("\n") == lines  # nothing run again
+    assert results.read_text(encoding="utf-8").count("\n") == lines  # nothing run again
     assert _rows(md.read_text(encoding="utf-8")) == rows
 
 
@@ -168,3 +167,38 @@ def test_statistic_summaries_and_contradictions(bench_path):
     assert not disagrees(rec("failed", "low", (0.4, "low")))
     assert disagrees(rec("failed", "low", (0.6, "low")))  # failed for it, yet inside
     assert not disagrees(rec("failed", "other", (0.6, "low")))  # failed for another reason
+
+
+def test_a_change_to_one_check_module_reruns_only_its_checks(bench_path, tmp_path):
+    """``code_keys``: the results of a check are reused only for the same code; editing one
+    check module changes the keys of the checks that use it, editing a shared one all keys."""
+    import calibrate
+
+    from grader.scoring import checks_for
+
+    copy = tmp_path / "kit"
+    shutil.copytree(ROOT / "grader", copy / "grader",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "bench").mkdir()
+    shutil.copy(ROOT / "bench" / "calibration_stats.py", copy / "bench")
+    checks = checks_for()
+    before = calibrate.code_keys(checks, "s" * 16, copy)
+    assert before == calibrate.code_keys(checks, "s" * 16, ROOT)
+    assert before != calibrate.code_keys(checks, "t" * 16, copy)  # other secret, other runs
+
+    def edited(name: str) -> set[str]:
+        path = copy / "grader" / "checks" / name
+        original = path.read_text(encoding="utf-8")
+        path.write_text(original + "\n# edited\n", encoding="utf-8")
+        after = calibrate.code_keys(checks, "s" * 16, copy)
+        path.write_text(original, encoding="utf-8")
+        return {c for c in before if before[c] != after[c]}
+
+    def defined_in(*modules: str) -> set[str]:
+        return {c.id for c in checks if type(c).__module__.rsplit(".", 1)[1] in modules}
+
+    assert edited("probe_stats.py") == defined_in("probe_stats")
+    # weight_stats is imported by the init checks' modules and by probe_stats
+    assert edited("weight_stats.py") == defined_in("init_schemes", "he_init", "probe_stats")
+    assert edited("replay.py") == defined_in("hyperparams")  # through hyper_expect
+    assert edited("expect.py") == set(before)

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, Stat, register
@@ -126,17 +127,43 @@ def make_weights(scheme: str, shapes: list[tuple[int, int]], gen: torch.Generato
 PROBES = (("he", 15, 128, 100, 64), ("xavier", 4, 32, 20, 32))
 
 
-def probe_expected(weights: list[torch.Tensor], x: torch.Tensor) -> tuple[list[float], list[float]]:
-    """Activation and weight-gradient stds of the ProbeNet for input ``x``, in float64."""
+def probe_expected(weights: list[torch.Tensor], x: torch.Tensor,
+                   gates: list[torch.Tensor] | None = None) -> tuple[list[float], list[float]]:
+    """Activation and weight-gradient stds of the ProbeNet for input ``x``, in float64.
+
+    ``gates``: per hidden layer, the units whose ReLU lets the signal through (``(B, width)``
+    booleans, :func:`relu_gates`); by default where the float64 pre-activation is positive."""
     ws = [w.double().clone().requires_grad_(True) for w in weights]
     h = x.double()
     acts = []
-    for w in ws[:-1]:
-        h = torch.relu(h @ w.T)
+    for i, w in enumerate(ws[:-1]):
+        z = h @ w.T
+        h = torch.relu(z) if gates is None else z * gates[i].to(torch.float64)
         acts.append(float(h.detach().std()))
     out = h @ ws[-1].T
     grads = torch.autograd.grad(out.pow(2).mean(), ws)
     return acts, [float(g.std()) for g in grads]
+
+
+def relu_gates(weights: list[torch.Tensor], x: torch.Tensor) -> list[torch.Tensor]:
+    """Where each hidden ReLU of the net the probe ran let the signal through.
+
+    The probe gives the student's ``probe_stats`` a net whose forward is the grader's
+    (``nn.Linear`` with zero biases, ReLU, float32, on the CPU); the same float32 operations
+    here give the same pre-activations bit for bit (measured the same at 1 to 8 threads), so
+    the same gates. A pre-activation within float32 rounding of 0 (about 1e-7 of its terms)
+    can have the other sign in float64, and that one gate moves the gradients: in 1 of 200
+    hidden variants (``bench/calibrate.py``, docs/calibration.md) a single unit at 1.3e-7
+    moved the He net's input-layer gradient std by 1.28e-3, over the 1e-3 the comparison
+    allows, and the reference lost ``trends_xavier_he_orthogonal``. The expected values are
+    therefore the float64 gradients of the net *with the student's run's gates*."""
+    h = x.float()
+    gates = []
+    for w in weights[:-1]:
+        z = F.linear(h, w.float(), torch.zeros(w.shape[0]))
+        gates.append(z > 0)
+        h = torch.relu(z)
+    return gates
 
 
 #: the input probe_stats feeds the net must look like N(0, 1): its mean within this many
@@ -204,12 +231,16 @@ class _ProbeCheck(Check):
         ) > INPUT_STD_TOL:
             raise Fail("probe_input_dist", what=what, mean=f"{float(x.mean()):.3f}",
                        std=f"{float(x.std()):.3f}")
-        want_acts, want_grads = probe_expected(weights, x)
+        want_acts, want_grads = probe_expected(weights, x, relu_gates(weights, x))
         if len(acts) != depth or len(grads) != depth + 1:
             raise Fail("probe_lengths", what=what)
         if not all(expect.rel_close(g, w, 1e-3) for g, w in zip(acts, want_acts)):
             raise Fail("probe_acts_mismatch", what=what)
         if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, want_grads)):
+            return
+        # the float64 gates, where the student's float32 run could not be repeated bit for bit
+        # here (another machine's BLAS): the oracle as it was before relu_gates
+        if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, probe_expected(weights, x)[1])):
             return
         weight_stds = [float(w.double().std()) for w in weights]
         if all(expect.rel_close(g, w, 1e-3) for g, w in zip(grads, weight_stds)):
