@@ -4,6 +4,7 @@ input variants, with the margin between the two distributions.
     PRACTICO_DATA=... python bench/calibrate.py --quick | --full | --variants N | --seeds V [V ...]
         [--checks SUBSTR ...] [--impls SUBSTR ...] [--correct DIR ...] [--wrong TASK=DIR ...]
         [--jobs N] [--out DIR] [--secret TEXT] [--markdown FILE] [--plan]
+        [--set MODULE.NAME=VALUE ...]
 
 Implementations. Correct: the reference (``solutions/``), every ``fixtures/alt_correct*``
 submission, every ``fixtures/alt_variants`` patch over the reference (on its module's tasks).
@@ -28,7 +29,9 @@ one of the check's code (:func:`code_keys`: the grading code, the check's own mo
 check modules it imports, the secret), so a rerun skips what is done, never reuses a result
 of other code, and after a change to one check's module runs that check again only. ``--plan`` prints the runs per
 check and an estimate of their CPU time (from the results file where it has them, else from
-``Check.cost``) and stops.
+``Check.cost``) and stops. ``--set grader.checks.replay.UPDATE_RTOL=0.1`` runs with a
+module constant changed (a proposed threshold or budget, calibrated before it is written into
+the check; such runs are keyed apart).
 
 The report (stdout, and ``--markdown FILE`` for docs/calibration.md): per check, the correct
 runs, the false fails and their exact one-sided 95 % upper bound (Clopper-Pearson: 0 of 200 is
@@ -205,15 +208,19 @@ def _check_files(module: str, checks_dir: Path) -> list[Path]:
     return [checks_dir / f"{name}.py" for name in sorted(seen)]
 
 
-def code_keys(checks: list[Any], secret: str, root: Path = ROOT) -> dict[str, str]:
+def code_keys(checks: list[Any], secret: str, root: Path = ROOT,
+              overrides: dict[str, Any] | None = None) -> dict[str, str]:
     """Per check, a digest of what decides its verdict and statistics: the grading code
     outside ``grader/checks``, the shared check modules, the check's own module and the check
     modules it imports, the section-7 statistics, the secret the variants come from and the
-    torch version. A change to one check's module invalidates that check's results only."""
+    torch version (and the ``--set`` overrides, if any). A change to one check's module
+    invalidates that check's results only."""
     import torch
 
     checks_dir = root / "grader" / "checks"
     shared = hashlib.sha256(f"{secret}\0{torch.__version__}\0".encode())
+    if overrides:
+        shared.update(repr(sorted(overrides.items())).encode())
     files = [p for p in (root / "grader").rglob("*.py") if p.parent != checks_dir]
     files += [checks_dir / f"{m}.py" for m in SHARED_CHECK_MODULES]
     files.append(root / "bench" / "calibration_stats.py")
@@ -233,14 +240,29 @@ def code_keys(checks: list[Any], secret: str, root: Path = ROOT) -> dict[str, st
 _WORKER: dict[str, Any] = {}
 
 
-def init_worker(secret: str) -> None:
-    """A worker process: one torch thread, the calibration secret, quiet matplotlib."""
+def apply_overrides(overrides: dict[str, Any]) -> None:
+    """Set ``module.NAME`` to a value in this process (``--set``: calibrate a proposed
+    threshold or budget before writing it into the check)."""
+    import importlib
+
+    for target, value in overrides.items():
+        module, _, name = target.rpartition(".")
+        mod = importlib.import_module(module)
+        if not hasattr(mod, name):
+            raise SystemExit(f"--set {target}: {module} has no {name}")
+        setattr(mod, name, value)
+
+
+def init_worker(secret: str, overrides: dict[str, Any]) -> None:
+    """A worker process: one torch thread, the calibration secret, quiet matplotlib, the
+    ``--set`` overrides."""
     os.environ["PRACTICO_SECRET"] = secret
     os.environ.setdefault("MPLBACKEND", "Agg")
     import torch
 
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
+    apply_overrides(overrides)
     _WORKER["impls"] = {}
 
 
@@ -404,7 +426,8 @@ def measured_cost(records: dict[tuple[str, str, int], dict], checks: list[Any]
     return {c.id: (sum(seen[c.id]) / len(seen[c.id]) if seen[c.id] else c.cost) for c in checks}
 
 
-def run(plan: Plan, out_file: Path, records: dict, jobs: int, secret: str) -> None:
+def run(plan: Plan, out_file: Path, records: dict, jobs: int, secret: str,
+        overrides: dict[str, Any]) -> None:
     """Run what the plan still needs, appending each record to ``out_file`` as it arrives.
 
     Wrong fixtures go in two steps: every check of their task on variant 0, then the other
@@ -421,7 +444,7 @@ def run(plan: Plan, out_file: Path, records: dict, jobs: int, secret: str) -> No
     queued: set[tuple[str, str, int]] = set()
     context = get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=init_worker,
-                             initargs=(secret,)) as pool, \
+                             initargs=(secret, overrides)) as pool, \
             out_file.open("a", encoding="utf-8") as sink:
         while True:
             fresh = [k for k in todo() if k not in queued]
@@ -474,7 +497,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="the course secret the hidden variants are drawn from")
     p.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables here")
     p.add_argument("--plan", action="store_true", help="print the plan and its cost, run nothing")
+    p.add_argument("--set", nargs="+", default=[], metavar="MODULE.NAME=VALUE", dest="sets",
+                   help="run with this constant changed (a Python literal), e.g. "
+                        "grader.checks.replay.UPDATE_RTOL=0.1: a proposed threshold calibrated "
+                        "before it is written into the check")
     args = p.parse_args(argv)
+    args.overrides = {}
+    for item in args.sets:
+        target, sep, text = item.partition("=")
+        try:
+            args.overrides[target] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            p.error(f"--set {item}: write MODULE.NAME=VALUE with a Python literal value")
+        if not sep or "." not in target:
+            p.error(f"--set {item}: write MODULE.NAME=VALUE")
     if args.seeds is not None:
         args.variants_list = list(dict.fromkeys(args.seeds))
         if any(v < 0 for v in args.variants_list):
@@ -510,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     impls = implementations(args.out / "impls", args.correct, args.wrong_pairs, args.impls)
     digests = {i.info.name: folder_digest(i.folder) for i in impls}
-    keys = code_keys(checks, args.secret)
+    apply_overrides(args.overrides)
+    keys = code_keys(checks, args.secret, overrides=args.overrides)
     plan = Plan(args.variants_list, checks, {i.info.name: i for i in impls}, digests, keys)
     out_file = args.out / RESULTS
     records = load_records(out_file, digests, keys)
@@ -522,7 +559,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({len(args.variants_list)}), {args.jobs} workers; results {out_file}",
           file=sys.stderr)
     started = time.monotonic()
-    run(plan, out_file, records, args.jobs, args.secret)
+    if args.overrides:
+        print(f"with {args.overrides} (not the kit's own values)", file=sys.stderr)
+    run(plan, out_file, records, args.jobs, args.secret, args.overrides)
     keys = plan.keys_for(records)
     points = {c.id: c.points for c in checks}
     variant_free = {c.id for c in checks if c.name in VARIANT_FREE}

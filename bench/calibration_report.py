@@ -55,10 +55,14 @@ def rate_text(k: int, n: int) -> str:
     """``k/n`` as a rate and its upper bound: ``0 (< 1.49 %)``, ``2 = 1.0 % (< 3.1 %)``."""
     if n == 0:
         return "—"
+
+    def pct(x: float) -> str:
+        return f"{x:.0f}" if x >= 10 else f"{x:.2g}"
+
     bound = 100 * upper_bound(k, n)
     if k == 0:
-        return f"0 (< {bound:.2g} %)"
-    return f"{k} = {100 * k / n:.2g} % (< {bound:.2g} %)"
+        return f"0 (< {pct(bound)} %)"
+    return f"{k} = {pct(100 * k / n)} % (< {pct(bound)} %)"
 
 
 @dataclass
