@@ -39,34 +39,37 @@ MODES = {"cgroup": {}, "pinned": {"cgroups": False},
 
 
 def main() -> None:
-    from grader.checks import Context
+    from grader.grading import grade
+    from grader.request import GradeRequest
     from grader.sandbox.limits import SandboxOptions
     from grader.sandbox.supervisor import Sandbox
+    from grader.submission import Submission
 
     mode, timeout, cases = sys.argv[1], float(sys.argv[2]), json.loads(sys.argv[3])
     fields = {f.name for f in dataclasses.fields(SandboxOptions)}
-    options = {"threads": 1, "timeout": timeout, **MODES[mode]}
+    options = MODES[mode]
     with Sandbox(SandboxOptions(**{k: v for k, v in options.items() if k in fields})) as box:
         for case in cases:
             hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
                                      start_new_session=True)
                     for _ in range(2 * (os.cpu_count() or 1) if case["hogs"] else 0)]
-            info: dict = {}
             idle, start = _idle(), time.monotonic()
             try:
-                result = box.grade(case["folder"], Context(), ["probe_stats"], info=info)
+                outcome = grade(GradeRequest(Submission.from_folder(case["folder"]),
+                                             tasks=["probe_stats"], threads=1, timeout=timeout),
+                                box)
             finally:
                 wall = time.monotonic() - start
                 idle = (_idle() - idle) / (wall * len(os.sched_getaffinity(0)))
                 for hog in hogs:
                     hog.kill()
                     hog.wait()
-            task = result["probe_stats"]
+            task = outcome.results["probe_stats"]
             print(json.dumps({"case": case["name"], "status": sorted({c.status for c in
                                                                       task.checks}),
                               "score": task.score,
-                              "extensions": info.get("starved_extensions", 0),
-                              "granted": info.get("starved_seconds"),
+                              "extensions": outcome.report.extensions.count,
+                              "granted": outcome.report.extensions.seconds or None,
                               "wall": round(wall, 1), "idle": round(idle, 2)}), flush=True)
 
 

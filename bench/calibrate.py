@@ -267,23 +267,25 @@ def init_worker(secret: str, overrides: dict[str, Any]) -> None:
 
 
 def run_one(check: Any, impl: Any, ctx: Any) -> tuple[Any, list[list[Any]] | None, str]:
-    """Run one check on one implementation in this process, as ``scoring`` grades it: inputs,
-    probe (its data through the wire format both ways), verdict. Returns the result, the
-    check's statistics (``None`` when they cannot be computed from this output) and why not.
+    """Run one check on one implementation in this process, as the grading loop grades it:
+    inputs, probe (the in-process runner: its data through the wire format both ways),
+    verdict. Returns the result, the check's statistics (``None`` when they cannot be
+    computed from this output) and why not.
 
-    The one adapter into the grading code: re-point it when ``grader.scoring`` changes."""
+    The one adapter into the grading code (``grader.grading``'s in-process runner and
+    ``grader.scoring``'s judge): the verdict needs the probe's raw output beside its result,
+    which ``grading.grade`` does not return."""
     from calibration_stats import statistics
 
-    from grader.checks import ProbeEnv
-    from grader.sandbox.codec import CodecError, roundtrip
-    from grader.scoring import check_inputs, judge, probe_outcome
+    from grader.grading import InProcess
+    from grader.request import GradeRequest
+    from grader.scoring import check_inputs, judge
 
     inp = check_inputs(check, ctx)
-    outcome = probe_outcome(check, impl, roundtrip(inp), ProbeEnv(device=ctx.device))
-    try:
-        outcome = roundtrip(outcome)
-    except CodecError as exc:
-        outcome = {"status": "error", "exc_type": "CodecError", "exc_msg": str(exc), "where": ""}
+    request = GradeRequest(tasks=(check.task,), checks=(check.id,), device=ctx.device,
+                           variant=ctx.variant)
+    run = InProcess(impl).run(request, [check], lambda _check: inp)
+    outcome = next(iter(run.outcomes)).data or {}
     result = judge(check, inp, outcome, ctx)
     if outcome.get("status") != "ok":
         return result, None, "no output"

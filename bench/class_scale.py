@@ -70,19 +70,21 @@ def build_class(dest: Path, count: int) -> list[str]:
 def import_seconds() -> float:
     """Wall seconds one sandbox's zygote takes to import torch and the harness."""
     from grader.sandbox.limits import SandboxOptions
+    from grader.sandbox.spawn import ChildEnv
     from grader.sandbox.supervisor import Sandbox
 
-    with Sandbox(SandboxOptions(threads=1)) as sandbox:
+    with Sandbox(SandboxOptions()) as sandbox:
         start = time.perf_counter()
-        sandbox._get_zygote()  # noqa: SLF001 - a bench looks inside
+        sandbox.launcher.zygote(ChildEnv("cpu", 1))
         return time.perf_counter() - start
 
 
 def writing_seconds(out: Path, results: dict) -> float:
     """Replays what autograde writes per student (four files, the signed result.json,
     grades.csv rewritten, which checks every signature)."""
-    from grader.autograde import feedback_html, feedback_markdown, write_grades_csv
     from grader.outputs.atomic import write_atomic
+    from grader.outputs.feedback import feedback_html, feedback_markdown
+    from grader.outputs.grades_csv import write_grades_csv
     from grader.outputs.results import write_json_atomic
     from grader.outputs.signing import load_key, write_signed
 
@@ -104,7 +106,7 @@ def writing_seconds(out: Path, results: dict) -> float:
 def csv_rewrite_seconds(out: Path, results: dict, students: int) -> float:
     """One grades.csv rewrite with ``students`` finished results on disk (it reads them all;
     autograde rewrites it after every student)."""
-    from grader.autograde import write_grades_csv
+    from grader.outputs.grades_csv import write_grades_csv
     from grader.outputs.signing import load_key, write_signed
 
     key = load_key()
@@ -132,6 +134,7 @@ def main() -> int:
     from grader.autograde import autograde
     from grader.cluster import Cluster, ClusterSpec
     from grader.options import parse_task_ids, require_data
+    from grader.request import GradeRequest
 
     require_data()
     tasks = parse_task_ids([args.tasks] if args.tasks else None)
@@ -148,13 +151,13 @@ def main() -> int:
             start = time.perf_counter()
             if label == "pool":
                 startup = 0.0
-                results = autograde(root, out, jobs=args.workers, task_ids=tasks)
+                results = autograde(root, out, GradeRequest(tasks=tasks), jobs=args.workers)
             else:
                 with Cluster(ClusterSpec(kind="local"), args.workers) as cluster:
                     startup = time.perf_counter() - start
                     start = time.perf_counter()
-                    results = autograde(root, out, jobs=cluster.slots, task_ids=tasks,
-                                        cluster=cluster)
+                    results = autograde(root, out, GradeRequest(tasks=tasks),
+                                        jobs=cluster.slots, cluster=cluster)
             wall = time.perf_counter() - start
             per_student = [r["seconds"] for r in results.values()]
             writing = writing_seconds(Path(tmp) / f"replay-{label}", results)

@@ -19,10 +19,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    from grader import codec
     from grader.checks import Context, ProbeEnv
     from grader.impl import DirImpl
-    from grader.sandbox import codec
-    from grader.scoring import check_inputs, checks_for, probe_outcome
+    from grader.probing import probe_outcome
+    from grader.scoring import check_inputs, checks_for
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", default=None)

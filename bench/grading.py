@@ -52,12 +52,16 @@ import time
 t0 = time.perf_counter()
 from grader.sandbox.limits import SandboxOptions
 from grader.sandbox.supervisor import Sandbox
-sandbox = Sandbox(SandboxOptions(children={children}, threads=max(1, {os.cpu_count() or 1} // {children})))
-sandbox.start_zygote()
-from grader.checks import Context
+threads = max(1, {os.cpu_count() or 1} // {children})
+sandbox = Sandbox(SandboxOptions(children={children}))
+sandbox.start_zygote("cpu", threads)
+from grader.grading import grade
+from grader.request import GradeRequest
+from grader.submission import Submission
 t1 = time.perf_counter()
 seen = []
-results = sandbox.grade("solutions", Context(), on_check=lambda r: seen.append(time.perf_counter()))
+request = GradeRequest(Submission.from_folder("solutions"), threads=threads)
+results = grade(request, sandbox, lambda r: seen.append(time.perf_counter())).results
 t2 = time.perf_counter()
 sandbox.close()
 print(t1 - t0, min(seen) - t0, t2 - t0)

@@ -48,9 +48,11 @@ def build(case: str, folder: Path) -> None:
 def one(case: str, kit: Path) -> dict:
     """Grade one case in this process and measure it (run in a fresh process per case)."""
     sys.path.insert(0, str(kit))
-    from grader.checks import Context
+    from grader.grading import grade
+    from grader.request import GradeRequest
     from grader.sandbox.limits import SandboxOptions
     from grader.sandbox.supervisor import Sandbox
+    from grader.submission import Submission
 
     task = TASKS.get(case, "probe_stats")
     with tempfile.TemporaryDirectory(prefix="hostile-cost-") as tmp:
@@ -60,8 +62,9 @@ def one(case: str, kit: Path) -> dict:
         start = time.monotonic()
         outcome = "graded"
         try:
-            with Sandbox(SandboxOptions(threads=1, timeout=60)) as sandbox:
-                result = sandbox.grade(folder, Context(lang="en"), [task])
+            with Sandbox(SandboxOptions()) as sandbox:
+                result = grade(GradeRequest(Submission.from_folder(folder), tasks=[task],
+                                            threads=1, lang="en", timeout=60), sandbox).results
             res = result[task]
             outcome = f"{task} {res.score:g}/{res.max_score:g} {res.status}"
             json.dumps(res.message, ensure_ascii=False).encode("utf-8")

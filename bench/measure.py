@@ -1,4 +1,4 @@
-"""What the threshold scripts share (``bench/thresholds.py``, ``bench/hyperparams.py``).
+"""What the threshold scripts share (``bench/thresholds.py``, ``bench/section7_thresholds.py``).
 
 The reference implementation, contexts seeded as the grader seeds them (seed 0: the public
 inputs; seed k > 0: another input stream, no course secret needed), a check's probe run on

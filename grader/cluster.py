@@ -11,10 +11,11 @@ student to a Dask worker:
 
 One student is one Dask task. The client reads the allow-listed files, sends their bytes (so
 workers need no shared filesystem, only the kit and MNIST at ``PRACTICO_DATA``), and each
-worker grades them in its own :class:`~grader.sandbox.Sandbox` (:mod:`grader.cluster_worker`).
-Everything else stays in :func:`grader.autograde.autograde`, unchanged: it sees a
-:class:`ClusterSandbox` where it would use a sandbox, so the files it writes, resuming, the
-progress bar and grader-error handling are the local pool's, byte for byte.
+worker grades them in its own :class:`~grader.sandbox.supervisor.Sandbox`, through the same
+grading loop (:mod:`grader.cluster_worker`). Everything else stays in
+:func:`grader.autograde.autograde`, unchanged: it sees a :class:`ClusterGrader` where it
+would use a local grader, so the files it writes, resuming, the progress bar and
+grader-error handling are the local pool's, byte for byte.
 
 What can go wrong is said before grading starts: Dask missing, a scheduler that does not
 answer (its address named), a worker whose kit, versions or MNIST differ from this machine's
@@ -35,7 +36,6 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from grader import settings
@@ -284,55 +284,52 @@ class Cluster:
                 "machine; nothing was graded. Install the same kit (and torch) there and set "
                 "PRACTICO_DATA to a folder holding the same MNIST/raw/:\n" + "\n".join(shown))
 
-    def sandbox(self, options: Any) -> ClusterSandbox:
-        """What :func:`grader.autograde.autograde` grades with instead of a local sandbox."""
-        if self.spec.kind != "local":
-            # Remote workers are one per core (see the README): one torch thread each.
-            options = dataclasses.replace(options, threads=1)
-        return ClusterSandbox(self.client, options, self.kit)
+    def grader(self, options: Any) -> ClusterGrader:
+        """What :func:`grader.autograde.autograde` grades with instead of a local
+        :class:`grader.grading.Grader` (``options``: each worker's sandbox's)."""
+        return ClusterGrader(self.client, options, self.kit,
+                             one_thread=self.spec.kind != "local")
 
 
-class ClusterSandbox:
-    """Grades one student per call on a Dask worker; what autograde needs of a sandbox."""
+class ClusterGrader:
+    """Grades one student per call on a Dask worker; what autograde needs of a grader."""
 
-    def __init__(self, client: Any, options: Any, kit: dict[str, Any]) -> None:
+    def __init__(self, client: Any, options: Any, kit: dict[str, Any],
+                 one_thread: bool = False) -> None:
         self.client = client
         self.options = options
         self.kit = kit
+        # Remote workers are one per core (see the README): one torch thread each.
+        self.one_thread = one_thread
         self._futures: set[Any] = set()
         self._lock = threading.Lock()
         self._cancelled = False
 
-    def grade(self, submission: str | Path, ctx: Any = None, task_ids: Any = None,
-              info: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Read the student's allow-listed files here, grade them on a worker, and wait."""
+    def grade(self, request: Any) -> Any:
+        """Grade ``request`` (its submission read here) on a worker, and wait; returns the
+        worker's :class:`grader.grading.GradeOutcome`."""
         from grader.cluster_worker import grade_student
-        from grader.sandbox.submission import collect_files
         from grader.sandbox.supervisor import GradingCancelled
 
-        folder = Path(submission)
-        files, problems = collect_files(folder)
-        job = {"files": files, "problems": problems, "label": str(folder), "ctx": ctx,
-               "tasks": None if task_ids is None else list(task_ids),
-               "options": self.options, "kit": self.kit}
+        if self.one_thread:
+            request = dataclasses.replace(request, threads=1)
+        label = request.submission.label
+        job = {"request": request, "options": self.options, "kit": self.kit}
         with self._lock:
             if self._cancelled:
-                raise GradingCancelled(str(folder))
+                raise GradingCancelled(label)
             future = self.client.submit(grade_student, job, key=f"grade-{uuid.uuid4().hex}",
                                         pure=False)
             self._futures.add(future)
         try:
-            results, worker_info = future.result()
+            return future.result()
         except BaseException:
             if self._cancelled:
-                raise GradingCancelled(str(folder)) from None
+                raise GradingCancelled(label) from None
             raise
         finally:
             with self._lock:
                 self._futures.discard(future)
-        if info is not None:
-            info.update(worker_info)
-        return results
 
     def kill_all(self) -> None:
         """Ctrl-C: cancel every student still out; their callers raise GradingCancelled."""

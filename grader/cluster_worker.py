@@ -2,16 +2,16 @@
 
 Imported only where Dask is installed (by :mod:`grader.cluster` and, through the pickled
 references to it, on every worker). A Dask worker process gets a :class:`SandboxPlugin`; the
-first student it receives creates a :class:`~grader.sandbox.Sandbox` (harness copy, zygote
-with torch imported), later students reuse it, and the worker's teardown closes it, so each
-worker pays the start-up once. A worker killed outright takes its sandbox children with it:
+first student it receives creates a :class:`~grader.sandbox.supervisor.Sandbox` (harness
+copy, zygote with torch imported) and a :class:`~grader.grading.Grader` over it, later
+students reuse both (inputs built once per worker), and the worker's teardown closes them,
+so each worker pays the start-up once. A worker killed outright takes its sandbox children with it:
 the zygote ends them when its pipe from the worker closes.
 """
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from distributed import WorkerPlugin, get_worker
@@ -26,21 +26,22 @@ class KitMismatch(Exception):
 
 
 class SandboxPlugin(WorkerPlugin):
-    """Holds this worker's sandbox between students; closes it when the worker closes."""
+    """Holds this worker's grader (and its sandbox) between students; closes it when the
+    worker closes."""
 
     name = PLUGIN_NAME
 
     def setup(self, worker: Any) -> None:
         self.lock = threading.Lock()
-        self.sandbox: Any = None
+        self.grader: Any = None
         self.options: Any = None
         self.checked: Any = None  # the client fingerprint this worker matched
 
     def teardown(self, worker: Any) -> None:
         with self.lock:
-            if self.sandbox is not None:
-                self.sandbox.close()
-                self.sandbox = None
+            if self.grader is not None:
+                self.grader.close()
+                self.grader = None
 
     def check(self, expected: dict[str, Any]) -> None:
         """Raise :class:`KitMismatch` unless this worker's kit is the client's (a worker that
@@ -52,18 +53,19 @@ class SandboxPlugin(WorkerPlugin):
             raise KitMismatch(f"worker {get_worker().address}: " + "; ".join(found))
         self.checked = expected
 
-    def sandbox_for(self, options: Any) -> Any:
-        """This worker's sandbox for ``options`` (a new one when a run with other options
-        comes to a long-lived cluster)."""
+    def grader_for(self, options: Any) -> Any:
+        """This worker's grader for sandbox ``options`` (a new one when a run with other
+        options comes to a long-lived cluster)."""
+        from grader.grading import Grader
         from grader.sandbox.supervisor import Sandbox
 
         with self.lock:
-            if self.sandbox is None or self.options != options:
-                if self.sandbox is not None:
-                    self.sandbox.close()
-                self.sandbox = Sandbox(options)
+            if self.grader is None or self.options != options:
+                if self.grader is not None:
+                    self.grader.close()
+                self.grader = Grader(Sandbox(options))
                 self.options = options
-            return self.sandbox
+            return self.grader
 
 
 def worker_fingerprint() -> dict[str, Any]:
@@ -71,28 +73,39 @@ def worker_fingerprint() -> dict[str, Any]:
     return kit_fingerprint()
 
 
-def grade_student(job: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One Dask task: grade one student's files (sent by the client) in this worker's sandbox.
+def grade_student(job: dict[str, Any]) -> Any:
+    """One Dask task: grade one student's submission (read and sent by the client) in this
+    worker's sandbox.
 
-    ``job``: ``files`` and ``problems`` as :func:`grader.sandbox.collect_files` gave them on
-    the client, ``label`` (the folder as the client names it, for messages), ``ctx``,
-    ``tasks``, ``options`` and ``kit`` (the client's fingerprint). Returns the task results
-    and the sandbox's ``info``.
+    ``job``: ``request`` (a :class:`grader.request.GradeRequest` whose submission the client
+    read with :meth:`grader.submission.Submission.from_folder`), ``options`` (the sandbox's)
+    and ``kit`` (the client's fingerprint). Returns the :class:`grader.grading.GradeOutcome`.
     """
-    _validate_files(job["files"], job["problems"])
+    request = job["request"]
+    _validate_request(request)
     plugin = get_worker().plugins[PLUGIN_NAME]
     plugin.check(job["kit"])
-    sandbox = plugin.sandbox_for(job["options"])
-    info: dict[str, Any] = {}
-    results = sandbox.grade_files(job["files"], job["problems"], Path(job["label"]),
-                                  job["ctx"], job["tasks"], info=info)
-    return results, info
+    return plugin.grader_for(job["options"]).grade(request)
+
+
+def _validate_request(request: Any) -> None:
+    """A grading request from the network: a request of a submission of files, checked
+    before anything of it is written to disk."""
+    from grader.request import GradeRequest
+    from grader.submission import Submission
+
+    if not isinstance(request, GradeRequest) or not isinstance(request.submission, Submission):
+        raise ValueError("a grading job without its request")
+    sub = request.submission
+    if not isinstance(sub.label, str) or sub.notebook:
+        raise ValueError("a grading job for something else than a student's folder")
+    _validate_files(sub.files, sub.problems)
 
 
 def _validate_files(files: Any, problems: Any) -> None:
     """The files arrive over the network: the same allow-list and caps as
-    :func:`grader.sandbox.collect_files` applies, before anything is written to disk."""
-    from grader.sandbox.submission import ALLOWED_NAMES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
+    :func:`grader.submission.collect_files` applies, before anything is written to disk."""
+    from grader.submission import ALLOWED_NAMES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
 
     if not isinstance(files, dict) or not isinstance(problems, dict):
         raise ValueError("a grading job without its files")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,26 +40,49 @@ RAW_FILES = settings.MNIST_RAW_FILES
 class MNISTNotFoundError(FileNotFoundError):
     """MNIST is not on disk and could not be downloaded.
 
-    The message says where the kit looked and the two ways to fix it, in Spanish
-    and in English (students read either).
+    Its text is one message in the reader's language (``$PRACTICO_LANG``, or ``lang`` of
+    :meth:`message`): where the kit looked, what is missing, why the download failed, and the
+    fix as a command to paste (point ``PRACTICO_DATA`` at a copy, or download it there).
     """
 
     def __init__(self, root: Path, missing: list[str], reason: str | None) -> None:
-        raw = root / "MNIST" / "raw"
-        why = f" La descarga falló / download failed: {reason}." if reason else ""
-        msg = (
-            f"No encontré MNIST en {raw} (faltan: {', '.join(missing)}).{why}\n"
-            "  Cómo arreglarlo: (1) exportá PRACTICO_DATA con la carpeta que contiene MNIST/raw/, "
-            "por ejemplo `export PRACTICO_DATA=/ruta/a/data`; o (2) con conexión a internet, "
-            "llamá a load_mnist(download=True) para descargarlo en esa carpeta.\n"
-            f"MNIST was not found in {raw} (missing: {', '.join(missing)}).\n"
-            "  How to fix: (1) set PRACTICO_DATA to the folder that holds MNIST/raw/, e.g. "
-            "`export PRACTICO_DATA=/path/to/data`; or (2) with internet access, call "
-            "load_mnist(download=True) to download it there."
-        )
-        super().__init__(msg)
         self.root = root
         self.missing = missing
+        self.reason = reason
+        super().__init__(self.message())
+
+    def __reduce__(self) -> tuple:  # pickled whole (a worker process may raise it)
+        return type(self), (self.root, self.missing, self.reason)
+
+    def message(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default ``$PRACTICO_LANG``, else Spanish)."""
+        why = _say("data_mnist_download_failed", lang, reason=self.reason) if self.reason else ""
+        # The download command names the folder through the environment, quoted for the
+        # shell, so any path (spaces, quotes) pastes as it is.
+        download = (f"PRACTICO_DATA={shlex.quote(str(self.root))} "
+                    'python -c "import grader.data as d; d.ensure_mnist()"')
+        return _say("data_mnist_missing", lang, raw=str(self.root / "MNIST" / "raw"),
+                    missing=", ".join(self.missing), why=why, root=str(self.root),
+                    download=download)
+
+    def __str__(self) -> str:
+        return self.message()
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback (the notebook's ``check_task`` and
+        ``load_mnist`` cells): only the message, since the fix is not in the code above it."""
+        return self.message().splitlines()
+
+
+def _say(key: str, lang: str | None, **values: object) -> str:
+    """Message ``key`` of the catalogue. The sandboxed child has a copy of this module but not
+    the catalogue (it never needs the message: the grader checks MNIST before it starts one),
+    so there the key and values stand in."""
+    try:
+        from grader.i18n import t
+    except ImportError:
+        return f"{key}: {values}"
+    return t(key, lang, **values)
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path:
@@ -78,26 +102,61 @@ def ensure_mnist(root: str | os.PathLike[str] | None = None, download: bool = Tr
     Downloads through torchvision when files are missing and ``download`` is true;
     raises :class:`MNISTNotFoundError` (never a bare traceback) when that is not possible,
     and :class:`MNISTCorruptError` when a file is there but is not what its name says.
+    A download that fails leaves the disk as it found it: no empty ``MNIST/raw`` folders,
+    no half-downloaded archives.
     """
     path = data_root(root)
     missing = _missing_files(path)
     if not missing:
         _check_idx_files(path)
         return path
-    reason = None
-    if download:
-        try:
-            from torchvision import datasets
+    reason = _download(path) if download else None
+    missing = _missing_files(path)
+    if not missing:
+        _check_idx_files(path)
+        return path
+    raise MNISTNotFoundError(path.resolve(), missing, reason)
 
-            datasets.MNIST(str(path), train=True, download=True)
-            datasets.MNIST(str(path), train=False, download=True)
-        except Exception as exc:  # network, permissions, disk: all end in the same advice
-            reason = f"{type(exc).__name__}: {exc}".strip()[:300]
-        missing = _missing_files(path)
-        if not missing:
-            _check_idx_files(path)
-            return path
-    raise MNISTNotFoundError(path.resolve(), missing, reason if download else None)
+
+def _download(root: Path) -> str | None:
+    """Download MNIST into ``root/MNIST/raw`` with torchvision; the error, as one line, when
+    that fails (``None`` when it worked). What a failed try made is removed again."""
+    raw = root / "MNIST" / "raw"
+    # The folders torchvision will create (raw/ and every missing one above it, innermost
+    # first) and what raw/ held before.
+    made = []
+    folder = raw.absolute()
+    while not folder.exists() and folder != folder.parent:
+        made.append(folder)
+        folder = folder.parent
+    before = set(raw.iterdir()) if raw.is_dir() else set()
+    reason = None
+    try:
+        from torchvision import datasets
+
+        datasets.MNIST(str(root), train=True, download=True)
+        datasets.MNIST(str(root), train=False, download=True)
+    except Exception as exc:  # network, permissions, disk: all end in the same advice
+        # torchvision lists every mirror it tried on lines of their own: one line here.
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        reason = reason if len(reason) <= 300 else reason[:299] + "…"
+    if _missing_files(root):
+        _undo(raw, before, made)
+    return reason
+
+
+def _undo(raw: Path, before: set[Path], made: list[Path]) -> None:
+    """Remove what a failed download added to ``raw`` (files not in ``before``) and the
+    folders it created (``made``, innermost first), each only if it is empty by then."""
+    if raw.is_dir():
+        for entry in raw.iterdir():
+            if entry not in before and (entry.is_file() or entry.is_symlink()):
+                entry.unlink(missing_ok=True)
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (someone else put a file there) or already gone
+            pass
 
 
 #: magic number and dimensions of each idx file (big-endian header, then uint8 data)
@@ -114,7 +173,31 @@ MNIST_TRAIN_IMAGES = _IDX_SHAPES["train-images-idx3-ubyte"][1][0]
 
 
 class MNISTCorruptError(ValueError):
-    """A raw MNIST file is there but is not what its name says (truncated, another file)."""
+    """A raw MNIST file is there but is not what its name says (truncated, another file).
+
+    Its text is one message in the reader's language, like :class:`MNISTNotFoundError`'s.
+    """
+
+    def __init__(self, path: Path, found: tuple[int, ...], size: int,
+                 expected: tuple[int, ...], expected_size: int) -> None:
+        self.path, self.found, self.size = path, found, size
+        self.expected, self.expected_size = expected, expected_size
+        super().__init__(self.message())
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.path, self.found, self.size, self.expected, self.expected_size)
+
+    def message(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default ``$PRACTICO_LANG``, else Spanish)."""
+        return _say("data_mnist_corrupt", lang, path=str(self.path), found=str(self.found),
+                    size=self.size, expected=str(self.expected),
+                    expected_size=self.expected_size, remove=f"rm {shlex.quote(str(self.path))}")
+
+    def __str__(self) -> str:
+        return self.message()
+
+    def _render_traceback_(self) -> list[str]:
+        return self.message().splitlines()
 
 
 def _idx_header(path: Path, head: bytes, size: int) -> int:
@@ -125,13 +208,7 @@ def _idx_header(path: Path, head: bytes, size: int) -> int:
     found = tuple(int.from_bytes(head[i : i + 4], "big") for i in range(0, header, 4))
     expected = header + math.prod(shape)
     if found != (magic, *shape) or size != expected:
-        raise MNISTCorruptError(
-            f"{path} no es el archivo MNIST esperado (cabecera {found}, {size} bytes; se "
-            f"esperaba {(magic, *shape)}, {expected} bytes): volvé a descargarlo (borralo y "
-            "llamá a load_mnist(download=True)).\n"
-            f"{path} is not the expected MNIST file (header {found}, {size} bytes; expected "
-            f"{(magic, *shape)}, {expected} bytes): download it again (delete it and call "
-            "load_mnist(download=True)).")
+        raise MNISTCorruptError(path, found, size, (magic, *shape), expected)
     return header
 
 
@@ -182,7 +259,7 @@ def mnist_tensors(
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    images, labels = _mnist_split(split, root, download)
+    images, labels = mnist_split(split, root, download)
     return _as_inputs(images), labels
 
 
@@ -193,12 +270,12 @@ def mnist_rows(split: str, index: torch.Tensor | list[int],
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    images, labels = _mnist_split(split, root)
+    images, labels = mnist_split(split, root)
     idx = torch.as_tensor(index, dtype=torch.long)
     return _as_inputs(images[idx]), labels[idx]
 
 
-def _mnist_split(split: str, root: str | os.PathLike[str] | None = None, download: bool = True
+def mnist_split(split: str, root: str | os.PathLike[str] | None = None, download: bool = True
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """A split as stored: uint8 ``(N, 28, 28)`` images (shared: never modify) and labels."""
     path = ensure_mnist(root, download=download)
@@ -321,3 +398,10 @@ def fast_mnist_loaders(
         FastLoader(X_va.to(dev), y_va.to(dev), batch_size),
         FastLoader(X_test.to(dev), y_test.to(dev), batch_size),
     )
+
+
+def mnist_subset(seed_idx: torch.Tensor, batch: int, device: str) -> FastLoader:
+    """An unshuffled FastLoader over rows ``seed_idx`` of the training split, on ``device``
+    (section 7's MNIST checks: the batches are the ones the grader replays, in order)."""
+    X, y = mnist_rows("train", seed_idx)
+    return FastLoader(X.to(device), y.to(device), batch)

@@ -2,9 +2,10 @@
 
 Variant 0 is public: its inputs come from constants in the kit, so ``pytest exercises``
 gives every student the same checks the instructor runs. Any other variant (nbgrader's
-hidden tests, ``grade --variant N``) must be unpredictable from the release, so its seeds
-are an HMAC of the variant number under the course secret, read from ``PRACTICO_SECRET``
-in the grader's process only (the sandboxed child and the student's kernel never get it).
+hidden tests, ``grade``, ``autograde`` or ``pytest exercises`` with ``--variant N``) must be
+unpredictable from the release, so its seeds are an HMAC of the variant number under the
+course secret, read from ``PRACTICO_SECRET`` in the grader's process only (the sandboxed
+child and the student's kernel never get it).
 
 A missing or too short secret is an error that names the fix, never a silent fall back
 to a public seed: that would hand the hidden inputs to anyone who reads the checks.

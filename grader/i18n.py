@@ -20,29 +20,19 @@ def fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def _shown(value: object, safe_text, limit: int) -> object:
-    """A message value fit to format: numbers as they are (format specs keep working), a huge
-    int as its size (printing it could raise), everything else as bounded, safe text."""
-    if isinstance(value, bool) or isinstance(value, float):
-        return value
-    if isinstance(value, int):
-        return value if value.bit_length() <= 256 else f"<int of {value.bit_length()} bits>"
-    return safe_text(value, limit)
-
-
 def t(key: str, lang: str | None = None, /, **values: object) -> str:
     """The message ``key`` in the chosen language, formatted with ``values``.
 
     ``key`` and ``lang`` are positional-only, so a message may use ``{key}`` or ``{lang}``.
     """
     from grader.messages import MESSAGES
-    from grader.textsafe import MAX_VALUE_CHARS, safe_text
+    from grader.textsafe import safe_text, shown_value
 
     entry = MESSAGES[key]
     template = entry[current_lang(lang)]
     # Values may come from student code (exception texts, type names, file names): each is
     # bounded and made UTF-8-safe before it is shown, and so is the whole message.
-    values = {k: _shown(v, safe_text, MAX_VALUE_CHARS) for k, v in values.items()}
+    values = {k: shown_value(v) for k, v in values.items()}
     try:
         text = template.format(**values)
     except Exception:

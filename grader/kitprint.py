@@ -5,7 +5,8 @@ every machine runs the same checks on the same data. :func:`kit_fingerprint` des
 machine: the grader's own files (each by hash, so a difference can be named), the kit,
 torch and Python versions, and the MNIST files the checks read (by hash: another copy of the
 data would draw other inputs). :func:`differences` says, in words, how two fingerprints
-differ. It needs neither torch nor Dask to be imported.
+differ; :func:`kit_digest` is the same files as one hash (``autograde``'s fingerprint of a
+result). It needs neither torch nor Dask to be imported.
 """
 
 from __future__ import annotations
@@ -22,11 +23,26 @@ MAX_FILES_NAMED = 5
 _mnist_cache: dict[str, Any] = {}
 
 
-def _package_files() -> dict[str, str]:
+def package_files() -> dict[str, str]:
     """sha256 of each ``.py`` file of the grader package, by path inside the package."""
     package = Path(__file__).resolve().parent
     return {str(path.relative_to(package)): hashlib.sha256(path.read_bytes()).hexdigest()
             for path in sorted(package.rglob("*.py"))}
+
+
+_kit_digest_cache: list[str] = []
+
+
+def kit_digest() -> str:
+    """One hash of the grader's own code (every file's path and hash): a change to any check
+    changes it, so ``autograde`` grades again results of another kit. Computed once per
+    process."""
+    if not _kit_digest_cache:
+        digest = hashlib.sha256()
+        for path, sha in package_files().items():
+            digest.update(f"{path}\0{sha}\n".encode())
+        _kit_digest_cache.append(digest.hexdigest())
+    return _kit_digest_cache[0]
 
 
 def _version(distribution: str) -> str:
@@ -64,7 +80,7 @@ def kit_fingerprint() -> dict[str, Any]:
 
     return {
         "kit": __version__,
-        "files": _package_files(),
+        "files": package_files(),
         "torch": _version("torch"),
         "torchvision": _version("torchvision"),
         "python": f"{sys.version_info[0]}.{sys.version_info[1]}",

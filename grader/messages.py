@@ -121,10 +121,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{what}: expected shape {expected}, got {found}.",
     },
     "wrong_dtype": {
-        "es": "{what}: esperaba dtype {expected} y obtuve {found}. Pista: los vectores "
-              "objetivo de una pérdida son flotantes.",
-        "en": "{what}: expected dtype {expected}, got {found}. Hint: a loss's target vectors "
-              "are floats.",
+        "es": "{what}: esperaba dtype {expected} y obtuve {found}. Fijá el tipo del tensor que "
+              "devolvés.",
+        "en": "{what}: expected dtype {expected}, got {found}. Set the type of the tensor you "
+              "return.",
     },
     "wrong_device": {
         "es": "{what}: el resultado quedó en {found}, pero la entrada estaba en {expected}. "
@@ -172,9 +172,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "layer_count": {
         "es": "{what}: esperaba {expected} capas nn.Linear y encontré {found}. Contá las capas "
-              "ocultas que pide la docstring más la de salida.",
+              "ocultas que pide la docstring más la de salida; sólo cuentan las registradas en "
+              "el módulo (atributos, nn.Sequential, nn.ModuleList), no las de una lista común.",
         "en": "{what}: expected {expected} nn.Linear layers, found {found}. Count the hidden "
-              "layers the docstring asks for plus the output layer.",
+              "layers the docstring asks for plus the output layer; only layers registered on "
+              "the module count (attributes, nn.Sequential, nn.ModuleList), not those in a "
+              "plain list.",
     },
     "layer_shapes": {
         "es": "{what}: los tamaños (entradas, salidas) de las capas no son los pedidos; "
@@ -415,9 +418,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "accuracy_low": {
         "es": "{what}: tras {epochs} época(s) con {n} imágenes, la accuracy en test es {acc}; "
-              "se esperaba al menos {threshold}. ¿Se actualizan los pesos en cada lote?",
+              "se esperaba al menos {threshold}. Algo de lo que usa esta corrida le impide "
+              "aprender (la red, los objetivos, la pérdida, el bucle): los otros chequeos de "
+              "la tarea dicen qué.",
         "en": "{what}: after {epochs} epoch(s) on {n} images, test accuracy is {acc}; at "
-              "least {threshold} was expected. Are the weights updated every batch?",
+              "least {threshold} was expected. Something this run uses keeps it from learning "
+              "(the net, the targets, the loss, the loop): the task's other checks say what.",
     },
     # ------------------------------------------------------------- init and probes
     "bias_not_zero": {
@@ -681,15 +687,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "exp_report_title": {"es": "Práctico 2: experimentos", "en": "Práctico 2: experiments"},
     "exp_report_intro": {
         "es": "Implementación: {impl} · dispositivo: {device} · presupuesto: {budget} · "
-              "tiempo total: {seconds} s.",
+              "tiempo total de la corrida: {seconds} s de reloj ({jobs} experimento(s) a la "
+              "vez; la tabla da el tiempo de cada uno).",
         "en": "Implementation: {impl} · device: {device} · budget: {budget} · "
-              "total time: {seconds} s.",
+              "total time of the run: {seconds} s of wall time ({jobs} experiment(s) at once; "
+              "the table gives each one's time).",
     },
     "exp_budget_full": {
         "es": "el del notebook original ({epochs} épocas en MNIST, {parity_epochs} en paridad; "
-              "train {train})",
+              "{train} imágenes de entrenamiento)",
         "en": "the seed notebook's ({epochs} MNIST epochs, {parity_epochs} parity epochs; "
-              "train {train})",
+              "{train} training images)",
     },
     "exp_budget_quick": {
         "es": "rápido (--quick: {epochs} época(s) sobre {train} imágenes, {parity_epochs} "
@@ -778,6 +786,265 @@ MESSAGES: dict[str, dict[str, str]] = {
               "bien lo dicen `pytest exercises` y `python -m grader grade`.",
         "en": "“ok” means the code ran without errors in the experiments; whether it is right "
               "is for `pytest exercises` and `python -m grader grade` to say.",
+    },
+    # ---- issue 22 item 4 (es): a first hour in Spanish. MNIST missing or damaged
+    # (grader/data.py); the experiments' figure labels, divergence marks and alt texts
+    # (grader/experiments/figures.py, section7.py, report.py)
+    "data_mnist_missing": {
+        "es": "No encontré MNIST en {raw} (faltan: {missing}).{why}\n"
+              "Cómo arreglarlo, una de dos:\n"
+              "  - si ya tenés MNIST, decile al kit dónde está (la carpeta que contiene "
+              "MNIST/raw/):\n"
+              "      export PRACTICO_DATA=/ruta/a/la/carpeta\n"
+              "  - con conexión a internet, descargalo (unos 12 MB) en {root}:\n"
+              "      {download}",
+        "en": "MNIST was not found in {raw} (missing: {missing}).{why}\n"
+              "To fix it, either:\n"
+              "  - if you already have MNIST, tell the kit where it is (the folder that holds "
+              "MNIST/raw/):\n"
+              "      export PRACTICO_DATA=/path/to/that/folder\n"
+              "  - with internet access, download it (about 12 MB) into {root}:\n"
+              "      {download}",
+    },
+    "data_mnist_download_failed": {
+        "es": " No se pudo descargar: {reason}.",
+        "en": " The download failed: {reason}.",
+    },
+    "data_mnist_corrupt": {
+        "es": "{path} no es el archivo de MNIST que dice su nombre (cabecera {found}, {size} "
+              "bytes; se esperaba {expected}, {expected_size} bytes). Borralo y el kit lo "
+              "vuelve a descargar la próxima vez:\n      {remove}",
+        "en": "{path} is not the MNIST file its name says (header {found}, {size} bytes; "
+              "expected {expected}, {expected_size} bytes). Delete it and the kit downloads "
+              "it again next time:\n      {remove}",
+    },
+    "exp_fig_grid_train": {"es": "Conjunto de entrenamiento: {call}",
+                           "en": "Training set: {call}"},
+    "exp_fig_grid_test": {"es": "Conjunto de test: {call}", "en": "Test set: {call}"},
+    "exp_split_train": {"es": "entrenamiento", "en": "training"},
+    "exp_split_test": {"es": "test", "en": "test"},
+    "exp_fig_init_xavier": {"es": "Xavier", "en": "Xavier"},
+    "exp_fig_init_he": {"es": "He", "en": "He"},
+    "exp_fig_init_orthogonal": {"es": "ortogonal", "en": "orthogonal"},
+    "exp_fig_log_count": {"es": "log(1 + cantidad)", "en": "log(1 + count)"},
+    "exp_fig_unclipped": {"es": "sin recorte", "en": "unclipped"},
+    "exp_fig_clipped": {"es": "con recorte (max_norm={max_norm})",
+                        "en": "clipped (max_norm={max_norm})"},
+    "exp_diverged_epoch": {"es": "divergió en la época {k}", "en": "diverged at epoch {k}"},
+    "exp_diverged_step": {"es": "divergió en el paso {k}", "en": "diverged at step {k}"},
+    "exp_alt_grid": {
+        "es": "{count} dígitos del conjunto de {split} de MNIST dibujados por {viewer}, en "
+              "{rows} filas de {cols}; sus etiquetas, en orden: {labels}.",
+        "en": "{count} MNIST {split} digits drawn by {viewer}, in {rows} rows of {cols}; "
+              "their labels, in order: {labels}.",
+    },
+    "exp_alt_curves": {
+        "es": "{title}, {epochs} épocas: a la izquierda la pérdida de entrenamiento y la de "
+              "validación por época, a la derecha la accuracy en validación, que termina en "
+              "{val_acc}.",
+        "en": "{title}, {epochs} epochs: on the left the training and validation loss per "
+              "epoch, on the right the validation accuracy, which ends at {val_acc}.",
+    },
+    "exp_alt_parity": {
+        "es": "Paridad de {bits} bits, red llana contra red profunda, {epochs} épocas: pérdida "
+              "de entrenamiento (izquierda) y accuracy en test (derecha) por época; accuracy "
+              "final: {finals}.",
+        "en": "{bits}-bit parity, shallow net against deep net, {epochs} epochs: training "
+              "loss (left) and test accuracy (right) per epoch; final accuracy: {finals}.",
+    },
+    "exp_alt_parity_scaling": {
+        "es": "Accuracy final en test según la cantidad de bits de la entrada ({bits}), red "
+              "llana contra red profunda, con el azar (0.5) como línea de puntos: {finals}.",
+        "en": "Final test accuracy against the number of input bits ({bits}), shallow net "
+              "against deep net, with chance (0.5) as a dotted line: {finals}.",
+    },
+    "exp_alt_act_std": {
+        "es": "Desvío estándar de las activaciones después de cada una de las {depth} capas "
+              "ocultas, en escala logarítmica, con inicialización {inits}; en la última capa: "
+              "{last}.",
+        "en": "Standard deviation of the activations after each of the {depth} hidden layers, "
+              "on a log scale, with {inits} initialization; at the last layer: {last}.",
+    },
+    "exp_alt_grad_std": {
+        "es": "Desvío estándar del gradiente de los pesos en cada capa lineal, en escala "
+              "logarítmica, con inicialización {inits}; en la primera capa: {first}.",
+        "en": "Standard deviation of the weight gradient in each linear layer, on a log "
+              "scale, with {inits} initialization; at the first layer: {first}.",
+    },
+    "exp_alt_lr_sweep": {
+        "es": "Barrido de la tasa de aprendizaje con SGD, {epochs} épocas: pérdida de "
+              "entrenamiento (escala logarítmica, izquierda) y accuracy en validación "
+              "(derecha) por época, una curva por tasa (lr = {lrs}). La mejor es lr={best}, "
+              "con {best_acc} en validación. {diverged}",
+        "en": "Learning-rate sweep with SGD, {epochs} epochs: training loss (log scale, left) "
+              "and validation accuracy (right) per epoch, one curve per rate (lr = {lrs}). "
+              "The best is lr={best}, with {best_acc} on validation. {diverged}",
+    },
+    "exp_alt_exploding": {
+        "es": "Normas del gradiente {unclipped} y {clipped}: a la izquierda, por capa lineal "
+              "en el primer paso; a la derecha, la norma total en cada paso de una época con "
+              "lr={lr} (escalas logarítmicas). Accuracy en test: {accs}. {diverged}",
+        "en": "Gradient norms {unclipped} and {clipped}: on the left, per linear layer at the "
+              "first step; on the right, the total norm at each step of one epoch at lr={lr} "
+              "(log scales). Test accuracy: {accs}. {diverged}",
+    },
+    "exp_alt_overview": {
+        "es": "Accuracy en validación por época de los {count} modelos de MNIST; al final: "
+              "{finals}.",
+        "en": "Validation accuracy per epoch of the {count} MNIST models; at the end: "
+              "{finals}.",
+    },
+    "exp_alt_confusion": {
+        "es": "Matriz de confusión en test de {model} (accuracy {acc}): en las filas el dígito "
+              "real, en las columnas el predicho, cada celda con su cantidad. La confusión más "
+              "frecuente: {true} tomado por {pred}, {n} veces.",
+        "en": "Test confusion matrix of {model} (accuracy {acc}): rows are the true digit, "
+              "columns the predicted one, each cell with its count. The most frequent "
+              "confusion: {true} taken for {pred}, {n} times.",
+    },
+    "exp_alt_diverged": {"es": "Una cruz marca cada divergencia: {runs}.",
+                         "en": "A cross marks each divergence: {runs}."},
+    "exp_alt_no_value": {"es": "sin valor (nan)", "en": "no value (nan)"},
+    "exp_alt_none_diverged": {"es": "Ninguna curva divergió.", "en": "No curve diverged."},
+    "exp_alt_fallback": {"es": "Figura de «{title}» ({name}).",
+                         "en": "Figure of “{title}” ({name})."},
+    # ---- issue 20: the class report (grader/class_report/); every key starts with cr_
+    "cr_title": {"es": "Práctico 2: informe de la clase", "en": "Practical 2: class report"},
+    "cr_source_autograde": {"es": "resultados de autograde", "en": "autograde results"},
+    "cr_source_nbgrader": {"es": "curso de nbgrader, tarea {assignment}",
+                           "en": "nbgrader course, assignment {assignment}"},
+    "cr_summary": {
+        "es": "{source}: {counted} estudiantes contados, {not_counted} sin contar.",
+        "en": "{source}: {counted} students counted, {not_counted} not counted.",
+    },
+    "cr_names_hidden": {
+        "es": "Sin nombres: el informe da solo cantidades y se puede mostrar en clase "
+              "(con --names dice quiénes).",
+        "en": "Without names: the report gives counts only and can be shown in class "
+              "(--names says who).",
+    },
+    "cr_names_shown": {
+        "es": "Con nombres (--names): no lo muestres en clase.",
+        "en": "With names (--names): do not show it in class.",
+    },
+    "cr_signed_only": {
+        "es": "Cuentan solo los resultados firmados por este kit con la clave de esta cuenta; "
+              "los demás figuran en «Sin contar».",
+        "en": "Only results this kit signed with this account's key count; any other is "
+              "listed under “Not counted”.",
+    },
+    "cr_section_total": {"es": "Nota total", "en": "Total score"},
+    "cr_section_tasks": {"es": "Notas por tarea", "en": "Scores per task"},
+    "cr_section_checks": {"es": "Aprobación de cada chequeo", "en": "Pass rate of every check"},
+    "cr_section_diagnoses": {"es": "Diagnósticos, del más frecuente al menos",
+                             "en": "Diagnoses, most frequent first"},
+    "cr_section_lost": {"es": "Chequeos con tiempo agotado o caídos, por motivo",
+                        "en": "Checks that timed out or crashed, by reason"},
+    "cr_section_revisit": {"es": "Qué repasar en clase", "en": "What to revisit in class"},
+    "cr_section_not_counted": {"es": "Sin contar", "en": "Not counted"},
+    "cr_col_task": {"es": "tarea", "en": "task"},
+    "cr_col_check": {"es": "chequeo", "en": "check"},
+    "cr_col_checks": {"es": "chequeos", "en": "checks"},
+    "cr_col_students": {"es": "estudiantes", "en": "students"},
+    "cr_col_graded": {"es": "calificados", "en": "graded"},
+    "cr_col_passed": {"es": "aprobaron", "en": "passed"},
+    "cr_col_pass_rate": {"es": "aprobación", "en": "pass rate"},
+    "cr_col_mean": {"es": "media", "en": "mean"},
+    "cr_col_median": {"es": "mediana", "en": "median"},
+    "cr_col_min": {"es": "mínimo", "en": "min"},
+    "cr_col_max": {"es": "máximo", "en": "max"},
+    "cr_col_full": {"es": "nota completa", "en": "full marks"},
+    "cr_col_zero": {"es": "cero", "en": "zero"},
+    "cr_col_statuses": {"es": "cómo terminaron", "en": "how they ended"},
+    "cr_col_diagnosis": {"es": "diagnóstico", "en": "diagnosis"},
+    "cr_col_description": {"es": "qué quiere decir", "en": "what it means"},
+    "cr_col_tasks": {"es": "tareas", "en": "tasks"},
+    "cr_col_occurrences": {"es": "chequeos que lo dieron", "en": "checks that gave it"},
+    "cr_col_status": {"es": "estado", "en": "status"},
+    "cr_col_reason": {"es": "motivo", "en": "reason"},
+    "cr_col_points_lost": {"es": "puntos perdidos", "en": "points lost"},
+    "cr_col_rank": {"es": "#", "en": "#"},
+    "cr_col_what": {"es": "qué", "en": "what"},
+    "cr_col_out_of": {"es": "sobre", "en": "out of"},
+    "cr_revisit_rule": {
+        "es": "Orden: puntos perdidos por toda la clase en chequeos que el código intentó "
+              "(falló o lanzó un error), agrupados por el primer diagnóstico del chequeo si "
+              "tiene uno, si no por el chequeo mismo; a igual puntaje, más estudiantes primero, "
+              "después el orden del práctico. No entran el trabajo sin terminar (sin "
+              "implementar, archivos o nombres que faltan, errores al importar, archivos "
+              "ilegibles) ni los tiempos agotados y caídas: dicen quién no terminó, no qué se "
+              "entendió mal. Se muestran los {limit} primeros.",
+        "en": "Order: points lost by the whole class on checks the code attempted (it failed "
+              "or raised an error), grouped by the check's first diagnosis when it has one, "
+              "else by the check itself; ties go to more students, then to the order of the "
+              "practical. Unfinished work (not implemented, missing files or names, import "
+              "errors, unreadable files) and timeouts and crashes are left out: they say who "
+              "did not finish, not what was misunderstood. The first {limit} are shown.",
+    },
+    "cr_revisit_check": {"es": "chequeo {check} de {task} ({title}), sin diagnóstico",
+                         "en": "check {check} of {task} ({title}), no diagnosis"},
+    "cr_example_message": {"es": "mensaje más común", "en": "most common message"},
+    "cr_no_diagnoses": {
+        "es": "Ningún chequeo fallido de estos resultados trae un diagnóstico.",
+        "en": "No failed check in these results carries a diagnosis.",
+    },
+    "cr_no_lost": {"es": "Ningún chequeo agotó su tiempo ni se cayó.",
+                   "en": "No check timed out or crashed."},
+    "cr_no_revisit": {"es": "Nadie perdió puntos en un chequeo que intentó.",
+                      "en": "Nobody lost points on a check they attempted."},
+    "cr_none_not_counted": {"es": "Todos los resultados cuentan.",
+                            "en": "Every result counts."},
+    "cr_no_students": {"es": "No hay resultados firmados que contar.",
+                       "en": "There are no signed results to count."},
+    "cr_task_not_graded": {"es": "no se calificó en esta corrida",
+                           "en": "not graded in this run"},
+    "cr_reason_timeout": {"es": "más de {seconds} s", "en": "over {seconds} s"},
+    "cr_reason_unknown": {"es": "motivo desconocido", "en": "unknown reason"},
+    "cr_nc_unsigned": {
+        "es": "result.json sin la firma de este kit (alterado, de otra cuenta o de otro "
+              "estudiante)",
+        "en": "result.json without this kit's signature (altered, from another account or "
+              "another student)",
+    },
+    "cr_nc_missing": {"es": "sin resultado (no terminó de calificarse)",
+                      "en": "no result (grading did not finish)"},
+    "cr_nc_pending": {"es": "pendiente en grades.csv", "en": "pending in grades.csv"},
+    "cr_nc_grader_error": {"es": "error del corrector (grader_error en grades.csv)",
+                           "en": "grader error (grader_error in grades.csv)"},
+    "cr_nc_symlink_not_graded": {"es": "enlace simbólico, no se sigue",
+                                 "en": "symbolic link, not followed"},
+    "cr_nc_malformed": {"es": "resultado firmado pero con otra forma (de otra versión del kit)",
+                        "en": "signed result of another shape (from another kit version)"},
+    "cr_fig_total_title": {"es": "Nota total de la clase", "en": "Total score of the class"},
+    "cr_fig_tasks_title": {"es": "Nota de cada tarea", "en": "Score in each task"},
+    "cr_fig_pass_title": {"es": "Aprobación de cada chequeo", "en": "Pass rate of each check"},
+    "cr_fig_diag_title": {"es": "Estudiantes con cada diagnóstico",
+                          "en": "Students with each diagnosis"},
+    "cr_fig_score": {"es": "nota", "en": "score"},
+    "cr_fig_students": {"es": "estudiantes", "en": "students"},
+    "cr_fig_pass_rate": {"es": "aprobación (%)", "en": "pass rate (%)"},
+    "cr_fig_mean": {"es": "media {value}", "en": "mean {value}"},
+    "cr_fig_median": {"es": "mediana {value}", "en": "median {value}"},
+    "cr_alt_total": {
+        "es": "Histograma de la nota total de {n} estudiantes, sobre {max}: media {mean}, "
+              "mediana {median}; {bins}.",
+        "en": "Histogram of the total score of {n} students, out of {max}: mean {mean}, "
+              "median {median}; {bins}.",
+    },
+    "cr_alt_bin": {"es": "{count} entre {low} y {high}", "en": "{count} between {low} and {high}"},
+    "cr_alt_tasks": {
+        "es": "Un gráfico de barras por tarea, con cuántos estudiantes sacaron cada nota: {tasks}.",
+        "en": "One bar chart per task, with how many students got each score: {tasks}.",
+    },
+    "cr_alt_count": {"es": "{count} con {score}", "en": "{count} with {score}"},
+    "cr_alt_pass": {
+        "es": "Barras horizontales con el porcentaje de aprobación de {n} chequeos; los más "
+              "bajos: {lowest}.",
+        "en": "Horizontal bars with the pass rate of {n} checks; the lowest: {lowest}.",
+    },
+    "cr_alt_diag": {
+        "es": "Barras horizontales con cuántos estudiantes recibieron cada diagnóstico: {items}.",
+        "en": "Horizontal bars with how many students got each diagnosis: {items}.",
     },
     # ---------------------------------------- oracle input caps (grader/checks/expect.py)
     "oracle_too_many_layers": {
@@ -1056,10 +1323,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "norms_mismatch": {
         "es": "{what}: las normas no coinciden con un cálculo independiente sobre la misma "
               "red y el mismo lote (pérdida criterion(model(X), y), backward, norma L2 de cada "
-              "weight.grad). Usá el criterion que recibís.",
+              "weight.grad). Revisá la pérdida, el tensor y la medida.",
         "en": "{what}: the norms do not match an independent computation on the same net and "
-              "batch (loss criterion(model(X), y), backward, L2 norm of each weight.grad). Use "
-              "the criterion you are given.",
+              "batch (loss criterion(model(X), y), backward, L2 norm of each weight.grad). Check "
+              "the loss, the tensor and the measure.",
     },
     "norms_grads_not_kept": {
         "es": "grad_norms: después de la llamada, el .grad de los pesos del modelo debería "
@@ -1101,10 +1368,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "clip_norm_over": {
         "es": "train_clipped: en el paso {step} la norma total de los gradientes era {found} > "
               "max_norm={max_norm}. Recortá la norma de todos los gradientes juntos "
-              "(clip_grad_norm_ sobre model.parameters()), no cada valor ni cada capa aparte.",
+              "(clip_grad_norm_ sobre model.parameters()), entre backward() y step().",
         "en": "train_clipped: at step {step} the total gradient norm was {found} > "
               "max_norm={max_norm}. Clip the norm of all the gradients together (clip_grad_norm_ "
-              "over model.parameters()), not each value or each layer on its own.",
+              "over model.parameters()), between backward() and step().",
     },
     "clip_no_grads": {
         "es": "train_clipped: en el paso {step}, optimizer.step() no encontró los gradientes de "
@@ -1180,4 +1447,302 @@ MESSAGES: dict[str, dict[str, str]] = {
     "exp_fig_step": {"es": "paso", "en": "step"},
     "exp_fig_total_grad_norm": {"es": "norma total del gradiente (antes de recortar)",
                                 "en": "total gradient norm (before clipping)"},
+    # ---- issue 22 items 1-2 (lms): grades into Canvas and Moodle (grader/lms/), similarity
+    # report (grader/similarity/)
+    "lms_roster_unreadable": {
+        "es": "No se puede leer la lista de estudiantes {path} ({reason}).",
+        "en": "Cannot read the roster {path} ({reason}).",
+    },
+    "lms_roster_too_big": {
+        "es": "La lista de estudiantes {path} pesa más de {mib} MiB: no parece una lista de "
+              "curso. Exportá solo las columnas de estudiantes.",
+        "en": "The roster {path} is over {mib} MiB: not a class list. Export only the "
+              "students' columns.",
+    },
+    "lms_roster_not_utf8": {
+        "es": "La lista de estudiantes {path} no está en UTF-8 (byte {offset}). Guardala como "
+              "«CSV UTF-8» desde la planilla.",
+        "en": "The roster {path} is not UTF-8 (byte {offset}). Save it as \"CSV UTF-8\" from "
+              "the spreadsheet.",
+    },
+    "lms_roster_bad_csv": {
+        "es": "La lista de estudiantes {path} no es un CSV válido: {reason}.",
+        "en": "The roster {path} is not valid CSV: {reason}.",
+    },
+    "lms_roster_empty": {
+        "es": "La lista de estudiantes {path} está vacía: hace falta una fila de encabezados y "
+              "una fila por estudiante.",
+        "en": "The roster {path} is empty: it needs a header row and one row per student.",
+    },
+    "lms_roster_no_folder": {
+        "es": "La lista de estudiantes {path} no tiene la columna «folder»: agregala, con el "
+              "nombre de la carpeta de cada estudiante (o su id de nbgrader).",
+        "en": "The roster {path} has no \"folder\" column: add it, holding each student's "
+              "folder name (or nbgrader id).",
+    },
+    "lms_roster_no_canvas": {
+        "es": "La lista de estudiantes {path} no tiene ninguna columna con la que Canvas "
+              "encuentre a un estudiante: «ID», «SIS User ID» o «SIS Login ID» (las de la "
+              "exportación de notas de Canvas).",
+        "en": "The roster {path} has none of the columns Canvas finds a student by: \"ID\", "
+              "\"SIS User ID\" or \"SIS Login ID\" (those of Canvas's gradebook export).",
+    },
+    "lms_roster_no_email": {
+        "es": "La lista de estudiantes {path} no tiene la columna «Email address» (o «email»); "
+              "o usá --moodle-id idnumber con una columna «ID number».",
+        "en": "The roster {path} has no \"Email address\" (or \"email\") column; or use "
+              "--moodle-id idnumber with an \"ID number\" column.",
+    },
+    "lms_roster_no_idnumber": {
+        "es": "La lista de estudiantes {path} no tiene la columna «ID number» (o «idnumber»); "
+              "o usá --moodle-id email con una columna «Email address».",
+        "en": "The roster {path} has no \"ID number\" (or \"idnumber\") column; or use "
+              "--moodle-id email with an \"Email address\" column.",
+    },
+    "lms_roster_problems": {
+        "es": "La lista de estudiantes {path} tiene filas que no se pueden usar sin adivinar:",
+        "en": "The roster {path} has rows that cannot be used without guessing:",
+    },
+    "lms_roster_blank_folder": {
+        "es": "filas sin «folder»: {rows}.",
+        "en": "rows with no \"folder\": {rows}.",
+    },
+    "lms_roster_row_without_canvas": {
+        "es": "filas sin «ID», «SIS User ID» ni «SIS Login ID»: {rows}.",
+        "en": "rows with no \"ID\", \"SIS User ID\" or \"SIS Login ID\": {rows}.",
+    },
+    "lms_roster_row_without_email": {
+        "es": "filas sin correo: {rows}.",
+        "en": "rows with no email: {rows}.",
+    },
+    "lms_roster_row_without_idnumber": {
+        "es": "filas sin «ID number»: {rows}.",
+        "en": "rows with no \"ID number\": {rows}.",
+    },
+    "lms_roster_folder_twice": {
+        "es": "la misma carpeta en dos filas: {rows}.",
+        "en": "one folder on two rows: {rows}.",
+    },
+    "lms_roster_identity_twice": {
+        "es": "la misma identidad del LMS en dos filas: {rows}.",
+        "en": "one LMS identity on two rows: {rows}.",
+    },
+    "lms_source_missing": {
+        "es": "{path}: no existe esa carpeta. Dá la carpeta de resultados de autograde (la de "
+              "--out) o la carpeta del curso de nbgrader.",
+        "en": "{path}: no such folder. Give the autograde results folder (its --out) or the "
+              "nbgrader course folder.",
+    },
+    "lms_source_unknown": {
+        "es": "{path} no es una carpeta de resultados de autograde (no tiene students/) ni un "
+              "curso de nbgrader (no tiene nbgrader_config.py).",
+        "en": "{path} is neither an autograde results folder (it has no students/) nor an "
+              "nbgrader course (it has no nbgrader_config.py).",
+    },
+    "lms_source_unreadable": {
+        "es": "No se puede leer {path} ({reason}).",
+        "en": "Cannot read {path} ({reason}).",
+    },
+    "lms_assignment_results": {
+        "es": "--assignment es para un curso de nbgrader; una carpeta de resultados de "
+              "autograde tiene una sola tarea (nombrá su columna con --title).",
+        "en": "--assignment is for an nbgrader course; an autograde results folder holds one "
+              "assignment (name its column with --title).",
+    },
+    "lms_mixed_max_score": {
+        "es": "Los resultados no tienen todos el mismo puntaje máximo (se calificaron con "
+              "distintos --tasks), así que no hay un único «puntos posibles»: {parts}. "
+              "Calificá a todos con las mismas tareas.",
+        "en": "The results do not all have the same maximum score (graded with different "
+              "--tasks), so there is no one \"points possible\": {parts}. Grade everyone with "
+              "the same tasks.",
+    },
+    "lms_course_config": {
+        "es": "No se pudo cargar {path}/nbgrader_config.py: {reason}.",
+        "en": "{path}/nbgrader_config.py could not be loaded: {reason}.",
+    },
+    "lms_course_no_gradebook": {
+        "es": "{path}: el curso todavía no tiene gradebook. Corré `nbgrader autograde` primero.",
+        "en": "{path}: the course has no gradebook yet. Run `nbgrader autograde` first.",
+    },
+    "lms_no_nbgrader": {
+        "es": "nbgrader no está instalado en este entorno: `pip install -e \".[notebook]\"` "
+              "(o `./kit setup`).",
+        "en": "nbgrader is not installed here: `pip install -e \".[notebook]\"` (or "
+              "`./kit setup`).",
+    },
+    "lms_course_no_assignment": {
+        "es": "El gradebook no tiene la tarea {names} (tiene: {known}).",
+        "en": "The gradebook has no assignment {names} (it has: {known}).",
+    },
+    "lms_course_empty": {
+        "es": "El gradebook de {path} no tiene tareas todavía.",
+        "en": "The gradebook of {path} has no assignments yet.",
+    },
+    "lms_moodle_one_assignment": {
+        "es": "Moodle importa una nota por archivo: elegí una tarea con --assignment (hay "
+              "varias: {names}).",
+        "en": "Moodle imports one grade per file: pick one assignment with --assignment "
+              "(there are several: {names}).",
+    },
+    "lms_title_one_assignment": {
+        "es": "--title nombra una sola columna: elegí una tarea con --assignment.",
+        "en": "--title names one column: pick one assignment with --assignment.",
+    },
+    "lms_default_title": {"es": "Práctico 2", "en": "Práctico 2"},
+    "lms_moodle_email_header": {"es": "Dirección de correo", "en": "Email address"},
+    "lms_moodle_idnumber_header": {"es": "Número de ID", "en": "ID number"},
+    "lms_moodle_feedback_header": {
+        "es": "Retroalimentación: {title}",
+        "en": "Feedback: {title}",
+    },
+    "lms_near_match": {
+        "es": "{name} (¿es {roster} de la lista? se escriben igual pero con otros caracteres "
+              "Unicode)",
+        "en": "{name} (is it {roster} of the roster? they read the same but differ in Unicode "
+              "characters)",
+    },
+    "lms_and_more": {"es": "y {count} más", "en": "and {count} more"},
+    "lms_problem_unverified": {
+        "es": "{count} con un result.json que no firmó este kit (o fue modificado): sin nota "
+              "hasta volver a calificarlos con autograde: {names}",
+        "en": "{count} with a result.json this kit did not sign (or that was changed): no "
+              "grade until autograde grades them again: {names}",
+    },
+    "lms_problem_not_graded": {
+        "es": "{count} todavía sin calificar (pendientes o con error del calificador; corré "
+              "autograde de nuevo): {names}",
+        "en": "{count} not graded yet (pending, or a grader error; run autograde again): "
+              "{names}",
+    },
+    "lms_problem_manual": {
+        "es": "{count} con la entrega pendiente de corrección manual en nbgrader (formgrader): "
+              "{names}",
+        "en": "{count} whose submission still needs manual grading in nbgrader (formgrader): "
+              "{names}",
+    },
+    "lms_problem_link": {
+        "es": "{count} entradas que son enlaces simbólicos, no seguidos: {names}",
+        "en": "{count} entries that are symbolic links, not followed: {names}",
+    },
+    "lms_problem_not_in_roster": {
+        "es": "{count} con nota pero sin fila en la lista de estudiantes: {names}",
+        "en": "{count} graded but not in the roster: {names}",
+    },
+    "lms_problem_no_submission": {
+        "es": "{count} en la lista de estudiantes sin ninguna nota: {names}",
+        "en": "{count} in the roster with no grade at all: {names}",
+    },
+    "lms_problem_neutralised": {
+        "es": "{count} con un nombre o id que empieza como una fórmula de planilla (=, +, -, "
+              "@...): se escribió con un ' delante y el LMS no los va a encontrar hasta "
+              "corregir la lista: {names}",
+        "en": "{count} whose name or id begins like a spreadsheet formula (=, +, -, @...): "
+              "written with a leading ' and the LMS will not find them until the roster is "
+              "fixed: {names}",
+    },
+    "lms_out_inside_source": {
+        "es": "--out queda dentro de la carpeta de origen: guardá el archivo en otro lugar.",
+        "en": "--out is inside the source folder: write the file somewhere else.",
+    },
+    "lms_not_written": {
+        "es": "No se escribió {out}: corregí lo de arriba, o usá --allow-incomplete para "
+              "escribirlo sin esos estudiantes.",
+        "en": "{out} not written: fix the above, or use --allow-incomplete to write it "
+              "without those students.",
+    },
+    "lms_written": {
+        "es": "{rows} estudiante(s) en {out} (importación de {lms})",
+        "en": "{rows} student(s) in {out} ({lms} import)",
+    },
+    "sim_not_installed": {
+        "es": "El informe de similitud usa copydetect y datasketch, que no están instalados: "
+              "`pip install -e \".[similarity]\"` (o `./kit setup`).",
+        "en": "The similarity report uses copydetect and datasketch, which are not installed: "
+              "`pip install -e \".[similarity]\"` (or `./kit setup`).",
+    },
+    "sim_no_starter": {
+        "es": "{path}: no existe la carpeta con el código inicial (exercises/). Indicala con "
+              "--starter.",
+        "en": "{path}: no such starter-code folder (exercises/). Give it with --starter.",
+    },
+    "sim_link_terminal": {
+        "es": "{name}: un enlace simbólico, no seguido ni comparado; poné ahí la carpeta propia "
+              "del estudiante para compararla",
+        "en": "{name}: a symbolic link, not followed and not compared; put the student's own "
+              "folder there to compare it",
+    },
+    "sim_summary": {
+        "es": "{students} estudiantes, {compared} pares comparados, {flagged} señalados "
+              "({seconds} s): {html}, {csv}",
+        "en": "{students} students, {compared} pairs compared, {flagged} flagged ({seconds} "
+              "s): {html}, {csv}",
+    },
+    "sim_title": {"es": "Informe de similitud de código", "en": "Code similarity report"},
+    "sim_not_a_grade": {
+        "es": "Este informe no es parte de ninguna nota ni prueba nada por sí solo: señala "
+              "pares de entregas con mucho código propio en común (sin contar el código "
+              "inicial que todos recibieron), para que alguien los mire. Dos soluciones "
+              "correctas y cortas pueden parecerse sin copia.",
+        "en": "This report is no part of any grade and proves nothing by itself: it points "
+              "at pairs of submissions with much of their own code in common (the starter "
+              "code everyone got left out), for someone to look at. Two short correct "
+              "solutions can look alike without copying.",
+    },
+    "sim_students": {
+        "es": "{count} estudiantes, {coding} con código propio",
+        "en": "{count} students, {coding} with code of their own",
+    },
+    "sim_method_all": {
+        "es": "Se compararon todos los pares: {compared}.",
+        "en": "Every pair was compared: {compared}.",
+    },
+    "sim_method_prefilter": {
+        "es": "Se compararon {compared} de {total} pares: los que un prefiltro MinHash LSH "
+              "eligió por tener algún archivo parecido, y todas las entregas idénticas.",
+        "en": "{compared} of {total} pairs were compared: those a MinHash LSH pre-filter "
+              "picked for some file in common, and every identical submission.",
+    },
+    "sim_rule": {
+        "es": "Se señala un par cuando, en promedio, {threshold} del código propio de cada "
+              "uno está en el del otro (o las entregas son idénticas), con al menos {tokens} "
+              "tokens en común.",
+        "en": "A pair is flagged when on average {threshold} of each one's own code is in the "
+              "other's (or the submissions are identical), with at least {tokens} tokens in "
+              "common.",
+    },
+    "sim_flagged": {"es": "Pares señalados: {count}", "en": "Pairs flagged: {count}"},
+    "sim_notes": {"es": "Lo que no se comparó", "en": "What was not compared"},
+    "sim_links": {
+        "es": "Enlaces simbólicos en la carpeta del curso, no seguidos: {names}",
+        "en": "Symbolic links in the class folder, not followed: {names}",
+    },
+    "sim_file_refused": {
+        "es": "{student}: {file} no se leyó: {reason}",
+        "en": "{student}: {file} was not read: {reason}",
+    },
+    "sim_not_utf8": {
+        "es": "{student}: {files} no está en UTF-8 (los bytes inválidos se leyeron como «�»)",
+        "en": "{student}: {files} is not UTF-8 (invalid bytes read as \"�\")",
+    },
+    "sim_top_pairs": {"es": "Los {count} pares más parecidos",
+                      "en": "The {count} most similar pairs"},
+    "sim_no_pairs": {"es": "Ningún par tiene código propio en común.",
+                     "en": "No pair has code of its own in common."},
+    "sim_details": {"es": "Código en común, lado a lado", "en": "Code in common, side by side"},
+    "sim_col_rank": {"es": "#", "en": "#"},
+    "sim_col_a": {"es": "estudiante A", "en": "student A"},
+    "sim_col_b": {"es": "estudiante B", "en": "student B"},
+    "sim_col_score": {"es": "similitud", "en": "similarity"},
+    "sim_col_a_in_b": {"es": "de A en B", "en": "of A in B"},
+    "sim_col_b_in_a": {"es": "de B en A", "en": "of B in A"},
+    "sim_col_tokens": {"es": "tokens en común", "en": "tokens in common"},
+    "sim_col_flag": {"es": "señalado", "en": "flagged"},
+    "sim_yes": {"es": "sí", "en": "yes"},
+    "sim_identical": {"es": "idénticas", "en": "identical"},
 }
+
+# ---- issue 20: the diagnoses' texts live in their own module (grader/diagnosis_messages.py)
+from grader.diagnosis_messages import DIAGNOSIS_MESSAGES  # noqa: E402
+
+MESSAGES.update(DIAGNOSIS_MESSAGES)

@@ -9,9 +9,9 @@ A grade cell of ``course/source/practico2/practico2.ipynb`` reads::
     ### END HIDDEN TESTS
     nota
 
-In the student's own Jupyter these are the checks ``pytest exercises`` runs
-(``grader.scoring``), on a :class:`grader.impl.NamespaceImpl` of the notebook's globals, in
-the kernel's process: instant feedback, with no authority. During ``nbgrader autograde``
+In the student's own Jupyter these are the checks ``pytest exercises`` runs (the grading
+loop of :mod:`grader.grading`), on a :class:`grader.impl.NamespaceImpl` of the notebook's
+globals, in the kernel's process: instant feedback, with no authority. During ``nbgrader autograde``
 the cell does nothing: :mod:`grader.nbgrading` grades the student's code cells in the
 sandbox, outside the kernel, and writes every grade cell's output itself.
 Each check's message is printed; the cell's value is the task's score, a plain
@@ -30,11 +30,13 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from grader.checks import Check, Context
+from grader.grading import InProcess, grade
 from grader.hidden import require_secret
 from grader.i18n import current_lang, t
 from grader.impl import NamespaceImpl
-from grader.scoring import CheckResult, checks_for, run_check_in_process, summarize
+from grader.options import DEFAULT_DEVICE, resolve_device
+from grader.request import GradeRequest
+from grader.scoring import CheckResult, checks_for, summarize
 from grader.settings import under_nbgrader_autograde
 from grader.tasks import get_task
 
@@ -69,33 +71,36 @@ class TaskScore(float):
     __str__ = __repr__
 
 
-def _notebook_message(result: CheckResult, check: Check, namespace: Mapping[str, Any],
-                      lang: str) -> str:
-    """The runner speaks of files (``ex1_onehot_mse.py``); in a notebook, speak of cells."""
+def notebook_message(result: CheckResult, lang: str,
+                     namespace: Mapping[str, Any] | None = None) -> str:
+    """The runner speaks of files (``ex1_onehot_mse.py``); in a notebook, speak of cells.
+
+    A missing name is named: those of the check's names that ``namespace`` (the notebook's
+    globals, when known) lacks, else all the check needs.
+    """
     task = get_task(result.task)
     if result.status == "not_implemented":
         return t("nb_not_implemented", lang, task=task.id, names=", ".join(task.names))
     if result.status == "missing_name":
-        missing = [n for n in check.needs if n not in namespace] or list(check.needs)
-        return t("nb_missing_name", lang, task=task.id, names=", ".join(missing))
+        needs = next((c.needs for c in checks_for([task.id]) if c.name == result.check), ())
+        missing = [n for n in needs if namespace is not None and n not in namespace]
+        return t("nb_missing_name", lang, task=task.id,
+                 names=", ".join(missing or needs or task.names))
     return result.message
 
 
-def _run_quietly(task_id: str, namespace: Mapping[str, Any], ctx: Context,
-                 skip: tuple[str, ...]) -> list[CheckResult]:
-    """Every check of the task, with the student's stdout/stderr and warnings kept out of the cell."""
-    impl = NamespaceImpl(dict(namespace))
-    results = []
+def _run_quietly(task_id: str, namespace: Mapping[str, Any], request: GradeRequest
+                 ) -> list[CheckResult]:
+    """Every check of the task, with the student's stdout/stderr and warnings kept out of
+    the cell."""
     sink = io.StringIO()
-    for check in checks_for([task_id]):
-        if check.name in skip:
-            continue
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
-                warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = run_check_in_process(check, impl, ctx)
-        result.message = _notebook_message(result, check, namespace, ctx.lang or "es")
-        results.append(result)
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcome = grade(request, InProcess(NamespaceImpl(dict(namespace))))
+    results = outcome.results[task_id].checks if task_id in outcome.results else []
+    for result in results:
+        result.message = notebook_message(result, request.lang or "es", namespace)
     return results
 
 
@@ -122,12 +127,16 @@ def combine_hidden(task_id: str, passed_before: frozenset[str] | set[str],
 
 
 def check_lines(shown: list[CheckResult]) -> list[str]:
-    """One line per check (and its message, indented, when it has one)."""
+    """One line per check, and its message, indented, the first time the cell shows it: an
+    unfinished task fails each of its checks with the same sentence, which one cell says once
+    (the checks after it only list their mark and points)."""
     lines = []
+    said: set[str] = set()
     for r in shown:
         mark = "✔" if r.status == "passed" else "✘"
         lines.append(f"  {mark} {r.check} ({r.points:g}/{r.max_points:g})")
-        if r.message:
+        if r.message and r.message not in said:
+            said.add(r.message)
             lines.append("      " + r.message.replace("\n", "\n      "))
     return lines
 
@@ -137,7 +146,7 @@ def check_task(
     namespace: Mapping[str, Any],
     variant: int = 0,
     after: TaskScore | None = None,
-    device: str = "cpu",
+    device: str = DEFAULT_DEVICE,
     lang: str | None = None,
 ) -> TaskScore:
     """Run the checks of ``task_id`` on ``namespace`` (a notebook's ``globals()``).
@@ -150,7 +159,8 @@ def check_task(
       :data:`SAME_IN_EVERY_VARIANT`.
     - after: the score of an earlier call for the same task; a check then counts only if
       it passed there too, so public and hidden runs combine check by check.
-    - device, lang: where probes train and the language of the messages.
+    - device, lang: where probes train (``cpu``, ``cuda`` or ``auto``) and the language of
+      the messages.
 
     Prints one line per check (and its message when it failed; after ``after``, only the
     checks this variant newly fails) and returns the score as a :class:`TaskScore`: between
@@ -170,9 +180,9 @@ def check_task(
         return TaskScore(0, task.id, float(task.points), frozenset())
     if variant != 0:
         require_secret(lang)
-    ctx = Context(device=device, lang=lang, variant=variant)
-    skip = SAME_IN_EVERY_VARIANT if variant != 0 else ()
-    results = _run_quietly(task.id, namespace, ctx, skip)
+    request = GradeRequest(tasks=(task.id,), skip=SAME_IN_EVERY_VARIANT if variant != 0 else (),
+                           device=resolve_device(device), variant=variant, lang=lang)
+    results = _run_quietly(task.id, namespace, request)
     shown = list(results)
     if after is not None:
         results, shown = combine_hidden(task.id, after.passed, results)

@@ -1,4 +1,4 @@
-"""pytest plugin: ``pytest exercises [--impl solutions|PATH] [--device cpu|cuda|auto] [--lang es|en]``.
+"""pytest plugin: ``pytest exercises [--impl solutions|PATH] [--device cpu|cuda|auto] [--lang es|en] [--variant N]``.
 
 Registered through the ``pytest11`` entry point of the kit, so it is active in every
 pytest run once the kit is installed. Test functions marked ``@pytest.mark.task(id)``
@@ -18,45 +18,33 @@ from grader.i18n import current_lang, t
 from grader.tasks import TASK_BY_ID, TASKS
 
 _results_key = pytest.StashKey[dict]()
+_device_key = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from grader.options import SHARED_OPTIONS
+
     group = parser.getgroup("practico", "Práctico 2 kit")
     group.addoption("--impl", default=None, metavar="FOLDER",
                     help="folder with the ex*.py files to check: 'solutions', 'exercises' or "
                          "any path (default: the folder of the test files)")
-    group.addoption("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                    help="where probes train: auto picks cuda when available (default: auto)")
-    group.addoption("--lang", default=None, choices=("es", "en"),
-                    help="language of the messages (default: $PRACTICO_LANG or es)")
-    group.addoption("--variant", default=0, type=int,
-                    help="input variant: 0 is the public one; others draw other inputs")
+    for flag in ("--device", "--lang", "--variant"):
+        group.addoption(flag, **SHARED_OPTIONS[flag])
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """How the checks are run, fixed once for the session: a bad ``--device`` or a hidden
+    ``--variant`` without the course secret stops pytest here, with one line."""
+    from grader.options import UserError, check_variant, resolve_device
+
     config.addinivalue_line("markers", "task(task_id): the graded task a check belongs to")
     config.stash[_results_key] = {}
-    variant = config.getoption("--variant", 0) or 0
-    if variant != 0:
-        # Hidden variants are seeded from the course secret: without it there is nothing
-        # to draw them from (and a public fallback would make them predictable).
-        from grader.hidden import MissingSecretError, require_secret
-
-        if variant < 0:
-            raise pytest.UsageError(f"--variant {variant}: must be >= 0")
-        try:
-            require_secret(config.getoption("--lang", None))
-        except MissingSecretError as exc:
-            raise pytest.UsageError(f"--variant {variant}: {exc}") from None
-
-
-def resolve_device(value: str) -> str:
-    """``--device`` as a device (:func:`grader.options.resolve_device`), or a usage error."""
-    from grader.options import UserError
-    from grader.options import resolve_device as resolve
-
+    lang = config.getoption("--lang", None)
     try:
-        return resolve(value)
+        # Hidden variants are seeded from the course secret: without it there is nothing to
+        # draw them from (and a public fallback would make them predictable).
+        check_variant(config.getoption("--variant", 0) or 0, lang)
+        config.stash[_device_key] = resolve_device(config.getoption("--device", None))
     except UserError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -76,9 +64,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def practico_context(request: pytest.FixtureRequest) -> Any:
-    from grader.checks import Context
+def practico_request(request: pytest.FixtureRequest) -> Any:
+    """How every check of the session is graded (a :class:`grader.request.GradeRequest`)."""
     from grader.data import MNISTNotFoundError, ensure_mnist
+    from grader.request import GradeRequest
 
     opt = request.config.getoption
     try:
@@ -87,8 +76,8 @@ def practico_context(request: pytest.FixtureRequest) -> Any:
         # A setup problem, not a wrong answer: stop once, with the fix, instead of
         # failing every check with the same message.
         pytest.exit(str(exc), returncode=3)
-    return Context(device=resolve_device(opt("--device")), lang=opt("--lang"),
-                   variant=opt("--variant"))
+    return GradeRequest(device=request.config.stash[_device_key], lang=opt("--lang"),
+                        variant=opt("--variant"))
 
 
 @pytest.fixture(scope="session")
@@ -115,12 +104,12 @@ def practico_impl(request: pytest.FixtureRequest, _impl_cache: dict[str, Any]) -
 
 
 @pytest.fixture
-def run_check(request: pytest.FixtureRequest, practico_impl: Any, practico_context: Any):
+def run_check(request: pytest.FixtureRequest, practico_impl: Any, practico_request: Any):
     """``run_check(check)``: run one check; a failure shows only the teaching message."""
-    from grader.scoring import run_check_in_process
+    from grader.grading import check_in_process
 
     def run(check: Any) -> None:
-        result = run_check_in_process(check, practico_impl, practico_context)
+        result = check_in_process(check, practico_impl, practico_request)
         request.config.stash[_results_key][(check.task, check.name)] = result
         if result.status != "passed":
             pytest.fail(result.message, pytrace=False)
@@ -128,14 +117,11 @@ def run_check(request: pytest.FixtureRequest, practico_impl: Any, practico_conte
     return run
 
 
-_LABELS = ("passed", "failed", "partial", "not_implemented", "missing_file", "missing_name",
-           "import_error", "error")
-
-
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     results = config.stash.get(_results_key, {})
     if not results:
         return
+    from grader.outputs.results import score_row, total_row
     from grader.scoring import summarize
 
     lang = current_lang(config.getoption("--lang"))
@@ -147,11 +133,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         if task.id not in by_task:
             continue
         res = by_task[task.id]
-        status = res.status if res.status in _LABELS else "failed"
-        label = t(f"label_{status}", lang)
-        line = f"  {task.id:<14} {res.score:>5g}/{res.max_score:<4g} {label:<18} {task.title(lang)}"
-        tr.write_line(line, green=res.status == "passed", red=res.score == 0, yellow=
-                      res.status == "partial")
+        tr.write_line(score_row(task, res.score, res.max_score, res.status, lang),
+                      green=res.status == "passed", red=res.score == 0,
+                      yellow=res.status == "partial")
         total += res.score
         maximum += res.max_score
-    tr.write_line(f"  {'TOTAL':<14} {total:>5g}/{maximum:<4g}", bold=True)
+    tr.write_line(total_row(total, maximum), bold=True)

@@ -1,25 +1,22 @@
-"""Run checks: probe (student side), then verdict (grader side), and add up points."""
+"""The verdict side of grading: a probe's outcome judged into a result, results added up.
+
+:func:`judge` is the one place an outcome becomes a :class:`CheckResult` (whichever runner
+produced it, see :mod:`grader.grading`); :func:`summarize` adds up the points per task;
+:func:`render_message` writes a result's message again in another language from the key
+and values it keeps.
+"""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from grader.checks import CHECKS, Check, Context, Fail, ProbeEnv, seed_everything
+from grader.checks import CHECKS, Check, Context, Fail
 from grader.i18n import render_reason, t
-from grader.impl import Impl, ImplError, describe_exception
-from grader.probe_side import probe_side
-from grader.sandbox.codec import CodecError, roundtrip
+from grader.statuses import outcome_status
 from grader.tasks import TASKS, get_task
-from grader.textsafe import safe_text
-
-#: statuses a check can end with; only "passed" earns points
-STATUSES = (
-    "passed", "failed", "not_implemented", "missing_file", "missing_name", "import_error",
-    "unreadable_file", "error", "timeout", "crashed",
-)
+from grader.textsafe import safe_text, shown_int
 
 
 @dataclass
@@ -34,6 +31,10 @@ class CheckResult:
     #: values: ``render_message(key, values, lang)`` writes the message in either language
     key: str = ""
     values: dict[str, Any] = field(default_factory=dict)
+    #: ids of the known mistakes that explain a failed verdict, most likely first
+    #: (:mod:`grader.diagnoses`); their values are ``values["diagnosis"]`` and ``message`` is
+    #: theirs. Empty for passed checks and failures no detector explains.
+    diagnoses: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,40 +65,12 @@ def check_inputs(check: Check, ctx: Context) -> dict[str, Any]:
     return inp
 
 
-@probe_side
-def _close_figures() -> None:
-    plt = sys.modules.get("matplotlib.pyplot")
-    if plt is not None:
-        plt.close("all")
-
-
-@probe_side
-def probe_outcome(check: Check, impl: Impl, inp: dict[str, Any], env: ProbeEnv) -> dict[str, Any]:
-    """Run the student's side of a check. Returns plain data, whatever the student's code does."""
-    try:
-        mod = impl.names(check.module, check.needs)
-    except ImplError as exc:
-        return {"status": exc.kind, **exc.values}
-    seed_everything(int(inp["_seed"]))
-    try:
-        out = check.probe(mod, inp, env)
-    except NotImplementedError as exc:
-        return {"status": "not_implemented", **describe_exception(exc, impl.roots)}
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # SystemExit from student code included: it is just an error
-        return {"status": "error", **describe_exception(exc, impl.roots)}
-    finally:
-        _close_figures()
-    return {"status": "ok", "out": out}
-
-
 def _plain_value(value: Any) -> Any:
     """A message value as plain data: numbers (NaN kept: a format spec still applies to it)
     and bounded text, a reason as its plain key and values, anything else as bounded text."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
-        return f"<int of {value.bit_length()} bits>"
-    if isinstance(value, (bool, int, float)) or value is None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return shown_int(value)
+    if isinstance(value, (bool, float)) or value is None:
         return value
     if isinstance(value, dict):
         return {str(k)[:100]: _plain_value(v) for k, v in list(value.items())[:20]
@@ -122,7 +95,15 @@ def status_values(status: str, outcome: dict[str, Any], check: Check) -> dict[st
 
 
 def render_message(key: str, values: dict[str, Any], lang: str | None) -> str:
-    """A result's message, in ``lang``, from the key and values it keeps."""
+    """A result's message, in ``lang``, from the key and values it keeps (a diagnosed
+    failure's is its diagnoses', kept in ``values["diagnosis"]``)."""
+    diagnosed = values.get(DIAGNOSIS_VALUES)
+    if isinstance(diagnosed, dict) and diagnosed:
+        from grader.diagnoses.engine import render
+
+        text = render(diagnosed, lang)
+        if text:
+            return text
     values = dict(values)
     if "reason" in values and not isinstance(values["reason"], str):
         values["reason"] = render_reason(values["reason"], lang) or "—"
@@ -150,10 +131,8 @@ def judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Conte
 
 def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Context
            ) -> CheckResult:
-    status = outcome.get("status") if isinstance(outcome, dict) else None
+    status = outcome_status(outcome)
     if status != "ok":
-        if status not in STATUSES:
-            status = "crashed"
         values = status_values(status, outcome if isinstance(outcome, dict) else {}, check)
         return CheckResult(check.task, check.name, 0, check.points, status,
                            render_message(f"status_{status}", values, ctx.lang),
@@ -167,8 +146,12 @@ def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Cont
         check.verdict(inp, out, ctx)
     except Fail as fail:
         values = {k: _plain_value(v) for k, v in fail.values.items()}
+        found = _diagnose(check, inp, out, fail, ctx)
+        if found:
+            values[DIAGNOSIS_VALUES] = {d.id: d.values for d in found}
         return CheckResult(check.task, check.name, 0, check.points, "failed",
-                           render_message(fail.key, values, ctx.lang), fail.key, values)
+                           render_message(fail.key, values, ctx.lang), fail.key, values,
+                           [d.id for d in found])
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
         # Data shaped in a way no verdict expected (e.g. from a tampered child): a failure,
         # never a crash of the grader.
@@ -178,15 +161,26 @@ def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Cont
     return CheckResult(check.task, check.name, check.points, check.points, "passed", "")
 
 
-def run_check_in_process(check: Check, impl: Impl, ctx: Context) -> CheckResult:
-    """Inputs, probe and verdict in this process; data still crosses the wire format."""
-    inp = check_inputs(check, ctx)
-    outcome = probe_outcome(check, impl, roundtrip(inp), ProbeEnv(device=ctx.device))
+#: where a diagnosed failure keeps its diagnoses' values (``{id: {name: value}}``)
+DIAGNOSIS_VALUES = "diagnosis"
+
+
+def _diagnose(check: Check, inp: dict[str, Any], out: dict[str, Any], fail: Fail,
+              ctx: Context) -> list[Any]:
+    """The known mistakes that explain this failure (issue 20), ranked; never raises."""
     try:
-        outcome = roundtrip(outcome)
-    except CodecError as exc:
-        outcome = {"status": "error", "exc_type": "CodecError", "exc_msg": str(exc), "where": ""}
-    return judge(check, inp, outcome, ctx)
+        from grader.diagnoses.engine import diagnose
+
+        return diagnose(check, inp, out, fail, ctx.device)
+    except Exception:
+        return []
+
+
+def scored_as(check: Check, first: CheckResult) -> CheckResult:
+    """``check`` scored 0 for the reason ``first`` was (a timeout or crash of the same task,
+    or a notebook that never ran to its end): it was not run."""
+    return replace(first, task=check.task, check=check.name, points=0,
+                   max_points=check.points, values=dict(first.values))
 
 
 def summarize(results: list[CheckResult], lang: str | None = None) -> dict[str, TaskResult]:
@@ -212,20 +206,3 @@ def summarize(results: list[CheckResult], lang: str | None = None) -> dict[str, 
             task.id, score, float(task.points), status, "\n".join(messages), mine
         )
     return by_task
-
-
-def grade_in_process(
-    impl: Impl,
-    ctx: Context | None = None,
-    task_ids: Iterable[str] | None = None,
-    on_result: Callable[[CheckResult], None] | None = None,
-) -> dict[str, TaskResult]:
-    """Grade an implementation in this process (trusted code: the reference, your own work)."""
-    ctx = ctx or Context()
-    results = []
-    for check in checks_for(task_ids):
-        result = run_check_in_process(check, impl, ctx)
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-    return summarize(results, ctx.lang)

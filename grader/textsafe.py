@@ -31,6 +31,9 @@ MAX_VALUE_CHARS = 1000
 MAX_MESSAGE_CHARS = 4000
 #: longest name (file, folder) shown
 MAX_NAME_CHARS = 200
+#: bits of the largest int a message shows as a number; a larger one is shown by its size
+#: (printing it costs quadratic time, and Python refuses past 4300 digits)
+MAX_SHOWN_INT_BITS = 256
 
 #: Unicode categories never shown raw: controls, format characters (bidi embeddings,
 #: overrides and isolates, zero-width spaces and joiners, the BOM, soft hyphen), surrogates,
@@ -179,6 +182,23 @@ def display_names(names: Iterable[str]) -> dict[str, str]:
         if seen[shown[name]] > 1:
             shown[name] = f"{shown[name]} [#{seen[shown[name]]}]"
     return shown
+
+
+def shown_int(value: int) -> int | str:
+    """An int as a message shows it: itself, or ``<int of N bits>`` past
+    :data:`MAX_SHOWN_INT_BITS`."""
+    bits = value.bit_length()
+    return value if bits <= MAX_SHOWN_INT_BITS else f"<int of {bits} bits>"
+
+
+def shown_value(value: object, limit: int = MAX_VALUE_CHARS) -> object:
+    """A message value fit to format: numbers as they are (format specs keep working), a huge
+    int as its size (printing it could raise), everything else as bounded, safe text."""
+    if isinstance(value, (bool, float)):
+        return value
+    if isinstance(value, int):
+        return shown_int(value)
+    return safe_text(value, limit)
 
 
 def safe_tree(value: Any, limit: int = MAX_MESSAGE_CHARS) -> Any:

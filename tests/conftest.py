@@ -35,13 +35,35 @@ def root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def reference_results():
-    """The reference graded once, in this process, for every test that needs it."""
+def reference_records():
+    """The reference graded once, in this process, each check's data kept
+    (``tests/probe_records.py``): the diagnosis tests force every detector on it."""
+    from probe_records import record
+
     from grader.checks import Context
     from grader.impl import DirImpl
-    from grader.scoring import grade_in_process
 
-    return grade_in_process(DirImpl(ROOT / "solutions"), Context())
+    return record(DirImpl(ROOT / "solutions"), Context())
+
+
+@pytest.fixture(scope="session")
+def reference_results(reference_records):
+    """The reference graded once, in this process, for every test that needs it."""
+    from grader.scoring import summarize
+
+    return summarize([r.result for r in reference_records])
+
+
+def sandbox_grade(sandbox, folder: Path, tasks=None, on_result=None, **request):
+    """Grade ``folder`` in ``sandbox`` through the grading loop; ``request``: the other
+    fields of its :class:`grader.request.GradeRequest` (timeout, threads, lang...). Returns
+    the :class:`grader.grading.GradeOutcome`."""
+    from grader.grading import grade
+    from grader.request import GradeRequest
+    from grader.submission import Submission
+
+    return grade(GradeRequest(Submission.from_folder(folder), tasks=tasks, **request), sandbox,
+                 on_result)
 
 
 def run_py(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 600):

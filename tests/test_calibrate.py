@@ -200,5 +200,5 @@ def test_a_change_to_one_check_module_reruns_only_its_checks(bench_path, tmp_pat
     assert edited("probe_stats.py") == defined_in("probe_stats")
     # weight_stats is imported by the init checks' modules and by probe_stats
     assert edited("weight_stats.py") == defined_in("init_schemes", "he_init", "probe_stats")
-    assert edited("replay.py") == defined_in("hyperparams")  # through hyper_expect
+    assert edited("replay.py") == defined_in("lr_sweep", "exploding")
     assert edited("expect.py") == set(before)

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from grader.sandbox.codec import CodecError, decode, encode, roundtrip
+from grader.codec import CodecError, decode, encode, roundtrip
 
 
 def test_roundtrip_keeps_values_and_exact_types():

@@ -1,4 +1,4 @@
-"""Properties of the wire format (``grader/sandbox/codec.py``), checked on generated data.
+"""Properties of the wire format (``grader/codec.py``), checked on generated data.
 
 - ``decode(encode(x))`` is ``x`` (same types, same values, same bytes for tensors) for any
   nested plain data within the caps: odd strings and keys (lone surrogates, a high one
@@ -22,8 +22,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.sandbox import codec
-from grader.sandbox.codec import CodecError, decode, encode
+from grader import codec
+from grader.codec import CodecError, decode, encode
 
 BOUNDED = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

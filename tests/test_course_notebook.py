@@ -191,3 +191,22 @@ def test_course_config_installs_the_sliced_client():
         os.environ.update(saved)
     assert config.AsyncKernelManager.client_factory == "grader.authoring.kernel_client.SteadyKernelClient"
     assert config.CourseDirectory.root == str(ROOT / "course")
+
+
+def test_an_unfinished_task_is_said_once_per_cell(monkeypatch, capsys):
+    """Every check of a task still raising NotImplementedError fails with the same sentence:
+    the grade cell lists each check with its points and says the sentence once."""
+    from grader.impl import DirImpl
+    from grader.nb import check_task
+    from grader.scoring import checks_for
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    stubs = DirImpl(ROOT / "exercises").get("ex5_init")
+    score = check_task("init_schemes", dict(vars(stubs)), lang="en")
+    out = capsys.readouterr().out
+    assert float(score) == 0
+    names = [c.name for c in checks_for(["init_schemes"])]
+    assert len(names) >= 3
+    for name in names:
+        assert f"✘ {name} (0/" in out
+    assert out.count("Not implemented yet") == 1, out

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.request import Extensions
 from grader.sandbox.cpuload import FreeCpu, grader_quota, idle_seconds
 from grader.sandbox.cpuwatch import FREE_FRACTION, CpuMeter, ProcessTree, extend
 
@@ -170,22 +171,22 @@ def test_extensions_are_bounded_per_window_and_in_seconds_per_submission():
     ``max_extensions``; together they get at most ``cap`` extra seconds, the last grant
     cut to what is left, then none."""
     m = _Machine()
-    info: dict = {}
+    extensions = Extensions()
     lock = threading.Lock()
     meters = [m.meter(max_extensions=3), m.meter(max_extensions=3)]
     grants = []
     for _ in range(4):
         for meter in meters:
             m.run(10, cpu=1.0, wait=8.0, idle={})
-            grants.append(extend(meter, 10.0, info, lock, cap=45.0))
+            grants.append(extend(meter, 10.0, extensions, lock, cap=45.0))
     assert grants == [10.0, 10.0, 10.0, 10.0, 5.0, 0.0, 0.0, 0.0]
-    assert info["starved_seconds"] == 45.0 and info["starved_extensions"] == 5
-    assert [d["decision"] for d in info["cpu_meter"]][-3:] == ["submission_cap",
-                                                               "window_cap", "window_cap"]
+    assert extensions.seconds == 45.0 and extensions.count == 5
+    assert [d["decision"] for d in extensions.decisions][-3:] == ["submission_cap",
+                                                                  "window_cap", "window_cap"]
     m2 = _Machine()  # and per window, with seconds to spare
     meter = m2.meter(max_extensions=1)
     m2.run(10, cpu=1.0, wait=8.0, idle={})
-    assert extend(meter, 10.0, {}, lock, cap=1e9) == 10.0
+    assert extend(meter, 10.0, Extensions(), lock, cap=1e9) == 10.0
     m2.run(10, cpu=1.0, wait=8.0, idle={})
     assert meter.starved() is False and meter.last["decision"] == "window_cap"
 

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -45,7 +46,9 @@ def _experiments(out: Path, *args: str, lang: str = "en"):
 def reference_run(tmp_path_factory):
     # Two worker processes (the default on 2 cores, explicit so 1-CPU machines test it too).
     out = tmp_path_factory.mktemp("report_ref")
+    start = time.perf_counter()
     proc = _experiments(out, "--jobs", "2")
+    proc.wall_seconds = time.perf_counter() - start  # the whole command, start-up included
     return out, proc
 
 
@@ -152,13 +155,19 @@ def test_reference_results_are_complete_and_sane(reference_run):
     finals = [run["val_acc"][-1] for run in sweep["runs"]]
     assert len(finals) == len(sweep["lrs"]) and sweep["best_lr"] in (0.1, 1.0)
     assert finals[sweep["lrs"].index(0.1)] > 0.7 and finals[-1] < 0.2 and finals[0] < 0.5
+    # Rate 30 diverges in its first epoch (loss in the thousands), and results.json says so.
+    assert sweep["diverged_epoch"] == [None, None, None, None, 1]
     boom = results["experiments"]["exploding"]["data"]
     assert boom["grad_norms_at_init"][0] > 10 * boom["grad_norms_at_init"][-2]
-    clipped = boom["first_step_per_layer"][f"max_norm={boom['max_norm']:g}"]
+    # the runs are keyed by what they are, in every language
+    clipped = boom["first_step_per_layer"]["clipped"]
     assert len(clipped) == len(boom["grad_norms_at_init"])
-    assert boom["accuracy_by_run"][f"max_norm={boom['max_norm']:g}"] > 0.4
-    unclipped = boom["accuracy_by_run"]["sin recorte / unclipped"]
+    assert boom["accuracy_by_run"]["clipped"] > 0.4
+    unclipped = boom["accuracy_by_run"]["unclipped"]
     assert unclipped is None or unclipped < 0.2  # None: nan, the run diverged
+    assert boom["diverged_step"]["clipped"] is None
+    k = boom["diverged_step"]["unclipped"]
+    assert 1 < k <= len(boom["step_norms"]["unclipped"])
     summary = results["summary"]
     assert summary["best_mnist_model"] == max(accs, key=accs.get)
     matrix = summary["confusion_matrix"]
@@ -226,6 +235,84 @@ def test_reference_reports_have_the_table_and_images(reference_run):
     assert len(rows) == 1 + len(EXPERIMENT_IDS)
     # text from the run (paths, student output) is escaped, so a "<" cannot open a tag
     assert "src=\"http" not in (out / "report.html").read_text()
+
+
+def test_total_time_is_the_runs_wall_time(reference_run):
+    """With --jobs 2 the experiments overlap: the report's total is the run's wall time (at
+    most the whole command's), not the sum of the experiments' times."""
+    out, proc = reference_run
+    results = json.loads((out / "results.json").read_text())
+    total = results["meta"]["total_seconds"]
+    seconds = [entry["seconds"] for entry in results["experiments"].values()]
+    assert max(seconds) <= total <= proc.wall_seconds
+    if sum(seconds) > proc.wall_seconds:  # they overlapped (on 2 cores, the usual case)
+        assert total < sum(seconds)
+    intro = f"total time of the run: {total:.0f} s of wall time (2 experiment(s) at once"
+    assert intro in (out / "report.md").read_text()
+    assert intro in (out / "report.html").read_text()
+
+
+def _md_alts(md: str) -> dict[str, str]:
+    """``{figure file: alt text}`` of report.md, Markdown escapes undone."""
+    import html
+
+    return {name: html.unescape(re.sub(r"\\(.)", r"\1", alt))
+            for alt, name in re.findall(r"^!\[(.*)\]\(([a-z0-9_]+\.png)\)$", md, re.M)}
+
+
+def test_every_figure_has_alt_text_that_says_what_it_shows(reference_run):
+    out, _ = reference_run
+    results = json.loads((out / "results.json").read_text())
+    alts = _md_alts((out / "report.md").read_text())
+    assert sorted(alts) == sorted(FIGURES)
+    # report.html gives each image the same text, in the same order
+    images = _html_tree(out / "report.html").findall(".//img")
+    assert [img.get("alt") for img in images] == list(alts.values())
+    from grader.i18n import t
+
+    titles = {t(f"exp_title_{exp_id}", "en") for exp_id in EXPERIMENT_IDS}  # not just a title
+    for name, alt in alts.items():
+        assert name not in alt and len(alt) > 80 and alt not in titles, (name, alt)
+    exps = results["experiments"]
+    labels = exps["data"]["data"]["train_labels"]
+    assert f"their labels, in order: {', '.join(map(str, labels))}." in alts["data_train_grid.png"]
+    acc = exps["he_init"]["data"]["history"]["val_acc"][-1]
+    assert alts["curves_he_init.png"].endswith(f"which ends at {acc:.3f}.")
+    assert "lr=30, diverged at epoch 1" in alts["lr_sweep.png"]
+    k = exps["exploding"]["data"]["diverged_step"]["unclipped"]
+    assert f"A cross marks each divergence: unclipped, diverged at step {k}." in alts[
+        "exploding_grad_norms.png"]
+    summary = results["summary"]
+    matrix = summary["confusion_matrix"]
+    n, true, pred = max((matrix[i][j], i, j) for i in range(10) for j in range(10) if i != j)
+    assert f"{true} taken for {pred}, {n} times" in alts["confusion_matrix.png"]
+
+
+def test_the_same_results_in_spanish_are_spanish_throughout(reference_run):
+    """The report of the (English) reference run, written again in Spanish from its
+    results.json: table cells and alt texts hold no word that only English uses."""
+    from test_first_hour import _only_in, _words
+
+    from grader.experiments.report import markdown, table_rows
+
+    out, _ = reference_run
+    results = json.loads((out / "results.json").read_text())
+    english, spanish = _only_in("en"), _only_in("es")
+    rows = table_rows(results, "es")
+    for row in rows:
+        assert not set().union(*map(_words, row)) & english, row
+    assert not set().union(*map(_words, table_rows(results, "en")[0])) & spanish
+    boom = results["experiments"]["exploding"]["data"]
+    k, acc = boom["diverged_step"]["unclipped"], boom["accuracy_by_run"]["clipped"]
+    unclipped = (f"divergió en el paso {k}" if boom["accuracy_by_run"]["unclipped"] is None
+                 else f"{boom['accuracy_by_run']['unclipped']:.3f}")
+    assert rows[-1][1] == f"sin recorte: {unclipped} · con recorte (max_norm=1): {acc:.3f}"
+    alts = _md_alts(markdown(results, "es"))
+    assert sorted(alts) == sorted(FIGURES)
+    for name, alt in alts.items():
+        assert not _words(alt) & english, (name, alt)
+    assert "lr=30, divergió en la época 1" in alts["lr_sweep.png"]
+    assert alts["mnist_val_acc.png"].startswith("Accuracy en validación por época de los 5")
 
 
 def test_stubs_run_completes_with_every_task_not_implemented(stubs_run):

@@ -12,9 +12,14 @@
   the patched file, overlaid on a copy of ``solutions/``, must keep full marks.
 - ``fixtures/wrong/<name>/``: one ``ex*.py.diff`` each, a patch that puts one plausible
   mistake into the reference (see ``tests/patching.py``). Its header declares ``Task:`` (the
-  one task that must lose points) and ``Keys:`` (the message keys of the checks that fail).
-  Overlaid on a copy of ``solutions/``, the patched file must fail exactly those keys, only
-  in that task, and keep full marks on every other task.
+  one task that must lose points), ``Keys:`` (the message keys of the checks that fail) and
+  ``Diagnoses:`` (the known mistakes those checks are diagnosed with, ranked; ``-`` for none:
+  no detector applies and the verdict's message stands). Overlaid on a copy of
+  ``solutions/``, the patched file must fail exactly those keys, only in that task, each failing
+  check diagnosed with exactly those ids or none, and keep full marks on every other task.
+- Correct code is never diagnosed: every detector of every check is run *forced* (as if the
+  check had failed) on the data of the reference, ``alt_correct`` and every ``alt_variants``
+  fixture, and none may match.
 
 Time: a wrong fixture changes one module, so only that module's tasks are graded here; the
 other tasks' results are the reference's (``reference_results``), which is valid because the
@@ -39,12 +44,15 @@ from patching import (
     read_fixture,
     split_lines,
 )
+from probe_records import forced_diagnoses, record
 
 from grader.authoring.stubs import HEADER
 from grader.checks import Context
+from grader.grading import InProcess, grade
 from grader.impl import DirImpl
 from grader.messages import MESSAGES
-from grader.scoring import checks_for, grade_in_process, run_check_in_process, summarize
+from grader.request import GradeRequest
+from grader.scoring import DIAGNOSIS_VALUES, checks_for, summarize
 from grader.tasks import TASK_BY_ID, TASKS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +97,42 @@ def declaration(folder: Path) -> tuple[Path, str, list[str]]:
     return file, fields["Task"].strip(), keys
 
 
+def declared_diagnoses(folder: Path) -> list[str]:
+    """The fixture's ``Diagnoses:`` (ranked ids; ``-``: none)."""
+    fields, _ = read_fixture(only_file(folder))
+    assert "Diagnoses" in fields, f"{folder.name}: the header needs Diagnoses: (ids, or -)"
+    value = fields["Diagnoses"].strip()
+    return [] if value == "-" else [d.strip() for d in value.split(",")]
+
+
+#: the names a diagnosis message may show: what the student sees in their own code
+SHOWN_VALUES = {"fn", "what", "layer", "act", "asked", "dtype", "statistic", "gain"}
+
+
+def assert_diagnosed_as_declared(name: str, failing: list, declared: list[str]) -> None:
+    """Each failing check is diagnosed with exactly the declared ids (ranked as declared), or
+    with none; together they name all of them; a diagnosis message shows only what the
+    student can see and never a value the verdict expected."""
+    from grader.diagnoses.catalogue import MISTAKES
+
+    assert all(d in MISTAKES for d in declared), f"{name}: unknown diagnosis in {declared}"
+    named: set[str] = set()
+    for r in failing:
+        assert r.diagnoses in ([], declared), (name, r.check, r.key, r.diagnoses)
+        named |= set(r.diagnoses)
+        if not r.diagnoses:  # the verdict's own message, as before diagnoses existed
+            assert DIAGNOSIS_VALUES not in r.values, (name, r.check)
+            continue
+        shown = r.values[DIAGNOSIS_VALUES]
+        assert list(shown) == r.diagnoses, (name, r.check)
+        for did, values in shown.items():
+            assert set(values) <= SHOWN_VALUES | {"_message"}, (name, did, values)
+        expected = r.values.get("expected")
+        if isinstance(expected, str) and re.search(r"\d\.\d", expected):
+            assert expected not in r.message, (name, r.check, r.message)
+    assert named == set(declared), (name, [(r.check, r.key, r.diagnoses) for r in failing])
+
+
 @pytest.fixture(scope="module", autouse=True)
 def one_torch_thread():
     """Grade with one intra-op thread here, then restore the previous setting.
@@ -117,8 +161,13 @@ def alt_correct(request, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def alt_results(alt_correct):
-    return grade_in_process(DirImpl(alt_correct), Context())
+def alt_records(alt_correct):
+    return record(DirImpl(alt_correct), Context())
+
+
+@pytest.fixture(scope="module")
+def alt_results(alt_records):
+    return summarize([r.result for r in alt_records])
 
 
 def test_alt_correct_is_a_whole_independent_submission(alt_correct, tmp_path):
@@ -157,6 +206,13 @@ def test_alt_correct_earns_full_marks(alt_results):
         assert res.score == res.max_score == task.points, task.id
 
 
+def test_correct_code_is_never_diagnosed(alt_records, reference_records):
+    """Every detector of every check, forced on the data of the reference and of
+    ``alt_correct`` (its own layer names, loops, ``F.one_hot``, hand-written clipping...)."""
+    assert forced_diagnoses(reference_records) == []
+    assert forced_diagnoses(alt_records) == []
+
+
 @pytest.mark.parametrize("name", WRONG_NAMES)
 def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
     file, task_id, keys = declaration(WRONG / name)
@@ -165,17 +221,20 @@ def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
     assert TASK_BY_ID[task_id].module == module, f"{name}: {task_id} does not live in {file}"
     assert all(k in MESSAGES for k in keys), f"{name}: unknown message key in {keys}"
 
-    impl, ctx = overlay(file, tmp_path), Context()
+    impl = overlay(file, tmp_path)
     module_tasks = [t.id for t in TASKS if t.module == module]
     checks = [c for c in checks_for(module_tasks)
               if not (c.task == task_id and c.cost >= TRAINING_RUN_COST)]
-    results = [run_check_in_process(c, impl, ctx) for c in checks]
-    by_task = summarize(results)
+    by_task = grade(GradeRequest(tasks=module_tasks, checks=[c.id for c in checks]),
+                    InProcess(impl)).results
+    results = [r for res in by_task.values() for r in res.checks]
+    assert [(r.task, r.check) for r in results] == [(c.task, c.name) for c in checks]
 
     failing = [r for r in results if r.status != "passed"]
     assert {r.task for r in failing} == {task_id}, [(r.task, r.check, r.key) for r in failing]
     assert sorted({r.key for r in failing}) == sorted(keys), [(r.check, r.key, r.message)
                                                               for r in failing]
+    assert_diagnosed_as_declared(name, failing, declared_diagnoses(WRONG / name))
     for r in failing:
         assert r.points == 0 and r.message and "Traceback" not in r.message, r
         assert not re.search(r"\{[a-z_]+\}", r.message), f"unformatted message: {r.message}"
@@ -197,12 +256,15 @@ def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
 def test_correct_variant_keeps_full_marks(name, tmp_path):
     file = only_file(VARIANTS / name)
     module_tasks = [t.id for t in TASKS if t.module == file.name.removesuffix(".py.diff")]
-    by_task = grade_in_process(overlay(file, tmp_path), Context(), module_tasks)
+    records = record(overlay(file, tmp_path), Context(), module_tasks)
+    by_task = summarize([r.result for r in records])
     for task_id in module_tasks:
         res = by_task[task_id]
         failing = [(c.check, c.key, c.message) for c in res.checks if c.status != "passed"]
         assert failing == [], (name, task_id)
         assert res.score == res.max_score == TASK_BY_ID[task_id].points
+    # and no detector of any of its checks, forced, takes the idiom for a mistake
+    assert forced_diagnoses(records) == [], name
 
 
 def test_readme_lists_every_fixture_as_declared():
@@ -210,7 +272,7 @@ def test_readme_lists_every_fixture_as_declared():
     rows = {}
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and cells[0].startswith("`wrong/"):
+        if len(cells) == 5 and cells[0].startswith("`wrong/"):
             rows[cells[0].strip("`").removeprefix("wrong/").split("/")[0]] = cells
     assert sorted(rows) == WRONG_NAMES
     for name in VARIANT_NAMES:
@@ -221,3 +283,12 @@ def test_readme_lists_every_fixture_as_declared():
         assert cells[0] == f"`wrong/{name}/{file.name}`", name
         assert cells[2] == f"`{task_id}`", name
         assert [k.strip(" `") for k in cells[3].split(",")] == keys, name
+        shown = [d.strip(" `") for d in cells[4].split(",")]
+        assert shown == (declared_diagnoses(WRONG / name) or ["-"]), name
+
+
+def test_every_known_mistake_has_a_fixture_diagnosed_with_it():
+    from grader.diagnoses.catalogue import MISTAKES
+
+    declared = {d for name in WRONG_NAMES for d in declared_diagnoses(WRONG / name)}
+    assert sorted(set(MISTAKES) - declared) == []

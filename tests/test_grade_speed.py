@@ -19,10 +19,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, sandbox_grade
 from patching import build
 
-from grader.checks import Context
 from grader.outputs.results import to_json_dict
 from grader.sandbox.limits import SandboxOptions
 from grader.sandbox.supervisor import Sandbox, split_by_module
@@ -92,13 +91,12 @@ def submissions(tmp_path_factory) -> list[Path]:
 def test_two_children_give_the_verdicts_of_one(submissions):
     graded = {}
     for children in (1, 2):
-        with Sandbox(SandboxOptions(timeout=5, children=children)) as sandbox:
+        with Sandbox(SandboxOptions(children=children)) as sandbox:
             for folder in submissions:
-                info: dict = {}
-                results = sandbox.grade(folder, Context(), TASKS, info=info)
-                graded[children, folder.name] = to_json_dict(results)
+                outcome = sandbox_grade(sandbox, folder, TASKS, timeout=5)
+                graded[children, folder.name] = to_json_dict(outcome.results)
                 if children == 2:
-                    assert info["children"] >= 2, "both groups ran a child"
+                    assert outcome.report.children >= 2, "both groups ran a child"
     for folder in submissions:
         assert graded[2, folder.name] == graded[1, folder.name]
     lost = graded[1, "timeout_and_wrong"]["tasks"]
@@ -180,8 +178,15 @@ def test_a_damaged_mnist_file_is_a_clear_error(tmp_path, damage, monkeypatch):
                         "labels_as_images": (source / "t10k-labels-idx1-ubyte").read_bytes(),
                         "longer": data + b"\0" * 784}[damage])
     monkeypatch.setenv("PRACTICO_DATA", str(tmp_path))
+    monkeypatch.delenv("PRACTICO_LANG", raising=False)
     with pytest.raises(UserError) as caught:
         require_data()
     message = str(caught.value)
     assert "t10k-images-idx3-ubyte" in message
-    assert "download it again" in message and "volvé a descargarlo" in message
+    # one message, in the reader's language (Spanish by default), ending in the fix
+    assert "lo vuelve a descargar" in message and "again" not in message
+    assert message.splitlines()[-1].strip() == f"rm {victim}"
+    monkeypatch.setenv("PRACTICO_LANG", "en")
+    with pytest.raises(UserError) as caught:
+        require_data()
+    assert "downloads it again" in str(caught.value) and "descargar" not in str(caught.value)

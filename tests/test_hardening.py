@@ -22,8 +22,8 @@ import pytest
 import torch
 from conftest import ROOT, run_py
 
-from grader.sandbox import codec
-from grader.sandbox.codec import CodecError, decode, encode
+from grader import codec
+from grader.codec import CodecError, decode, encode
 from grader.textsafe import safe_name, safe_text
 
 HOSTILE = ROOT / "fixtures" / "hostile"
@@ -220,10 +220,11 @@ def test_every_task_net_fits_the_oracle_caps():
               for cfg in nets.NETS[task]["configs"]]
     shapes += [nets.mlp_shapes(c["in_dim"], c["out_dim"], c["width"], c["depth"])
                for c in (*init_schemes.CONFIGS, *he_init.HE_CONFIGS)]
-    from grader.checks import hyperparams as hp  # section 7: its nets, judged by the oracle
+    from grader.checks import exploding, lr_sweep  # section 7: its nets, judged by the oracle
 
-    shapes += [nets.mlp_shapes(784, 10, hp.PATTERN_HIDDEN, 1),
-               nets.mlp_shapes(hp.RESCUE_NET[2], 10, hp.RESCUE_NET[1], hp.RESCUE_NET[0])]
+    depth, width, d_in, _ = exploding.RESCUE_NET
+    shapes += [nets.mlp_shapes(784, 10, lr_sweep.PATTERN_HIDDEN, 1),
+               nets.mlp_shapes(d_in, 10, width, depth)]
     assert shapes
     for layers in shapes:
         assert len(layers) <= expect.MAX_LAYERS
@@ -280,7 +281,7 @@ def test_judge_never_raises_on_hostile_probe_data(hostile):
 
 
 def test_only_the_kit_modules_are_read_and_total_bytes_are_capped(tmp_path):
-    from grader.sandbox.submission import MAX_TOTAL_BYTES, collect_files
+    from grader.submission import MAX_TOTAL_BYTES, collect_files
 
     for name in ("ex5_init.py", "ex9_extra.py", "ex1_onehot_msé.py", "notes.txt"):
         (tmp_path / name).write_text("x = 1\n")

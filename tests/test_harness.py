@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, sandbox_grade
 
 from grader.sandbox.probe_copy import PROBE_ONLY, build_harness
 
@@ -25,18 +25,59 @@ KNOWN_ORACLES = (
     "probe_expected", "expected_history", "batch_grads", "batch_loss", "first_layer_grad",
     "mlp_forward", "expect_forward", "identify_forward", "fits_uniform", "check_layer",
     "guess_scheme", "is_orthogonal", "read_history", "judge", "verdict",
+    # section 7 (checks/lr_sweep.py, checks/exploding.py, checks/replay.py)
+    "true_grads", "verify_norms", "verify_grads_kept", "verify_clipping", "verify_rescue",
+    "seeded_sweep_init", "sweep_replay", "sweep_same_seed", "accuracy_bounds",
+    "mnist_test_accuracy", "take_steps", "landing_error", "read_run", "explain_break",
 )
+#: modules that are verdict side through and through: never copied, every function forbidden
+VERDICT_MODULES = ("checks/expect.py", "checks/replay.py")
+#: the section-7 checks modules and the spies they share (issue 19: one module per task)
+SECTION7 = ("checks/lr_sweep.py", "checks/exploding.py", "checks/spies.py")
 
 
 def _functions(tree: ast.AST) -> set[str]:
     return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
+#: nested helpers of the diagnoses whose names say nothing (``compute`` of a memo, ...)
+GENERIC_NAMES = {"compute", "detect", "given", "loss", "which"}
+
+
+def _diagnosis_names() -> set[str]:
+    """Every function of the diagnoses package (issue 20): verdict side, like the oracles."""
+    names: set[str] = set()
+    for path in sorted((GRADER / "diagnoses").glob("*.py")):
+        names |= _functions(ast.parse(path.read_text()))
+    return names - GENERIC_NAMES
+
+
+def _marked(node: ast.AST) -> bool:
+    """Decorated ``@probe_side`` (read here, not with probe_copy's own reader)."""
+    for deco in getattr(node, "decorator_list", []):
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if getattr(target, "id", getattr(target, "attr", None)) == "probe_side":
+            return True
+    return False
+
+
+def _unmarked_functions(rel: str) -> set[str]:
+    """Top-level functions of a mixed module that are not marked probe side."""
+    tree = ast.parse((GRADER / rel).read_text())
+    return {n.name for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _marked(n)}
+
+
 def _verdict_side_names() -> set[str]:
-    """Every function of ``checks/expect.py``, every check method but ``probe``, and the
-    known oracles: read from the real package, so a new one is covered when it appears."""
-    names = set(KNOWN_ORACLES) | _functions(ast.parse((GRADER / "checks/expect.py").read_text()))
+    """Every function of the verdict-only modules, every unmarked top-level function of the
+    mixed ones, every check method but ``probe``, and the known oracles: read from the real
+    package, so a new one is covered when it appears."""
+    names = set(KNOWN_ORACLES)
+    for rel in VERDICT_MODULES:
+        names |= _functions(ast.parse((GRADER / rel).read_text()))
+    names |= _diagnosis_names()
     for rel in PROBE_ONLY:
+        names |= _unmarked_functions(rel)
         tree = ast.parse((GRADER / rel).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and node.name in ("verdict", "inputs", "each",
@@ -60,10 +101,40 @@ def test_harness_defines_no_verdict_side_function(harness):
         text = path.read_text(encoding="utf-8")
         leaked = _functions(ast.parse(text)) & forbidden
         assert not leaked, (path.name, leaked)
-        for name in ("probe_expected", "expected_history", "batch_grads", "mlp_forward"):
+        for name in ("probe_expected", "expected_history", "batch_grads", "mlp_forward",
+                     "true_grads", "seeded_sweep_init", "take_steps", "verify_clipping"):
             assert name not in text, (path.name, name)  # not even as a string
-    assert not (harness / "grader" / "checks" / "expect.py").exists()
+    for rel in VERDICT_MODULES:
+        assert not (harness / "grader" / rel).exists(), rel
     assert not (harness / "grader" / "messages.py").exists()
+    # the diagnoses: no module, and no import of one left in a rewritten module
+    assert not (harness / "grader" / "diagnoses").exists()
+    assert len(_diagnosis_names()) > 40  # the scan of the real package works
+    for path in files:
+        assert "grader.diagnoses" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_section7_modules_keep_their_probe_side_and_nothing_else(harness):
+    """Each section-7 module reaches the child with exactly its marked definitions, its check
+    classes reduced to attributes, ``probe`` and marked methods; the spies are there."""
+    for rel in SECTION7:
+        source = ast.parse((GRADER / rel).read_text())
+        copy = ast.parse((harness / "grader" / rel).read_text(encoding="utf-8"))
+        marked = {n.name for n in source.body if isinstance(n, ast.FunctionDef) and _marked(n)}
+        kept = {n.name for n in copy.body if isinstance(n, ast.FunctionDef)}
+        assert kept == marked, (rel, kept ^ marked)
+        assert _unmarked_functions(rel) & _functions(copy) == set(), rel
+        classes = {n.name: n for n in source.body if isinstance(n, ast.ClassDef)}
+        for node in copy.body:
+            if isinstance(node, ast.ClassDef) and not _marked(node):
+                methods = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
+                probe_side = {n.name for n in classes[node.name].body
+                              if isinstance(n, ast.FunctionDef) and _marked(n)}
+                assert methods <= {"probe"} | probe_side, (rel, node.name, methods)
+    spies = ast.parse((harness / "grader" / "checks" / "spies.py").read_text(encoding="utf-8"))
+    assert {"ModelSpy", "ForwardLog"} <= {n.name for n in spies.body
+                                          if isinstance(n, ast.ClassDef)}
+    assert {"spy_optimizer", "net_params"} <= _functions(spies)
 
 
 #: run with the interpreter's packages and the harness only, as the child does
@@ -72,7 +143,7 @@ import gc, importlib, json, pkgutil, sys, types
 sys.path[:0] = [sys.argv[1]]
 import grader
 from grader.checks import CHECKS
-from grader.scoring import probe_outcome
+from grader.probing import probe_outcome
 import grader.sandbox.child
 for info in pkgutil.walk_packages(grader.__path__, "grader."):
     importlib.import_module(info.name)
@@ -93,7 +164,9 @@ for obj in gc.get_objects():
     if isinstance(obj, types.FunctionType) and str(obj.__module__).startswith("grader"):
         names.add(obj.__name__)
 missing = []
-for modname in ("grader.checks.expect", "grader.i18n", "grader.messages", "grader.sandbox.supervisor"):
+for modname in ("grader.checks.expect", "grader.checks.replay", "grader.i18n", "grader.messages",
+                "grader.sandbox.supervisor", "grader.diagnoses", "grader.diagnoses.engine",
+                "grader.diagnoses.catalogue"):
     try:
         importlib.import_module(modname)
     except ImportError:
@@ -105,25 +178,26 @@ print(json.dumps({"names": sorted(names), "missing": missing, "checks": len(CHEC
 
 def test_nothing_verdict_side_is_reachable_in_a_child_process(harness):
     from grader.checks import CHECKS
-    from grader.sandbox.spawn import _site_paths
+    from grader.sandbox.children import site_paths
 
     env = {"PYTHONPATH": "", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
-    code = f"import sys; sys.path[:] = {_site_paths()!r} + sys.path\n" + CHILD_SEARCH
+    code = f"import sys; sys.path[:] = {site_paths()!r} + sys.path\n" + CHILD_SEARCH
     proc = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(harness)], env=env,
                           capture_output=True, text=True, timeout=300, cwd=str(harness))
     assert proc.returncode == 0, proc.stderr[-3000:]
     found = json.loads(proc.stdout.strip().splitlines()[-1])
     assert found["checks"] == len(CHECKS)  # every check is there, to be probed
     assert found["with_verdict"] == []
-    assert set(found["missing"]) == {"grader.checks.expect", "grader.i18n", "grader.messages",
-                                     "grader.sandbox.supervisor"}
+    assert set(found["missing"]) == {"grader.checks.expect", "grader.checks.replay",
+                                     "grader.i18n", "grader.messages",
+                                     "grader.sandbox.supervisor", "grader.diagnoses",
+                                     "grader.diagnoses.engine", "grader.diagnoses.catalogue"}
     assert "probe" in found["names"] or "probe_outcome" in found["names"]
     assert set(found["names"]) & _verdict_side_names() == set()
 
 
 @pytest.mark.slow
 def test_reference_full_marks_and_oracle_hunt_zero_in_the_sandbox(tmp_path):
-    from grader.checks import Context
     from grader.sandbox.limits import SandboxOptions
     from grader.sandbox.supervisor import Sandbox
     from grader.tasks import TASKS
@@ -133,9 +207,9 @@ def test_reference_full_marks_and_oracle_hunt_zero_in_the_sandbox(tmp_path):
     attack = (ROOT / "fixtures" / "adversarial" / "call_the_oracle" / "ex5_init.py").read_text()
     (hunt / "ex5_init.py").write_text((ROOT / "solutions" / "ex5_init.py").read_text()
                                       + "\n\n" + attack)
-    with Sandbox(SandboxOptions(threads=1)) as sandbox:
-        reference = sandbox.grade(ROOT / "solutions", Context())
-        hunted = sandbox.grade(hunt, Context(), ["probe_stats"])
+    with Sandbox(SandboxOptions()) as sandbox:
+        reference = sandbox_grade(sandbox, ROOT / "solutions", threads=1).results
+        hunted = sandbox_grade(sandbox, hunt, ["probe_stats"], threads=1).results
     for task in TASKS:
         res = reference[task.id]
         assert res.score == task.points, (task.id, res.message)

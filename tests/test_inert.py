@@ -303,7 +303,7 @@ def _assert_markdown_inert(text: str, student_texts: list[str]) -> None:
 
 
 def test_feedback_markdown_makes_no_html_or_link_from_student_text():
-    from grader.autograde import feedback_markdown
+    from grader.outputs.feedback import feedback_markdown
 
     data = _hostile_feedback_data()
     text = feedback_markdown(safe_name(HOSTILE_NAME), data, "en")
@@ -339,7 +339,7 @@ def test_report_markdown_makes_no_html_or_link_from_student_text(tmp_path):
 
 
 def test_gradescope_output_is_plain_text():
-    from grader.autograde import gradescope_json
+    from grader.outputs.gradescope import gradescope_json
     from grader.scoring import TaskResult
 
     res = TaskResult(task="deep_net", score=0, max_score=10, status="error",
@@ -436,7 +436,7 @@ def test_the_key_is_made_once_private_and_must_stay_so(tmp_path, monkeypatch):
 
 
 def test_only_results_this_kit_signed_count(tmp_path):
-    from grader.autograde import write_grades_csv
+    from grader.outputs.grades_csv import write_grades_csv
     from grader.outputs.signing import sign, verify, write_signed
 
     key, other_key = b"k" * 32, b"o" * 32
@@ -663,8 +663,8 @@ def test_hostile_pages_run_no_script_and_fetch_nothing(tmp_path):
     browser = _chromium()
     if browser is None:
         pytest.skip("no Chromium on this machine (apt-get install chromium)")
-    from grader.autograde import feedback_html, feedback_markdown
     from grader.experiments.report import html_report
+    from grader.outputs.feedback import feedback_html, feedback_markdown
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hits)
     threading.Thread(target=server.serve_forever, daemon=True).start()

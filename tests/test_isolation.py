@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_py
+from conftest import ROOT, run_py, sandbox_grade
 
 pytestmark = pytest.mark.slow
 
@@ -37,21 +37,21 @@ def _submission(folder: Path, probe: str) -> Path:
     return folder
 
 
-def _grade(folder: Path, tasks=("probe_stats",), **options):
-    from grader.checks import Context
+def _grade(folder: Path, tasks=("probe_stats",), timeout=None, **options):
+    """``folder`` graded in a sandbox of ``options``, children of one thread: its results
+    and the :class:`grader.grading.GradeOutcome`."""
     from grader.sandbox.limits import SandboxOptions
     from grader.sandbox.supervisor import Sandbox
 
-    info: dict = {}
-    with Sandbox(SandboxOptions(**{"threads": 1, **options})) as sandbox:
-        results = sandbox.grade(folder, Context(), list(tasks), info=info)
-    return results, info
+    with Sandbox(SandboxOptions(**options)) as sandbox:
+        outcome = sandbox_grade(sandbox, folder, list(tasks), threads=1, timeout=timeout)
+    return outcome.results, outcome
 
 
-def _needs_namespaces(info: dict) -> None:
-    if not info.get("isolation", {}).get("namespaces"):
+def _needs_namespaces(outcome) -> None:
+    if not outcome.report.isolation.get("namespaces"):
         pytest.skip("Linux namespaces unavailable here: "
-                    f"{info.get('isolation', {}).get('namespace_error', 'disabled')}")
+                    f"{outcome.report.isolation.get('namespace_error', 'disabled')}")
 
 
 def _sysv(kind: str) -> set[int]:
@@ -92,13 +92,13 @@ def probe_stats(net, batch_size=64, in_dim=100):
     report.append("HOST=" + socket.gethostname())
     raise RuntimeError(" ".join(report))
 '''
-        results, info = _grade(_submission(tmp_path / "sub", probe))
-        _needs_namespaces(info)
+        results, outcome = _grade(_submission(tmp_path / "sub", probe))
+        _needs_namespaces(outcome)
         message = results["probe_stats"].message
         assert "NOT-FOUND" in message and "NO-ATTACH" in message, message
         assert "CREATED" in message and "NOT-CREATED" not in message, message  # it did try
         assert "HOST=sandbox" in message
-        assert info["isolation"]["ipc"] is True and info["isolation"]["uts"] is True
+        assert outcome.report.isolation["ipc"] is True and outcome.report.isolation["uts"] is True
         for kind, key in zip(("shm", "msg", "sem"), child_keys):
             assert key not in _sysv(kind), f"the child left a SysV {kind} behind"
             assert _sysv(kind) - before[kind] == set()
@@ -142,9 +142,9 @@ def probe_stats(net, batch_size=64, in_dim=100):
     cpu = os.times().children_user + os.times().children_system
     raise RuntimeError(f"CPU {cpu:.2f} WALL {wall:.2f} " + open("/proc/self/cgroup").read())
 '''
-    results, info = _grade(_submission(tmp_path / "sub", probe))
-    group = info["isolation"].get("cgroup")
-    assert group, info["isolation"]
+    results, outcome = _grade(_submission(tmp_path / "sub", probe))
+    group = outcome.report.isolation.get("cgroup")
+    assert group, outcome.report.isolation
     message = results["probe_stats"].message
     assert f"practico-{os.getpid()}/child-" in message, message
     cpu = float(message.split("CPU ")[1].split()[0])
@@ -170,13 +170,13 @@ def test_host_memory_cap_without_address_space_limit(tmp_path):
         ok, _ = _grade(control, **options)
         assert ok["probe_stats"].score == 15, ok["probe_stats"].message
         start = time.monotonic()
-        results, info = _grade(attacker, **options)
+        results, outcome = _grade(attacker, **options)
         assert results["probe_stats"].score == 0
         statuses = {c.status for c in results["probe_stats"].checks}
         assert statuses <= {"crashed", "error"}, results["probe_stats"].message
         assert time.monotonic() - start < 60, "stopped by the memory cap, not the timeout"
-        if cgroups and info["isolation"].get("cgroup"):
-            assert any("memory" in x for x in info["isolation"]["cgroup"]["limits"])
+        if cgroups and outcome.report.isolation.get("cgroup"):
+            assert any("memory" in x for x in outcome.report.isolation["cgroup"]["limits"])
 
 
 def test_gpu_memory_fraction_is_reported_without_a_gpu():
@@ -184,15 +184,15 @@ def test_gpu_memory_fraction_is_reported_without_a_gpu():
     enforced); without CUDA the child says so instead of failing."""
     import torch
 
-    from grader.sandbox.jail import _gpu_fraction
+    from grader.sandbox.jail import gpu_fraction
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present: this test covers the CPU-only path")
     applied: dict = {}
-    _gpu_fraction({"device": "cuda", "gpu_memory_fraction": 0.45}, applied)
+    gpu_fraction({"device": "cuda", "gpu_memory_fraction": 0.45}, applied)
     assert applied["gpu_memory_fraction"].startswith("unavailable")
     applied = {}
-    _gpu_fraction({"device": "cpu", "gpu_memory_fraction": 0.45}, applied)
+    gpu_fraction({"device": "cpu", "gpu_memory_fraction": 0.45}, applied)
     assert applied == {}
 
 
@@ -248,11 +248,12 @@ def test_a_check_starved_by_other_load_gets_more_time(tmp_path, pinned):
     """
     sub = _submission(tmp_path / "sub", BUSY_THEN_CORRECT.format(seconds=3))
     with _Load(3 * (os.cpu_count() or 1)):
-        results, info = _grade(sub, timeout=5, starved_extensions=8, cgroups=False,
+        results, outcome = _grade(sub, timeout=5, starved_extensions=8, cgroups=False,
                                cpu_affinity=pinned)
-    assert results["probe_stats"].score == 15, (results["probe_stats"].message, info)
-    assert info.get("starved_extensions", 0) >= 1, info.get("cpu_meter")
-    assert info["cpu_meter"][0]["decision"] == "starved", info["cpu_meter"]
+    decisions = outcome.report.extensions.decisions
+    assert results["probe_stats"].score == 15, (results["probe_stats"].message, decisions)
+    assert outcome.report.extensions.count >= 1, decisions
+    assert decisions[0]["decision"] == "starved", decisions
 
 
 def _idle(cpus: list[int]) -> float:
@@ -286,7 +287,6 @@ def test_a_check_that_games_the_meter_gets_no_extension(tmp_path, fixture, optio
     was left free within it. A warm-up grading of the reference first keeps the zygote's
     start (busy CPU, outside the budget) out of the measured run.
     """
-    from grader.checks import Context
     from grader.sandbox.limits import SandboxOptions
     from grader.sandbox.supervisor import Sandbox
 
@@ -295,23 +295,24 @@ def test_a_check_that_games_the_meter_gets_no_extension(tmp_path, fixture, optio
     cpus = cpus if options.get("cgroups", True) else cpus[:1]  # slot 0: the first child's
     sub = _submission(tmp_path / "sub", (ROOT / "fixtures" / "isolation" / f"{fixture}.py")
                       .read_text())
-    info: dict = {}
-    options = {"threads": 1, "timeout": budget, "starved_seconds": cap, **options}
-    with Sandbox(SandboxOptions(**options)) as sandbox:
-        warm = sandbox.grade(_submission(tmp_path / "ref", ""), Context(), ["probe_stats"])
-        assert warm["probe_stats"].score == 15
+    request = {"threads": 1, "timeout": budget}
+    with Sandbox(SandboxOptions(**{"starved_seconds": cap, **options})) as sandbox:
+        warm = sandbox_grade(sandbox, _submission(tmp_path / "ref", ""), ["probe_stats"],
+                             **request)
+        assert warm.results["probe_stats"].score == 15
         idle0, start = _idle(cpus), time.monotonic()
-        results = sandbox.grade(sub, Context(), ["probe_stats"], info=info)
+        outcome = sandbox_grade(sandbox, sub, ["probe_stats"], **request)
         idle, wall = _idle(cpus) - idle0, time.monotonic() - start
-    assert {c.status for c in results["probe_stats"].checks} == {"timeout"}
-    first = info["cpu_meter"][0]
+    assert {c.status for c in outcome.results["probe_stats"].checks} == {"timeout"}
+    first = outcome.report.extensions.decisions[0]
     # the attack is live: its threads waited as a starved check's do
     assert first["wait"] >= 0.25 * first["wall"], first
-    assert info.get("starved_seconds", 0) <= cap
+    assert outcome.report.extensions.seconds <= cap
     assert wall < budget + cap + 30  # 30 s: a child's start and kill on a loaded machine
     quiet = idle - len(cpus) * (wall - budget) >= 0.25 * budget
     if quiet:
-        assert info.get("starved_extensions", 0) == 0, (info["cpu_meter"], idle, wall)
+        extensions = outcome.report.extensions
+        assert extensions.count == 0, (extensions.decisions, idle, wall)
         assert first["decision"] in ("cpu_free", "slow"), first
 
 
@@ -324,10 +325,10 @@ def probe_stats(net, batch_size=64, in_dim=100):
 ''')
     with _Load(3 * (os.cpu_count() or 1)):
         start = time.monotonic()
-        results, info = _grade(sub, timeout=4)
+        results, outcome = _grade(sub, timeout=4)
         seconds = time.monotonic() - start
     assert {c.status for c in results["probe_stats"].checks} == {"timeout"}
-    assert info.get("starved_extensions", 0) == 0
+    assert outcome.report.extensions.count == 0
     assert seconds < 4 + 60  # one budget (+ startup), no extension
 
 
@@ -340,9 +341,9 @@ def probe_stats(net, batch_size=64, in_dim=100):
         pass
 ''')
     with _Load(3 * (os.cpu_count() or 1)):
-        results, info = _grade(sub, timeout=3, starved_extensions=1)
+        results, outcome = _grade(sub, timeout=3, starved_extensions=1)
     assert {c.status for c in results["probe_stats"].checks} == {"timeout"}
-    assert info.get("starved_extensions", 0) <= 1
+    assert outcome.report.extensions.count <= 1
 
 
 # ------------------------------------------------------------------ never root
@@ -368,9 +369,10 @@ def probe_stats(net, batch_size=64, in_dim=100):
     with pytest.raises(IsolationRefused, match="--unsafe-no-isolation"):
         _grade(sub, namespaces=False)
     assert not marker.exists(), "student code ran before the refusal"
-    results, info = _grade(sub, namespaces=False, unsafe_no_isolation=True)
+    results, outcome = _grade(sub, namespaces=False, unsafe_no_isolation=True)
     assert "UID 0" in results["probe_stats"].message
-    assert info["isolation"]["unsafe_root"] is True and info["isolation"]["namespaces"] is False
+    isolation = outcome.report.isolation
+    assert isolation["unsafe_root"] is True and isolation["namespaces"] is False
 
 
 def test_the_unsafe_flag_is_offered_by_both_commands():

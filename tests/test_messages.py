@@ -6,7 +6,7 @@ import re
 
 from grader.i18n import current_lang, fields, t
 from grader.messages import MESSAGES
-from grader.scoring import STATUSES
+from grader.statuses import CHECK_STATUSES, REPORT_STATUSES
 
 
 def test_both_languages_with_same_placeholders():
@@ -26,7 +26,8 @@ def test_every_key_used_in_the_grader_exists(root):
     fstring_keys = {"loss_shifted", "loss_sum", "loss_per_sample", "loss_ce", "loss_default_ce",
                     "loss_softmax_first", "wrong_output_logits", "wrong_output_map"}
     used = {k for k in used if not k.endswith("_")} | fstring_keys
-    used |= {f"status_{s}" for s in STATUSES if s not in ("passed", "failed")}
+    used |= {f"status_{s}" for s in CHECK_STATUSES if s not in ("passed", "failed")}
+    used |= {f"label_{s}" for s in REPORT_STATUSES}  # every status a table can show
     missing = sorted(k for k in used if k not in MESSAGES)
     assert missing == []
 
@@ -54,14 +55,14 @@ def _crash_message(reason, lang):
 
 def test_crash_reasons_are_rendered_in_the_readers_language():
     """The sandbox keeps why a child ended as a key and values; each language renders it."""
-    from grader.sandbox.supervisor import _describe_event, _exit_reason
+    from grader.sandbox.session import describe_event, exit_reason
 
     cases = {
-        "segfault": _exit_reason(-11, {}),
-        "unknown signal": _exit_reason(-63, {}),
-        "exit": _exit_reason(3, {}),
-        "event": _describe_event(["not", "an", "event"]),
-        "named": _describe_event({"ev": "result"}),
+        "segfault": exit_reason(-11, {}),
+        "unknown signal": exit_reason(-63, {}),
+        "exit": exit_reason(3, {}),
+        "event": describe_event(["not", "an", "event"]),
+        "named": describe_event({"ev": "result"}),
     }
     for name, reason in cases.items():
         es, en = _crash_message(reason, "es"), _crash_message(reason, "en")
@@ -89,7 +90,7 @@ def test_a_reason_a_child_could_forge_renders_nothing_but_the_graders_own():
 
 
 def test_file_problems_are_reasons(tmp_path):
-    from grader.sandbox.submission import MAX_FILE_BYTES, collect_files
+    from grader.submission import MAX_FILE_BYTES, collect_files
 
     (tmp_path / "ex5_init.py").mkdir()
     (tmp_path / "ex0_data.py").write_bytes(b"#" * (MAX_FILE_BYTES + 1))
@@ -113,7 +114,7 @@ def test_no_mixed_language_fragments_in_the_grader():
 
 
 def test_feedback_page_follows_the_language():
-    from grader.autograde import feedback_html
+    from grader.outputs.feedback import feedback_html
     from grader.tasks import TASKS
 
     data = {"score": 10, "max_score": 100, "tasks": {

@@ -711,9 +711,10 @@ def _expected_relu_messages() -> list[str]:
     import torch
     import torch.nn as nn
 
-    from grader.checks import Context
+    from grader.grading import check_in_process
     from grader.impl import NamespaceImpl
-    from grader.scoring import checks_for, run_check_in_process
+    from grader.request import GradeRequest
+    from grader.scoring import checks_for
 
     source = NOTEBOOK_PATH.read_text(encoding="utf-8")
     nb = nbformat.reads(source, as_version=4)
@@ -724,7 +725,7 @@ def _expected_relu_messages() -> list[str]:
     for check in checks_for([BUGGY_TASK]):
         if check.name == "mnist_short_run":
             continue  # seconds of training; the two others already fail
-        result = run_check_in_process(check, NamespaceImpl(namespace), Context(lang="es"))
+        result = check_in_process(check, NamespaceImpl(namespace), GradeRequest(lang="es"))
         assert result.status == "failed", check.name
         messages.append(result.message)
     return messages

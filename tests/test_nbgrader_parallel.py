@@ -202,12 +202,12 @@ def test_each_uid_slot_has_its_own_uids(monkeypatch):
     """Two nbgrader processes at once, in slots 3 and 4: their kernels' and sandbox
     children's uids never meet, whatever their pids (without a slot: pid % 32 and % 64)."""
     from grader.nbgrading.kernel import _next_uid
-    from grader.sandbox.supervisor import Sandbox
+    from grader.sandbox.spawn import Launcher
 
     def uids(slot: int) -> set[int]:
         monkeypatch.setenv(parallel.UID_SLOT, str(slot))
         return ({_next_uid() for _ in range(1100)}
-                | {Sandbox._uid(None) + 10**6 for _ in range(600)})  # _uid reads no self
+                | {Launcher.next_uid() + 10**6 for _ in range(600)})
 
     three, four = uids(3), uids(4)
     assert len(three) > 1000 and len(four) > 1000

@@ -10,10 +10,12 @@ import nbformat
 import pytest
 
 from grader.authoring.course_notebook import NOTEBOOK_PATH
-from grader.checks import Context
+from grader.grading import grade
 from grader.nbgrading.cells import grade_cells, student_cells, to_python
 from grader.nbgrading.preprocessor import SandboxedGrades
+from grader.request import GradeRequest
 from grader.sandbox.supervisor import Sandbox
+from grader.submission import Submission
 from grader.tasks import TASK_BY_ID, TASKS
 
 pytestmark = pytest.mark.slow
@@ -33,6 +35,10 @@ def box():
         yield sandbox
 
 
+def _grade_notebook(box, cells, tasks, lang=None):
+    return grade(GradeRequest(Submission.from_cells(cells), tasks=tasks, lang=lang), box)
+
+
 def test_cells_and_grade_cells_of_the_course_notebook():
     nb = nbformat.read(NOTEBOOK_PATH, as_version=4)
     graded = grade_cells(nb)
@@ -45,26 +51,25 @@ def test_cells_and_grade_cells_of_the_course_notebook():
 
 
 def test_reference_notebook_earns_full_marks_in_one_child(box):
-    info: dict = {}
-    results = box.grade_notebook(_reference_cells(), Context(lang="es"), TASKS_HERE, info=info)
-    assert {t: r.score for t, r in results.items()} == {
+    outcome = _grade_notebook(box, _reference_cells(), TASKS_HERE, lang="es")
+    assert {t: r.score for t, r in outcome.results.items()} == {
         t: TASK_BY_ID[t].points for t in TASKS_HERE}
-    assert info["children"] == 1 and info["notebook_ran"]
-    assert info["isolation"].get("namespaces"), info["isolation"]
+    assert outcome.report.children == 1 and outcome.report.notebook_ran
+    assert outcome.report.isolation.get("namespaces"), outcome.report.isolation
 
 
 def test_a_failing_cell_does_not_stop_the_cells_after_it(box):
     cells = [("0", "raise RuntimeError('una celda rota')"), ("0b", "import sys; sys.exit(3)"),
              *_reference_cells()]
-    results = box.grade_notebook(cells, Context(), ["deep_net"])
+    results = _grade_notebook(box, cells, ["deep_net"]).results
     assert results["deep_net"].score == TASK_BY_ID["deep_net"].points
 
 
 def test_a_notebook_that_kills_its_child_fails_every_check_with_one_child(box):
     cells = [*_reference_cells()[:3], ("x", "import os; os._exit(7)")]
-    info: dict = {}
-    results = box.grade_notebook(cells, Context(lang="en"), TASKS_HERE, info=info)
-    assert info["children"] == 1  # not one child per check: the notebook would die again
+    outcome = _grade_notebook(box, cells, TASKS_HERE, lang="en")
+    results = outcome.results
+    assert outcome.report.children == 1  # not one child per check: the notebook would die again
     for task in TASKS_HERE:
         assert results[task].score == 0
         assert {c.status for c in results[task].checks} == {"crashed"}

@@ -9,9 +9,10 @@ import pytest
 from conftest import run_py
 
 from grader.checks import CHECKS, Context, ProbeEnv
+from grader.codec import encode
 from grader.impl import DirImpl
-from grader.sandbox.codec import encode
-from grader.scoring import check_inputs, checks_for, probe_outcome
+from grader.probing import probe_outcome
+from grader.scoring import check_inputs, checks_for
 from grader.tasks import MAX_SCORE, TASKS
 
 
@@ -81,10 +82,15 @@ def test_grade_command_bad_input(args, fragment):
 
 
 def test_missing_mnist_is_one_clear_error(tmp_path):
-    res = run_py("-m", "grader", "grade", "exercises", env={"PRACTICO_DATA": str(tmp_path)})
+    # offline for sure: every download goes through a proxy that refuses it
+    offline = {name: "http://127.0.0.1:9" for name in ("http_proxy", "https_proxy")}
+    res = run_py("-m", "grader", "grade", "exercises",
+                 env={"PRACTICO_DATA": str(tmp_path), **offline})
     assert res.returncode == 2
     assert "PRACTICO_DATA" in res.stderr and str(tmp_path) in res.stderr
     assert "Traceback" not in res.stderr
+    assert list(tmp_path.iterdir()) == []  # the failed download left no MNIST/raw behind
+    # (every entry point, in each language: tests/test_first_hour.py)
 
 
 def test_probes_are_deterministic(root):

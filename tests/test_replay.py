@@ -11,9 +11,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from grader.checks import hyper_expect as hx
-from grader.checks import hyperparams as hp
-from grader.checks import replay
+from grader.checks import exploding, lr_sweep, replay, spies
+from grader.checks.base import ProbeEnv
 from grader.data import FastLoader
 
 BATCH, N = 8, 32
@@ -21,7 +20,7 @@ BATCH, N = 8, 32
 
 def _problem(seed: int = 0):
     gen = torch.Generator().manual_seed(seed)
-    weights, biases = hx.large_init(3, 16, 12, math.sqrt(2.0), gen)
+    weights, biases = exploding.large_init(3, 16, 12, math.sqrt(2.0), gen)
     X = torch.randn(N, 12, generator=gen)
     y = torch.randint(0, 10, (N,), generator=gen)
     return weights, biases, X, y
@@ -32,9 +31,9 @@ def _train(lr: float, clip: float | None, *, every: int = 1, epochs: int = 2,
     """The reference loop (clipped or not) with the spy optimizer; returns what a probe
     returns and the start weights."""
     weights, biases, X, y = _problem()
-    net = hp.deep_net(weights, biases)
+    net = exploding.deep_net(weights, biases)
     log: list = []
-    cls = hp.spy_optimizer(None, log, model=net, every=every, keep_grads=True)
+    cls = spies.spy_optimizer(None, log, model=net, every=every, keep_grads=True)
     params = [{"params": list(net.parameters())}] if groups else net.parameters()
     opt = cls(params, lr=lr)
     losses = []
@@ -50,7 +49,7 @@ def _train(lr: float, clip: float | None, *, every: int = 1, epochs: int = 2,
             opt.step()
             losses.append(loss.item())
     start = [t.float() for pair in zip(weights, biases) for t in pair]
-    return log[0], hp.net_params(net), start, hx.batches(X, y, BATCH), losses
+    return log[0], spies.net_params(net), start, replay.batches(X, y, BATCH), losses
 
 
 def _shapes(start):
@@ -173,8 +172,8 @@ def test_group_of_params_and_landing_error():
 @pytest.mark.parametrize("seed", [0, 1, 9765])
 def test_the_seeded_init_is_the_models_under_the_global_seed(seed):
     torch.manual_seed(seed)
-    want = [p.detach() for p in hp.sweep_net(hp.SWEEP_HIDDEN).parameters()]
-    got = hx.seeded_sweep_init(seed, hp.SWEEP_HIDDEN)
+    want = [p.detach() for p in lr_sweep.sweep_net(lr_sweep.SWEEP_HIDDEN).parameters()]
+    got = lr_sweep.seeded_sweep_init(seed, lr_sweep.SWEEP_HIDDEN)
     assert all(torch.equal(a, b) for a, b in zip(got, want))
 
 
@@ -190,10 +189,10 @@ def test_the_seed_verdict_holds_while_other_threads_draw_random_numbers():
     from grader.impl import DirImpl
     from grader.scoring import check_inputs
 
-    chk = hp.SweepSameSeed()
+    chk = lr_sweep.SweepSameSeed()
     inp = check_inputs(chk, Context())
     seed_everything(int(inp["_seed"]))
-    out = chk.probe(DirImpl(ROOT / "solutions").names(chk.module, chk.needs), inp, hp.ProbeEnv())
+    out = chk.probe(DirImpl(ROOT / "solutions").names(chk.module, chk.needs), inp, ProbeEnv())
     stop = threading.Event()
 
     def draw() -> None:

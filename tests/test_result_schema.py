@@ -75,16 +75,15 @@ def test_the_page_describes_exactly_the_fields_of_the_schema():
 
 
 def test_schema_names_the_kits_tasks_and_statuses():
-    from grader.scoring import STATUSES
+    from grader.statuses import CHECK_STATUSES, REPORT_STATUSES
     from grader.tasks import TASKS
 
     schema = load_schema()
     tasks = schema["properties"]["tasks"]
     assert list(tasks["required"]) == [t.id for t in TASKS]
     assert list(tasks["properties"]) == [t.id for t in TASKS]
-    assert set(schema["$defs"]["check"]["properties"]["status"]["enum"]) == set(STATUSES)
-    assert set(schema["$defs"]["task"]["properties"]["status"]["enum"]) == (
-        set(STATUSES) | {"partial", "not_graded"})
+    assert set(schema["$defs"]["check"]["properties"]["status"]["enum"]) == set(CHECK_STATUSES)
+    assert set(schema["$defs"]["task"]["properties"]["status"]["enum"]) == set(REPORT_STATUSES)
 
 
 def test_every_isolation_key_the_child_can_report_is_in_the_schema():
@@ -103,7 +102,8 @@ def test_every_isolation_key_the_child_can_report_is_in_the_schema():
 
 
 @pytest.mark.parametrize("change", ["add_top", "add_task_field", "add_check_field",
-                                    "remove_task_field", "wrong_status", "missing_task"])
+                                    "remove_task_field", "wrong_status", "missing_task",
+                                    "no_diagnoses", "diagnoses_not_ids"])
 def test_the_schema_rejects_an_undocumented_change(change):
     data = {"score": 4, "max_score": 100.0, "tasks": {
         t: {"score": 0, "max_score": 10, "status": "not_graded", "message": ""}
@@ -111,7 +111,8 @@ def test_the_schema_rejects_an_undocumented_change(change):
     data["tasks"]["deep_net"] = {"score": 4, "max_score": 10.0, "status": "partial",
                                  "message": "x", "checks": {"structure": {
                                      "score": 4, "max_score": 4, "status": "passed",
-                                     "message": "", "key": "", "values": {}}}}
+                                     "message": "", "key": "", "values": {},
+                                     "diagnoses": []}}}
     assert not list(validator().iter_errors(data))
     bad = copy.deepcopy(data)
     task, check = bad["tasks"]["deep_net"], bad["tasks"]["deep_net"]["checks"]["structure"]
@@ -125,6 +126,10 @@ def test_the_schema_rejects_an_undocumented_change(change):
         del task["message"]
     elif change == "wrong_status":
         check["status"] = "ok"
+    elif change == "no_diagnoses":
+        del check["diagnoses"]
+    elif change == "diagnoses_not_ids":
+        check["diagnoses"] = ["Not an id!"]
     else:
         del bad["tasks"]["he_init"]
     assert list(validator().iter_errors(bad))
@@ -132,14 +137,20 @@ def test_the_schema_rejects_an_undocumented_change(change):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """``autograde`` of two students and ``grade --json`` of one, through the real sandbox."""
+    """``autograde`` of three students and ``grade --json`` of one, through the real sandbox
+    (``cy``'s ``DeepNet`` is one hidden layer short: a diagnosed failure)."""
+    from patching import build
+
     base = tmp_path_factory.mktemp("schema")
     root, out = base / "class", base / "out"
     reference = (ROOT / "solutions" / "ex5_init.py").read_text()
-    for name in ("ana", "bo"):
+    for name in ("ana", "bo", "cy"):
         (root / name).mkdir(parents=True)
         shutil.copy(ROOT / "solutions" / "ex3_depth.py", root / name / "ex3_depth.py")
     (root / "ana" / "ex5_init.py").write_text(reference)
+    (root / "cy" / "ex5_init.py").write_text(reference)
+    fixture = ROOT / "fixtures" / "wrong" / "deepnet_off_by_one" / "ex3_depth.py.diff"
+    (root / "cy" / "ex3_depth.py").write_text(build(fixture, ROOT / "solutions")[1])
     (root / "bo" / "ex5_init.py").write_text(reference + "\n\n" + HOSTILE.read_text())
     (root / "bo" / "ex0_data.py").symlink_to(ROOT / "solutions" / "ex0_data.py")
     (root / "bo" / "notes.txt").write_text("not graded\n")
@@ -152,7 +163,7 @@ def graded(tmp_path_factory):
                   "--json", str(single))
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = {n: json.loads((out / "students" / n / "result.json").read_text("utf-8"))
-               for n in ("ana", "bo")}
+               for n in ("ana", "bo", "cy")}
     return {"autograde": results, "grade": json.loads(single.read_text("utf-8"))}
 
 
@@ -172,3 +183,10 @@ def test_real_output_follows_the_schema(graded):
     assert set(bo["unusable_files"]) == {"ex0_data.py"} and bo["ignored_files"] == ["notes.txt"]
     assert bo["sandbox"]["children"] >= 1 and "student" not in graded["grade"]
     assert graded["grade"]["tasks"]["probe_stats"]["status"] == "crashed"
+    # a diagnosed failure: its ids, its values, and the diagnosis's message, through the sandbox
+    cy = graded["autograde"]["cy"]["tasks"]["deep_net"]["checks"]
+    assert cy["structure"]["diagnoses"] == ["depth_off_by_one"], cy["structure"]
+    assert cy["structure"]["key"] == "layer_count"
+    assert set(cy["structure"]["values"]["diagnosis"]) == {"depth_off_by_one"}
+    assert "capa oculta de más o de menos" in cy["structure"]["message"]
+    assert all(c["diagnoses"] == [] for c in ana["tasks"]["deep_net"]["checks"].values())

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_py
+from conftest import ROOT, run_py, sandbox_grade
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,7 @@ def expected_outcome(fixture: Path) -> dict[str, tuple[float, str | None]]:
     """Task -> (its score, status of its failing checks or None) stated by the fixture's
     header; every task not named keeps full marks. ``ValueError`` when the header is missing
     or does not parse: a fixture cannot be graded without a stated outcome."""
-    from grader.scoring import STATUSES
+    from grader.statuses import CHECK_STATUSES
 
     path = fixture / "ex5_init.py"
     lines = path.read_text().splitlines() if path.is_file() else []
@@ -63,7 +63,7 @@ def expected_outcome(fixture: Path) -> dict[str, tuple[float, str | None]]:
     for item in match["items"].split(", ") if match["items"] else []:
         part = HEADER_ITEM.fullmatch(item)
         if part is None or part["task"] not in FULL or part["task"] in outcome or (
-                part["status"] is not None and part["status"] not in STATUSES) or float(
+                part["status"] is not None and part["status"] not in CHECK_STATUSES) or float(
                 part["score"]) >= FULL[part["task"]]:
             raise ValueError(f"{path}: cannot read {item!r} in {stated[0]!r}")
         outcome[part["task"]] = (float(part["score"]), part["status"])
@@ -404,7 +404,6 @@ def test_autograde_unknown_task(tmp_path):
 def test_user_namespace_mode_is_read_only_and_hides_the_reference(tmp_path):
     """How a non-root instructor's grading runs: same uid, but no capabilities, the
     filesystem read-only and the reference covered."""
-    from grader.checks import Context
     from grader.sandbox.limits import SandboxOptions
     from grader.sandbox.supervisor import Sandbox
 
@@ -428,15 +427,14 @@ def probe_stats(net, batch_size=64, in_dim=100):
     raise RuntimeError(" | ".join(report) + " | " + caps.split()[1])
 ''')
     before = target.stat().st_mtime
-    info: dict = {}
-    with Sandbox(SandboxOptions(threads=1, force_user_namespace=True)) as sandbox:
-        result = sandbox.grade(tmp_path, Context(), ["probe_stats"], info=info)
-    if not info["isolation"].get("namespaces"):
+    with Sandbox(SandboxOptions(force_user_namespace=True)) as sandbox:
+        outcome = sandbox_grade(sandbox, tmp_path, ["probe_stats"], threads=1)
+    if not outcome.report.isolation.get("namespaces"):
         pytest.skip("Linux user namespaces unavailable here")
-    message = result["probe_stats"].message
+    message = outcome.results["probe_stats"].message
     assert "WROTE" not in message and "READ" not in message
     # the kit is not there at all (or read-only, where a needed folder lies inside it)
     assert "No such file or directory" in message or "Read-only file system" in message
     assert "0000000000000000" in message  # no capabilities left
     assert target.stat().st_mtime == before
-    assert info["isolation"]["user_namespace"] is True
+    assert outcome.report.isolation["user_namespace"] is True

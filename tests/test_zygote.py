@@ -16,9 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, sandbox_grade
 
-from grader.checks import Context
 from grader.sandbox.limits import SandboxOptions
 from grader.sandbox.supervisor import Sandbox
 
@@ -28,7 +27,11 @@ TASK = "probe_stats"  # three checks, one module: the cheapest task to grade in 
 
 
 def _options(**kw) -> SandboxOptions:
-    return SandboxOptions(timeout=60, **kw)
+    return SandboxOptions(**kw)
+
+
+def _grade(sandbox: Sandbox, folder: Path, on_result=None):
+    return sandbox_grade(sandbox, folder, [TASK], on_result, timeout=60)
 
 
 def _assert_full_marks(results) -> None:
@@ -48,10 +51,9 @@ def test_a_zygote_that_cannot_start_is_tried_once_then_plain_children_grade(tmp_
     options = _options(zygote_command=_fake_zygote(marker, "sys.exit(3)"))
     with Sandbox(options) as sandbox:
         for _ in range(2):
-            info: dict = {}
-            results = sandbox.grade(ROOT / "solutions", Context(), [TASK], info=info)
-            _assert_full_marks(results)
-            assert info["children"] == 1
+            outcome = _grade(sandbox, ROOT / "solutions")
+            _assert_full_marks(outcome.results)
+            assert outcome.report.children == 1
     assert marker.read_text() == "start\n"  # a failed start is not retried for every child
 
 
@@ -60,10 +62,9 @@ def test_a_zygote_that_dies_at_its_first_spawn_leaves_a_plain_child_the_work(tmp
     body = "print('ready', flush=True)\nsys.stdin.readline()\nsys.exit(0)"
     options = _options(zygote_command=_fake_zygote(marker, body))
     with Sandbox(options) as sandbox:
-        info: dict = {}
-        results = sandbox.grade(ROOT / "solutions", Context(), [TASK], info=info)
-    _assert_full_marks(results)
-    assert info["children"] == 1 and "zygote_lost" not in info
+        outcome = _grade(sandbox, ROOT / "solutions")
+    _assert_full_marks(outcome.results)
+    assert outcome.report.children == 1 and not outcome.report.zygote_lost
     assert marker.read_text() == "start\n"
 
 
@@ -105,10 +106,9 @@ def test_a_zygote_killed_while_its_child_runs_costs_the_student_nothing(tmp_path
                 killed.append(pid)
 
     with Sandbox(_options()) as sandbox:
-        info: dict = {}
-        results = sandbox.grade(sub, Context(), [TASK], on_check=kill_zygote, info=info)
+        outcome = _grade(sandbox, sub, on_result=kill_zygote)
         after = _zygote_pids(sandbox)
     assert len(killed) == 1, "the zygote was not found running"
-    _assert_full_marks(results)
-    assert info.get("zygote_lost") is True and info["children"] == 2
+    _assert_full_marks(outcome.results)
+    assert outcome.report.zygote_lost is True and outcome.report.children == 2
     assert after == [], "a zygote that died under a child is not started again"

@@ -4,7 +4,7 @@
 # isort: off
 from grader.checks import init_schemes, probe_stats, he_init  # noqa: F401
 from grader.checks import loops, nets, onehot, learning, viewer  # noqa: F401
-from grader.checks import hyperparams  # noqa: F401
+from grader.checks import lr_sweep, exploding  # noqa: F401
 # isort: on
 from grader.checks.base import (
     CHECKS,

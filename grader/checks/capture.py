@@ -7,6 +7,7 @@ tested with ``type(x) is ...`` so subclasses and look-alikes never pass as tenso
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import torch
@@ -71,6 +72,27 @@ def numbers(values: Any) -> Any:
     if type(values) not in (list, tuple):
         return bad(values)
     return [number(v) for v in values[:MAX_LIST]]
+
+
+#: what counts as "a dict": the built-in one and the standard library's dict subclasses
+#: (``defaultdict(list)`` is a common way to build a history); exact types, read through
+#: ``dict``'s own methods, so a look-alike that overrides them cannot pass.
+DICT_TYPES = (dict, collections.defaultdict, collections.OrderedDict)
+
+
+def capture_records(value: Any, keys: tuple[str, ...]) -> Any:
+    """A dict of number lists (a training history, a run's log) as plain data: ``__keys__``
+    (its first 20 keys, as text) and each of ``keys`` it has as :func:`numbers`; a type tag if
+    it is not a dict. The one capture of such dicts, for every task and the experiments; the
+    verdicts read it with :func:`grader.checks.expect.float_lists`."""
+    if type(value) not in DICT_TYPES:
+        return bad(value)
+    present = list(dict.keys(value))
+    report: dict[str, Any] = {"__keys__": sorted(str(k) for k in present[:20])}
+    for key in keys:
+        if dict.__contains__(value, key):
+            report[key] = numbers(dict.__getitem__(value, key))
+    return report
 
 
 def _param(value: Any) -> Any:

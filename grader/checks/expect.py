@@ -15,6 +15,8 @@ import torch.nn.functional as F
 
 from grader.checks.base import Fail
 from grader.checks.capture import TYPE_TAG
+from grader.data import mnist_tensors
+from grader.training import accuracy
 
 
 def is_bad(value: Any) -> bool:
@@ -45,8 +47,9 @@ def finite(value: torch.Tensor, what: str) -> None:
         raise Fail("not_finite", what=what)
 
 
-def float_list(value: Any, length: int | None, what: str) -> list[float]:
-    """A list of Python floats of that length (``None``: any), with a hint for tensors."""
+def float_list(value: Any, length: int | None, what: str, *, finite: bool = True) -> list[float]:
+    """A list of Python floats of that length (``None``: any), with a hint for tensors;
+    ``finite``: no nan or inf among them."""
     if is_bad(value) or not isinstance(value, list):
         found = value[TYPE_TAG] if is_bad(value) else type(value).__name__
         raise Fail("expected_list", what=what, found=found)
@@ -59,10 +62,32 @@ def float_list(value: Any, length: int | None, what: str) -> list[float]:
             raise Fail("expected_float_items", what=what, found=type(item).__name__)
     if length is not None and len(value) != length:
         raise Fail("wrong_length", what=what, expected=length, found=len(value))
-    for item in value:
-        if not math.isfinite(item):
-            raise Fail("not_finite", what=what)
+    if finite and not all(math.isfinite(item) for item in value):
+        raise Fail("not_finite", what=what)
     return value
+
+
+def float_lists(value: Any, keys: Sequence[str], what: str, length: int | None = None, *,
+                finite: bool = True, history: bool = False) -> dict[str, list[float]]:
+    """A dict of float lists as the probe captured it (:func:`grader.checks.capture.
+    capture_records`: a training history, a sweep's runs, a clipped run's log): each of
+    ``keys`` a :func:`float_list` named ``what["key"]``, read key after key (``length`` items
+    if given; ``finite``: no nan or inf); else a Fail that says what is off. ``history``: a
+    dict that is not one, or lacks keys, gets the training history's own messages (they say
+    what a history holds, so they name no ``what``)."""
+    if is_bad(value) or not isinstance(value, dict):
+        found = value.get(TYPE_TAG, "?") if isinstance(value, dict) else type(value).__name__
+        if history:
+            raise Fail("history_not_dict", found=found)
+        raise Fail("expected_dict", what=what, found=found)
+    missing = [k for k in keys if k not in value]
+    if missing:
+        have = ", ".join(str(k) for k in value.get("__keys__", [])) or "-"
+        if history:
+            raise Fail("history_missing_keys", missing=", ".join(missing), found=have)
+        raise Fail("dict_missing_keys", what=what, missing=", ".join(missing), found=have)
+    return {key: float_list(value[key], length, f'{what}["{key}"]', finite=finite)
+            for key in keys}
 
 
 def close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
@@ -257,3 +282,19 @@ def expect_forward(
         raise Fail("wrong_hidden_activation", what=what, expected=hidden, found=got_hidden)
     raise Fail(f"wrong_output_{'logits' if output == 'none' else 'map'}", what=what,
                expected=output, found=got_output)
+
+
+def finite_pairs(pairs: list[tuple[torch.Tensor, torch.Tensor | None]]) -> bool:
+    return all(bool(torch.isfinite(w).all()) and (b is None or bool(torch.isfinite(b).all()))
+               for w, b in pairs)
+
+
+def mnist_test_accuracy(pairs: list) -> float:
+    """MNIST test accuracy of the ReLU MLP of ``pairs`` in float64; ``nan`` if it diverged."""
+    if not finite_pairs(pairs):
+        return float("nan")
+    X, y = mnist_tensors("test")
+    try:
+        return accuracy(lambda xb: mlp_forward(pairs, xb, "relu"), X, y)
+    except RuntimeError:
+        raise Fail("layers_do_not_chain", what="model", shapes=layer_shapes(pairs)) from None

@@ -18,8 +18,8 @@ import torch.nn as nn
 
 from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, Stat, register, seed_everything
-from grader.checks.capture import capture_mlp
-from grader.checks.loops import capture_history, read_history
+from grader.checks.capture import capture_mlp, capture_records
+from grader.checks.loops import HISTORY_KEYS, read_history
 from grader.data import (
     MNIST_TRAIN_IMAGES,
     FastLoader,
@@ -110,7 +110,7 @@ class _MnistRun(Check):
         model.to("cpu")
         report = {"model": capture_mlp(model, inp["x"])}
         if optimizer_history is not None:
-            report["history"] = capture_history(optimizer_history)
+            report["history"] = capture_records(optimizer_history, HISTORY_KEYS)
         return report
 
     def graded_accuracy(self, inp: dict[str, Any], out: dict[str, Any]

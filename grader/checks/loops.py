@@ -10,7 +10,7 @@ call, the batch it saw, whether it was in ``train()`` mode and whether autograd 
 
 from __future__ import annotations
 
-import collections
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from grader.checks import expect
 from grader.checks.base import Check, Context, Fail, ProbeEnv, register
-from grader.checks.capture import bad, numbers, plain_tensor
+from grader.checks.capture import capture_records, plain_tensor
 from grader.data import FastLoader
 from grader.probe_side import probe_side
 
@@ -32,7 +32,7 @@ HISTORY_KEYS = ("train_loss", "val_loss", "val_acc")
 
 @probe_side
 class FrozenNet(nn.Module):
-    """A fixed linear map 784 -> 10 (sigmoid on top for the MSE variant) that logs its calls."""
+    """A fixed linear map 784 -> 10 (sigmoid on top for the MSE loop) that logs its calls."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor, squash: bool) -> None:
         super().__init__()
@@ -68,34 +68,10 @@ class SpySGD(torch.optim.SGD):
         return super().step(closure)
 
 
-#: what counts as "a dict": the built-in one and the standard library's dict subclasses
-#: (``defaultdict(list)`` is a common way to build a history); exact types, read through
-#: ``dict``'s own methods, so a look-alike that overrides them cannot pass.
-DICT_TYPES = (dict, collections.defaultdict, collections.OrderedDict)
-
-
-@probe_side
-def capture_history(history: Any) -> Any:
-    if type(history) not in DICT_TYPES:
-        return bad(history)
-    keys = list(dict.keys(history))
-    report: dict[str, Any] = {"__keys__": sorted(str(k) for k in keys[:20])}
-    for key in HISTORY_KEYS:
-        if dict.__contains__(history, key):
-            report[key] = numbers(dict.__getitem__(history, key))
-    return report
-
-
 def read_history(value: Any, epochs: int) -> dict[str, list[float]]:
-    """The three history lists, each ``epochs`` floats, or a Fail that says what is off."""
-    if expect.is_bad(value) or not isinstance(value, dict):
-        found = value.get("__type__", "?") if isinstance(value, dict) else type(value).__name__
-        raise Fail("history_not_dict", found=found)
-    missing = [k for k in HISTORY_KEYS if k not in value]
-    if missing:
-        raise Fail("history_missing_keys", missing=", ".join(missing),
-                   found=", ".join(value.get("__keys__", [])) or "-")
-    return {k: expect.float_list(value[k], epochs, f'history["{k}"]') for k in HISTORY_KEYS}
+    """The three history lists, each ``epochs`` finite floats, or a Fail that says what is off
+    (``value``: the probe's :func:`grader.checks.capture.capture_records` of the history)."""
+    return expect.float_lists(value, HISTORY_KEYS, "history", epochs, history=True)
 
 
 class _LoopCheck(Check):
@@ -141,7 +117,7 @@ class _LoopCheck(Check):
             criterion = given_criterion(inp)
             history = mod.train_model(net, train, val, opt, criterion, epochs=EPOCHS,
                                       device=env.device)
-        return {"history": capture_history(history), "calls": net.calls[:2000],
+        return {"history": capture_records(history, HISTORY_KEYS), "calls": net.calls[:2000],
                 "steps": opt.steps}
 
 
@@ -155,11 +131,11 @@ def given_criterion(inp: dict[str, Any]) -> nn.Module:
     return nn.CrossEntropyLoss(weight=inp["class_weight"], label_smoothing=float(inp["smoothing"]))
 
 
-def _batches(X: torch.Tensor, y: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def loop_batches(X: torch.Tensor, y: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
     return [(X[i : i + BATCH], y[i : i + BATCH]) for i in range(0, X.shape[0], BATCH)]
 
 
-def _outputs(inp: dict[str, Any], X: torch.Tensor, kind: str,
+def loop_outputs(inp: dict[str, Any], X: torch.Tensor, kind: str,
              params: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     w, b = params if params is not None else (inp["weight"], inp["bias"])
     z = X.reshape(X.shape[0], -1) @ w.T + b
@@ -167,24 +143,26 @@ def _outputs(inp: dict[str, Any], X: torch.Tensor, kind: str,
 
 
 def batch_loss(inp: dict[str, Any], X: torch.Tensor, y: torch.Tensor, kind: str,
-               variant: str = "right",
+               mistake: str | None = None,
                params: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-    """The loss of one batch as the correct loop computes it (or as a known mistake does)."""
-    out = _outputs(inp, X, kind, params)
+    """The loss of one batch as the correct loop computes it, or, with ``mistake`` (one of
+    :data:`MISTAKES`), as a loop making that known mistake does (the verdict's alternative
+    oracles)."""
+    out = loop_outputs(inp, X, kind, params)
     if kind == "mse":
         target = F.one_hot(y, 10).float()
-        if variant == "shifted":
+        if mistake == "shifted":
             target = F.one_hot((y - 1) % 10, 10).float()
-        if variant == "sum":
+        if mistake == "sum":
             return F.mse_loss(out, target, reduction="sum")
-        if variant == "per_sample":
+        if mistake == "per_sample":
             return ((out - target) ** 2).sum(dim=1).mean()
-        if variant == "ce":
+        if mistake == "ce":
             return F.cross_entropy(out, y)
         return F.mse_loss(out, target)
-    if variant == "default_ce":
+    if mistake == "default_ce":
         return F.cross_entropy(out, y)
-    if variant == "softmax_first":
+    if mistake == "softmax_first":
         return given_criterion(inp)(torch.softmax(out, dim=1), y)
     return given_criterion(inp)(out, y)
 
@@ -195,27 +173,29 @@ MISTAKES = {
 }
 
 
-def expected_history(inp: dict[str, Any], kind: str, variant: str = "right") -> dict[str, float]:
-    """One epoch's ``train_loss``, ``val_loss`` and ``val_acc`` (all epochs are equal: lr=0)."""
-    tr = _batches(inp["X_train"], inp["y_train"])
-    va = _batches(inp["X_val"], inp["y_val"])
+def expected_history(inp: dict[str, Any], kind: str, mistake: str | None = None
+                     ) -> dict[str, float]:
+    """One epoch's ``train_loss``, ``val_loss`` and ``val_acc`` (all epochs are equal: lr=0),
+    of the correct loop or of one making ``mistake`` (see :func:`batch_loss`)."""
+    tr = loop_batches(inp["X_train"], inp["y_train"])
+    va = loop_batches(inp["X_val"], inp["y_val"])
     with torch.no_grad():
-        train_loss = sum(float(batch_loss(inp, X, y, kind, variant)) for X, y in tr) / len(tr)
-        val_loss = sum(float(batch_loss(inp, X, y, kind, variant)) for X, y in va) / len(va)
-        pred = _outputs(inp, inp["X_val"], kind).argmax(dim=1)
+        train_loss = sum(float(batch_loss(inp, X, y, kind, mistake)) for X, y in tr) / len(tr)
+        val_loss = sum(float(batch_loss(inp, X, y, kind, mistake)) for X, y in va) / len(va)
+        pred = loop_outputs(inp, inp["X_val"], kind).argmax(dim=1)
     return {"train_loss": train_loss, "val_loss": val_loss,
             "val_acc": float((pred == inp["y_val"]).double().mean())}
 
 
 def batch_grads(inp: dict[str, Any], kind: str,
-                variant: str = "right") -> list[tuple[torch.Tensor, torch.Tensor]]:
+                mistake: str | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The gradient (weight, bias) of each training batch's loss, alone (the right loss, or
     a known mistaken one)."""
     grads = []
-    for X, y in _batches(inp["X_train"], inp["y_train"]):
+    for X, y in loop_batches(inp["X_train"], inp["y_train"]):
         w = inp["weight"].clone().requires_grad_(True)
         b = inp["bias"].clone().requires_grad_(True)
-        loss = batch_loss(inp, X, y, kind, variant, (w, b))
+        loss = batch_loss(inp, X, y, kind, mistake, (w, b))
         gw, gb = torch.autograd.grad(loss, [w, b])
         grads.append((gw, gb))
     return grads
@@ -293,20 +273,27 @@ class _ZeroGrad(_LoopCheck):
         # targets are wrong); this check does not count it twice.
 
 
+def batch_part(inp: dict[str, Any]) -> Callable[[float], str | None]:
+    """Which part a logged forward call's batch belongs to, from its fingerprint (the sum of
+    its inputs): ``"train"``, ``"val"`` or ``None`` (a batch the loop made itself)."""
+    train_fp = [float(X.double().sum()) for X, _ in loop_batches(inp["X_train"], inp["y_train"])]
+    val_fp = [float(X.double().sum()) for X, _ in loop_batches(inp["X_val"], inp["y_val"])]
+
+    def which(fp: float) -> str | None:
+        if any(abs(fp - f) <= 1e-6 * abs(f) for f in train_fp):
+            return "train"
+        if any(abs(fp - f) <= 1e-6 * abs(f) for f in val_fp):
+            return "val"
+        return None
+
+    return which
+
+
 class _Modes(_LoopCheck):
     points = 2
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        train_fp = [float(X.double().sum()) for X, _ in _batches(inp["X_train"], inp["y_train"])]
-        val_fp = [float(X.double().sum()) for X, _ in _batches(inp["X_val"], inp["y_val"])]
-
-        def which(fp: float) -> str | None:
-            if any(abs(fp - f) <= 1e-6 * abs(f) for f in train_fp):
-                return "train"
-            if any(abs(fp - f) <= 1e-6 * abs(f) for f in val_fp):
-                return "val"
-            return None
-
+        which = batch_part(inp)
         seen = {"train": 0, "val": 0}
         for call in out["calls"]:
             training, grad_on, fp = bool(call[0]), bool(call[1]), float(call[2])

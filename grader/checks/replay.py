@@ -1,7 +1,7 @@
 """Verdict side of section 7's training runs: take the recorded SGD steps again and say whether
 they happened.
 
-For one training run the spy optimizer (probe side, :mod:`grader.checks.hyperparams`) hands back
+For one training run the spy optimizer (probe side, :mod:`grader.checks.spies`) hands back
 the model's parameters as they were each time ``step()`` was called at every ``every``-th step
 (*snapshots*), the learning rate each parameter group held at every step, and the parameters at
 the end. All of it comes from the student's process and could be made up, forged spies
@@ -16,12 +16,16 @@ Segments are short because runs at high rates are chaotic: over a whole run, a d
 the last bit grows into another run; over one segment (at most 8 steps) an honest run in
 another idiom (a hand-written clipping, parameter groups, ``log_softmax`` + ``nll_loss``)
 lands within 2e-5 of the grader's update, while a faked step misses by about the size of the
-update or more (``bench/hyperparams.py``, part ``replay``; ``docs/thresholds.md``). The steps
+update or more (``bench/section7_thresholds.py``, part ``replay``; ``docs/thresholds.md``). The steps
 are taken on the device the student's code ran on, with the operations ``nn.Linear``, the
 activation modules, ``torch.optim.SGD`` and ``clip_grad_norm_`` use, so the same code lands
 on the same bits; other rounding is what the tolerance is for. (The clipped high-rate run is
 the most sensitive: with every weight nudged by 1e-6 before each 4-step segment, a segment
 can land 0.34 of the update away, so a replay on another device than the run's would not do.)
+
+Also here, for both tasks' verdicts: the batches an unshuffled loader gave (:func:`batches`),
+the spies' optimizer log (:func:`optimizer_log`), and the most likely reason a record is not a
+real run, as a teaching Fail (:func:`explain_break`).
 
 Nothing here is copied into the sandbox child (:mod:`grader.sandbox.probe_copy` lists what is).
 """
@@ -34,6 +38,9 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from grader.checks import expect
+from grader.checks.base import Fail
 
 #: a segment's landing point may miss the grader's by this fraction of the grader's update
 #: (honest runs: <= 3e-5; a skipped, doubled or unclipped step: >= 0.3)
@@ -105,7 +112,7 @@ def _tensor_list(value: Any, shapes: list[tuple[int, ...]]) -> list[torch.Tensor
 
 
 def read_run(entry: Any, final: Any, shapes: list[tuple[int, ...]], every: int = 1) -> Run:
-    """A spy's ``entry`` (see ``hyperparams.spy_optimizer``) and the final parameters, as a
+    """A spy's ``entry`` (see ``spies.spy_optimizer``) and the final parameters, as a
     :class:`Run`; :class:`Garbled` when anything is not what a spy writes.
 
     ``every``: the spy copied the weights at every ``every``-th step, so exactly those copies
@@ -153,6 +160,20 @@ def read_run(entry: Any, final: Any, shapes: list[tuple[int, ...]], every: int =
                with_grad=with_grad, plain=plain, grads=grads)
 
 
+def recorded_run(entry: dict[str, Any], final: Any, shapes: list[tuple[int, ...]], steps: int,
+                 every: int, keys: dict[str, str], /, **values: Any) -> Run:
+    """One optimizer's record (an entry of :func:`optimizer_log`) as a :class:`Run` of
+    ``steps`` steps, read by :func:`read_run`; else the task's Fail: ``keys["step_count"]``
+    (it stepped another number of times) or ``keys["unreadable"]`` (not what a spy writes),
+    naming ``values`` first."""
+    if entry.get("steps") != steps:
+        raise Fail(keys["step_count"], **values, expected=steps, found=entry.get("steps"))
+    try:
+        return read_run(entry, final, shapes, every)
+    except Garbled:
+        raise Fail(keys["unreadable"], **values) from None
+
+
 def group_of_params(groups: Any, n: int) -> list[int]:
     """``groups``: per optimizer group, the ``[model, parameter]`` owners of its tensors (as
     the spy reports them). Returns, per model parameter, its group (``-1``: none)."""
@@ -169,10 +190,11 @@ def group_of_params(groups: Any, n: int) -> list[int]:
     return where
 
 
-def _forward(params: list[torch.Tensor], X: torch.Tensor, act: str) -> torch.Tensor:
-    """The grader's own forward pass of the recorded MLP ``[W0, b0, W1, b1, ...]``, float32,
-    with the same operations ``nn.Linear`` and the activation modules use."""
-    h = X.reshape(X.shape[0], -1)
+def mlp_logits(params: list[torch.Tensor], X: torch.Tensor, act: str = "relu") -> torch.Tensor:
+    """The grader's own forward pass of the recorded MLP ``[W0, b0, W1, b1, ...]`` (input
+    flattened, in the parameters' dtype), with the same operations ``nn.Linear`` and the
+    activation modules use."""
+    h = X.reshape(X.shape[0], -1).to(params[0].dtype)
     n = len(params) // 2
     for i in range(n):
         h = F.linear(h, params[2 * i], params[2 * i + 1])
@@ -208,7 +230,7 @@ def take_steps(start: list[torch.Tensor], batches: list[tuple[torch.Tensor, torc
         X, y = (t.to(device) for t in batches[k % len(batches)])
         for p in params:
             p.grad = None
-        loss = F.cross_entropy(_forward(params, X, act), y)
+        loss = F.cross_entropy(mlp_logits(params, X, act), y)
         loss.backward()
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
         for p, g in zip(params, grads):
@@ -307,6 +329,49 @@ def grad_norm(grads: list[torch.Tensor | None]) -> float:
     return math.sqrt(math.fsum(float(g.double().pow(2).sum()) for g in grads if g is not None))
 
 
-__all__ = ["UPDATE_RTOL", "Break", "Garbled", "Replay", "Run", "epoch_means", "grad_norm",
-           "group_of_params", "landing_error", "pairs", "read_run", "replay", "replay_device",
+def batches(X: torch.Tensor, y: torch.Tensor, size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The batches an unshuffled loader gives, in order (what the run's step ``k`` saw is
+    ``batches[k % len(batches)]``)."""
+    return [(X[i:i + size], y[i:i + size]) for i in range(0, X.shape[0], size)]
+
+
+def optimizer_log(out: dict[str, Any]) -> list[dict[str, Any]]:
+    log = out.get("optimizers")
+    if not isinstance(log, list) or not all(isinstance(e, dict) for e in log):
+        raise Fail("sweep_no_optimizer", found=0, expected="?")
+    return log
+
+
+def same_rate(got: Any, want: float) -> bool:
+    if not isinstance(got, float):
+        return False
+    return got == want if math.isinf(want) else expect.rel_close(got, want, 1e-9, 0.0)
+
+
+def explain_break(brk: Break, record: Run, rate: float, keys: dict[str, str],
+                  rate_asked: bool = True, /, **values: Any) -> None:
+    """The most likely reason a run's record is not a real run, as a teaching Fail: the first
+    step of the broken segment that ``step()`` found without gradients, at another rate than
+    ``rate`` (when ``rate_asked``) or, where ``keys`` has ``options``, not plain SGD; else the
+    segment and how far it missed. ``keys``: the task's message keys (``no_grads``,
+    ``lr_changed``, ``options`` where asked, ``missed``); ``values``: what every message of
+    ``keys`` names (the arguments before them are positional only: messages name ``run`` and
+    ``lr`` too)."""
+    for s in range(brk.start, min(brk.end, len(record.lrs))):
+        if record.with_grad[s] == 0:
+            raise Fail(keys["no_grads"], step=s + 1, **values)
+        if rate_asked and not all(same_rate(v, rate) for v in record.lrs[s]):
+            found = next(v for v in record.lrs[s] if not same_rate(v, rate))
+            raise Fail(keys["lr_changed"], step=s + 1, found=f"{found:.6g}",
+                       expected=f"{rate:.6g}", **values)
+        if "options" in keys and not record.plain[s]:
+            raise Fail(keys["options"], **values)
+    error = "∞" if math.isinf(brk.error) else f"{brk.error:.2g}"
+    raise Fail(keys["missed"], first=brk.start + 1, last=max(brk.end, brk.start + 1),
+               error=error, **values)
+
+
+__all__ = ["UPDATE_RTOL", "Break", "Garbled", "Replay", "Run", "batches", "epoch_means",
+           "explain_break", "grad_norm", "group_of_params", "landing_error", "optimizer_log",
+           "pairs", "read_run", "recorded_run", "replay", "replay_device", "same_rate",
            "take_steps"]

@@ -81,7 +81,7 @@ class _ViewerCheck(Check):
         return pairs
 
 
-def _normalized(pixels: torch.Tensor) -> torch.Tensor | None:
+def normalized_image(pixels: torch.Tensor) -> torch.Tensor | None:
     """A displayed image as a (28, 28) array scaled to [0, 1], or None if it cannot be one."""
     a = pixels.double()
     if a.dim() == 3 and a.shape[-1] in (3, 4):
@@ -97,32 +97,32 @@ def _normalized(pixels: torch.Tensor) -> torch.Tensor | None:
     return (a - lo) / (hi - lo)
 
 
-def _images(fig: dict[str, Any]) -> list[tuple[dict, dict]]:
+def figure_images(fig: dict[str, Any]) -> list[tuple[dict, dict]]:
     return [(ax, im) for ax in fig.get("axes", []) for im in ax.get("images", [])]
 
 
-def _matches(shown: torch.Tensor | None, reference: torch.Tensor) -> bool:
-    target = _normalized(reference)
+def shows_image(shown: torch.Tensor | None, reference: torch.Tensor) -> bool:
+    target = normalized_image(reference)
     return shown is not None and target is not None and expect.close(shown, target, 0, 2e-3)
 
 
 def _shown_test_image(index: int, fig: dict[str, Any]) -> tuple[dict, dict]:
     """The (axes, image) showing test image ``index``, or a Fail saying what is shown instead."""
     X_test, _ = mnist_tensors("test")
-    images = _images(fig)
+    images = figure_images(fig)
     if not images:
         raise Fail("viewer_no_image", index=index)
     for ax, im in images:
-        shown = _normalized(expect.tensor(im["pixels"], "imagen/image"))
-        if _matches(shown, X_test[index]):
+        shown = normalized_image(expect.tensor(im["pixels"], "imagen/image"))
+        if shows_image(shown, X_test[index]):
             return ax, im
     X_train, _ = mnist_tensors("train")
     for _, im in images:
-        shown = _normalized(im["pixels"])
-        if _matches(shown, X_train[index]):
+        shown = normalized_image(im["pixels"])
+        if shows_image(shown, X_train[index]):
             raise Fail("viewer_train_image", index=index)
         for other in (index - 1, index + 1):
-            if 0 <= other < X_test.shape[0] and _matches(shown, X_test[other]):
+            if 0 <= other < X_test.shape[0] and shows_image(shown, X_test[other]):
                 raise Fail("viewer_wrong_index", index=index, other=other)
     raise Fail("viewer_image_mismatch", index=index)
 
@@ -165,7 +165,7 @@ class ViewerGrayAxesOff(_ViewerCheck):
                 raise Fail("viewer_axes_on", index=index)
             pixels = expect.tensor(im["pixels"], "imagen/image")
             if pixels.dim() == 3 and pixels.shape[-1] in (3, 4):
-                continue  # an RGB image already checked to be gray by _normalized
+                continue  # an RGB image already checked to be gray by normalized_image
             cmap = expect.tensor(im["cmap"], "cmap")
             rgb = cmap[:, :3]
             achromatic = bool((rgb.max(dim=1).values - rgb.min(dim=1).values).max() < 0.02)

@@ -6,7 +6,10 @@ sigmoid vs deep ReLU, the initialization probe and the He-initialised net, with
 the reference (default) or any folder of ``ex*.py``. Writes PNG figures,
 ``results.json``, ``report.md`` and ``report.html`` into ``--out``.
 
-Modules: :mod:`.runs` (the experiments), :mod:`.figures`, :mod:`.report`.
+Modules, each importing only those below it: :mod:`.returns` (what student code returned),
+:mod:`.figures`, :mod:`.harness` (budgets, seeds, records, the one door to student code),
+:mod:`.section7` and :mod:`.catalogue` (the experiments), :mod:`.report`, :mod:`.parallel`
+(``--jobs`` workers); ``tests/test_import_cycles.py`` keeps it so.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from grader.options import (
     UserError,
+    add_options,
     positive_int,
     require_data,
     resolve_device,
@@ -46,7 +50,7 @@ def add_commands(subparsers: Any) -> None:
                         "--quick)")
     p.add_argument("--quick", action="store_true",
                    help="short budgets: the whole run in about a minute on 2 CPU cores")
-    p.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
+    add_options(p, "--device")
     p.add_argument("--threads", type=positive_int, default=None, metavar="N",
                    help="CPU threads for torch (default: 1, the fastest for these small "
                         "nets at batch 64; see bench/epoch_speed.py)")
@@ -54,16 +58,21 @@ def add_commands(subparsers: Any) -> None:
                    help="experiments run at once, each in its own process with --threads "
                         "torch threads (default: the CPU count, at most 9; 1: one after "
                         "the other in this process). Same numbers either way")
-    p.add_argument("--lang", choices=("es", "en"), default=None,
-                   help="language of the report (default: $PRACTICO_LANG, else es)")
+    add_options(p, "--lang")
     p.set_defaults(func=_cmd_experiments)
 
 
-def _out_dir(value: str) -> Path:
+def _check_out(value: str) -> None:
+    """``--out`` is not a file (checked before anything is made, MNIST looked for included)."""
     out = Path(value)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {value}: this is a file; give a folder for the figures and "
                         "reports (it is created if missing).")
+
+
+def _out_dir(value: str) -> Path:
+    out = Path(value)
+    _check_out(value)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -83,8 +92,10 @@ def _cmd_experiments(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from None
     folder = submission_dir(str(folder))
-    out = _out_dir(args.out)
+    _check_out(args.out)
+    # MNIST before the output folder: a run that cannot start leaves no empty folder behind.
     require_data()
+    out = _out_dir(args.out)
     device = resolve_device(args.device)
     results = run_experiments(folder, out, quick=args.quick, epochs=args.epochs, device=device,
                               lang=args.lang, threads=args.threads, jobs=args.jobs)
@@ -102,7 +113,10 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
 
     Returns the ``results.json`` content. Never raises for problems in the implementation
     (they are reported); Ctrl-C stops after writing what finished (``meta.finished`` false).
+    ``meta.total_seconds`` is the run's wall time from this call on (imports, workers and
+    summary figures included), not the sum of the experiments' times, which overlap.
     """
+    started = time.perf_counter()
     import matplotlib
 
     matplotlib.use("Agg")  # student viewers may use pyplot: never open a window from here
@@ -126,7 +140,6 @@ def run_experiments(folder: Path, out: Path, *, quick: bool = False, epochs: int
     (out / "errors.log").unlink(missing_ok=True)
     for old in out.glob("*.png"):  # figures of an earlier run must not pass for this one's
         old.unlink()
-    started = time.perf_counter()
     results: dict[str, Any] = {
         "schema": 1,
         "meta": {

@@ -13,10 +13,12 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from grader.checks.loops import HISTORY_KEYS
 from grader.training import make_adam
 
-from . import figures
-from .harness import FAILED, BadReturn, CountingLoader, Experiment, Record, Run, seed_all
+from . import figures, section7
+from .harness import FAILED, CountingLoader, Experiment, Record, Run, seed_all
+from .returns import BadReturn, read_float_pair, read_lists
 
 #: Test accuracy the seed notebook printed for each MNIST model (15 epochs, full data).
 SEED_TEST_ACC: dict[str, float] = {
@@ -26,10 +28,6 @@ SEED_TEST_ACC: dict[str, float] = {
     "deep_relu": 0.973,
     "he_init": 0.975,
 }
-
-#: Seeds of the practical (MNIST models) and the kit's own (parity data, init probe).
-SEEDS = {"onehot_mse": 123, "cross_entropy": 123, "deep_sigmoid": 13, "deep_relu": 13,
-         "he_init": 234, "parity": 8, "probe": 15}
 
 INIT_TYPES = ("xavier", "he", "orthogonal")
 PROBE_DEPTH, PROBE_WIDTH, PROBE_IN = 15, 128, 100
@@ -50,7 +48,8 @@ def _grid(run: Run, rec: Record, viewer: Callable[..., Any], dataset: Any, task:
     labels = [int(dataset.targets[i]) for i in range(len(images))]
     rec.data[f"{which}_indices"] = list(range(len(images)))
     rec.data[f"{which}_labels"] = labels
-    fig = figures.image_grid(images, GRID_COLS, f"{which}: {viewer.__name__}(dataset, i)")
+    fig = figures.image_grid(images, GRID_COLS, run.label(f"exp_fig_grid_{which}",
+                                                          call=f"{viewer.__name__}(dataset, i)"))
     run.save(rec, fig, f"data_{which}_grid.png")
     rec.data["produced"] = True
     return True
@@ -76,14 +75,8 @@ def exp_data(run: Run, rec: Record) -> None:
 
 def _history(value: Any, name: str) -> dict[str, list[float]]:
     """The training history a student loop returned, as floats; BadReturn if it is not one."""
-    expected = "dict with lists 'train_loss', 'val_loss', 'val_acc'"
-    if not isinstance(value, dict) or not all(k in value for k in ("train_loss", "val_loss",
-                                                                    "val_acc")):
-        raise BadReturn(name, expected, value)
-    try:
-        return {k: [float(x) for x in value[k]] for k in ("train_loss", "val_loss", "val_acc")}
-    except (TypeError, ValueError):
-        raise BadReturn(name, expected, value) from None
+    return read_lists(value, HISTORY_KEYS, name,
+                      "dict with lists 'train_loss', 'val_loss', 'val_acc'")
 
 
 @torch.no_grad()
@@ -235,9 +228,8 @@ def _parity_pair(run: Run, rec: Record, n_bits: int, n_train: int, n_test: int, 
         test = FastLoader(X_te, y_te, 64)
 
         def fit(net: nn.Module = net, train: Any = train, test: Any = test) -> Any:
-            out = train_net(net, train, test, epochs=epochs, lr=1e-3)
-            losses, accs = out
-            return [float(v) for v in losses], [float(v) for v in accs]
+            return read_float_pair(train_net(net, train, test, epochs=epochs, lr=1e-3),
+                                   "train_net", "(losses, accs): two lists of numbers")
 
         nets[kind] = run.call(rec, task, fit, module=mod)
         if nets[kind] is FAILED:
@@ -306,12 +298,8 @@ def stand_in_net(init_type: str, seed: int) -> nn.Module:
 
 
 def _stats(value: Any) -> tuple[list[float], list[float]]:
-    expected = "(activation_stds, grad_stds): two lists of floats"
-    try:
-        acts, grads = value
-        return [float(v) for v in acts], [float(v) for v in grads]
-    except (TypeError, ValueError):
-        raise BadReturn("probe_stats", expected, value) from None
+    return read_float_pair(value, "probe_stats",
+                           "(activation_stds, grad_stds): two lists of floats")
 
 
 def exp_init_probe(run: Run, rec: Record) -> None:
@@ -349,15 +337,14 @@ def exp_init_probe(run: Run, rec: Record) -> None:
                      "stand_in_net": stand_in, "inits": results})
     suffix = run.label("exp_standin_suffix") if stand_in else ""
     fig = figures.per_layer_std(results, "activation_std", run.label("exp_fig_act_title") + suffix,
-                                run.label("exp_fig_hidden_layer"), run.label("exp_fig_act_std"))
+                                run.label("exp_fig_hidden_layer"), run.label("exp_fig_act_std"),
+                                run.label)
     run.save(rec, fig, "init_activation_std.png")
     fig = figures.per_layer_std(results, "grad_std", run.label("exp_fig_grad_title") + suffix,
-                                run.label("exp_fig_linear_layer"), run.label("exp_fig_grad_std"))
+                                run.label("exp_fig_linear_layer"), run.label("exp_fig_grad_std"),
+                                run.label)
     run.save(rec, fig, "init_grad_std.png")
 
-
-
-from grader.experiments import hyperparams as _hp  # noqa: E402  (section 7; no cycle)
 
 #: In the order of the seed notebook.
 EXPERIMENTS: tuple[Experiment, ...] = (
@@ -370,12 +357,10 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment("deep_relu", ("relu_net", "ce_net"), exp_deep_relu),
     Experiment("init_probe", ("init_schemes", "probe_stats"), exp_init_probe),
     Experiment("he_init", ("he_init", "ce_net"), exp_he_init),
-    Experiment("lr_sweep", ("lr_sweep",), _hp.exp_lr_sweep),  # section 7
-    Experiment("exploding", ("exploding",), _hp.exp_exploding),
+    Experiment("lr_sweep", ("lr_sweep",), section7.exp_lr_sweep),
+    Experiment("exploding", ("exploding",), section7.exp_exploding),
 )
 MNIST_IDS = tuple(SEED_TEST_ACC)
-
-
 
 
 def confusion_matrix(preds: torch.Tensor, labels: torch.Tensor, n: int = 10) -> list[list[int]]:

@@ -4,7 +4,8 @@ Each experiment fills a :class:`Record`: its status, the numbers behind its figu
 the figures' file names and any problem found in the implementation. Student code
 is only ever called through :meth:`Run.call`, which captures its printing and turns
 any exception into a reported problem, so one missing task never stops the others.
-The experiments themselves are in :mod:`grader.experiments.catalogue`.
+The experiments themselves are in :mod:`grader.experiments.catalogue`, which imports this
+module (never the other way round: what a :class:`Run` needs, its seeds included, is here).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from grader.impl import Impl, ImplError, describe_exception
 from grader.tasks import TASK_BY_ID, TASKS
 
 from . import figures
+from .returns import BadReturn
 
 #: Statuses, worst last: an experiment or task takes the worst status of its parts.
 STATUS_ORDER = ("not_run", "ok", "partial", "not_implemented", "error")
@@ -53,6 +55,12 @@ class ExperimentBudget:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+#: Seeds of the practical (MNIST models) and the kit's own (parity data, init probe), by
+#: experiment: each :class:`Run` starts with these (bench/seed_spread.py runs others).
+SEEDS = {"onehot_mse": 123, "cross_entropy": 123, "deep_sigmoid": 13, "deep_relu": 13,
+         "he_init": 234, "parity": 8, "probe": 15}
 
 
 def make_budget(quick: bool, epochs: int | None = None) -> ExperimentBudget:
@@ -127,15 +135,6 @@ class Failed:
 
 
 FAILED = Failed()
-
-
-class BadReturn(Exception):
-    """Student code ran but returned something of the wrong kind."""
-
-    def __init__(self, name: str, expected: str, found: Any) -> None:
-        text = type(found).__name__ if not isinstance(found, (int, float, str)) else repr(found)
-        super().__init__(f"{name}: expected {expected}, got {text}")
-        self.values = {"name": name, "expected": expected, "found": text[:200]}
 
 
 _TASK_OF_NAME = {name: task.id for task in TASKS for name in task.names}
@@ -217,8 +216,6 @@ class Run:
         self.device = device
         self.lang = lang
         self.progress = progress
-        from .catalogue import SEEDS  # here: the catalogue imports this module
-
         #: the seed of each experiment (bench/seed_spread.py runs others)
         self.seeds = dict(SEEDS)
         #: MNIST models that finished: id -> (test accuracy, test predictions (10000,))
@@ -300,14 +297,11 @@ class Run:
         return self.progress.sub_bar(desc, total, "epoch")
 
 
-
-
 @dataclass(frozen=True)
 class Experiment:
     id: str
     tasks: tuple[str, ...]  # graded tasks this experiment exercises
     fn: Callable[[Run, Record], None]
-
 
 
 def run_experiment(run: Run, exp: Experiment) -> Record:

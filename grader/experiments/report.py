@@ -14,7 +14,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from grader.experiments.alt_text import figure_alt
 from grader.experiments.catalogue import MNIST_IDS, SEED_TEST_ACC
+from grader.experiments.section7 import run_names
 from grader.i18n import t
 from grader.outputs.atomic import write_atomic
 from grader.outputs.escape import md_code, md_text, terminal
@@ -35,8 +37,10 @@ def status_label(status: str, lang: str | None) -> str:
 def our_result(exp_id: str, entry: dict[str, Any], lang: str | None) -> str:
     """The 'our test accuracy' cell of one experiment."""
     data = entry.get("data", {})
-    if isinstance(data.get("summary"), str):  # experiments that say it themselves (section 7)
-        return data["summary"]
+    if exp_id == "lr_sweep" and "best_lr" in data:
+        return f"lr={data['best_lr']:g}: {_fmt(data.get('best_val_acc'))}"
+    if exp_id == "exploding" and "accuracy_by_run" in data:
+        return _exploding_result(data, lang)
     if exp_id in MNIST_IDS:
         return _fmt(data.get("test_acc"))
     if exp_id == "parity":
@@ -53,6 +57,20 @@ def our_result(exp_id: str, entry: dict[str, Any], lang: str | None) -> str:
         bits = "/".join(str(b) for b in data["bits"])
         return " · ".join(parts) + f" ({t('exp_bits_suffix', lang, bits=bits)})"
     return NO_VALUE
+
+
+def _exploding_result(data: dict[str, Any], lang: str | None) -> str:
+    """Each run's test accuracy, or where it diverged when it ended without one."""
+    names = run_names(lambda key, /, **values: t(key, lang, **values))
+    where = data.get("diverged_step") or {}
+    parts = []
+    for key, acc in data["accuracy_by_run"].items():
+        if acc is None and where.get(key) is not None:
+            shown = t("exp_diverged_step", lang, k=where[key])
+        else:
+            shown = _fmt(acc)
+        parts.append(f"{names.get(key, key)}: {shown}")
+    return " · ".join(parts)
 
 
 def table_rows(results: dict[str, Any], lang: str | None) -> list[list[str]]:
@@ -85,8 +103,11 @@ def _intro(results: dict[str, Any], lang: str | None) -> str:
     budget_text = t(key, lang, epochs=budget["mnist_epochs"], train=train,
                     parity_epochs=budget["parity_epochs"])
     state = "" if meta["finished"] else " " + t("exp_unfinished", lang)
+    # The run's wall time, start to end: with --jobs N the experiments' own times add up to
+    # more (they overlap), and the table shows each of them.
     return t("exp_report_intro", lang, impl=meta["impl"], device=meta["device"],
-             budget=budget_text, seconds=f"{meta['total_seconds']:.0f}") + state
+             budget=budget_text, seconds=f"{meta['total_seconds']:.0f}",
+             jobs=meta.get("jobs", 1)) + state
 
 
 #: a figure file name as the kit writes them: the only thing report.md links to
@@ -126,12 +147,12 @@ def markdown(results: dict[str, Any], lang: str | None) -> str:
         lines += ["", f"## {m(t('exp_section_notes', lang))}", ""]
         lines += [f"- **{m(t(f'exp_title_{e}', lang))}**: {md_code(n)}" for e, n in notes]
     lines += ["", f"## {m(t('exp_section_figures', lang))}", ""]
-    figures = [(t(f"exp_title_{exp_id}", lang), name)
+    figures = [(exp_id, name)
                for exp_id, entry in results["experiments"].items() for name in entry["figures"]]
-    figures += [(name, name) for name in results["summary"].get("figures", [])]
-    for alt, name in figures:
+    figures += [(None, name) for name in results["summary"].get("figures", [])]
+    for exp_id, name in figures:
         if _FIGURE_NAME.fullmatch(name):
-            lines.append(f"![{m(alt)}]({name})")
+            lines.append(f"![{m(figure_alt(name, exp_id, results, lang))}]({name})")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -197,7 +218,7 @@ def html_report(results: dict[str, Any], out: Path, lang: str | None) -> str:
             parts.append("</ul>")
         for name in entry["figures"]:
             if (out / name).is_file():
-                parts.append(_img(out / name, t(f"exp_title_{exp_id}", lang)))
+                parts.append(_img(out / name, figure_alt(name, exp_id, results, lang)))
         if entry.get("output_tail"):
             parts.append(f"<details><summary>{e(t('exp_output_title', lang))}</summary>"
                          f"<pre>{e(entry['output_tail'])}</pre></details>")
@@ -208,7 +229,7 @@ def html_report(results: dict[str, Any], out: Path, lang: str | None) -> str:
         parts.append(f"<h2>{e(t('exp_section_summary', lang))}</h2>")
         for name in summary["figures"]:
             if (out / name).is_file():
-                parts.append(_img(out / name, name))
+                parts.append(_img(out / name, figure_alt(name, None, results, lang)))
         parts.append("</section>")
     return page(t("exp_report_title", lang), parts, lang, _CSS)
 

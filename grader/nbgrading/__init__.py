@@ -5,7 +5,7 @@ never from the student's kernel:
 
 - :mod:`~grader.nbgrading.cells` (grader side) reads the notebook nbgrader is grading: the
   student's code cells, in order, as plain Python, and the grade cells with their tasks;
-- :mod:`~grader.nbgrading.run_cells` (inside the sandboxed child) runs those cells in one
+- :mod:`grader.sandbox.run_cells` (inside the sandboxed child) runs those cells in one
   namespace, the way a kernel would, so the checks can probe it;
 - :mod:`~grader.nbgrading.preprocessor` is the nbgrader preprocessor that ties both to
   :class:`grader.sandbox.supervisor.Sandbox` and writes each grade cell's outputs (score, messages)

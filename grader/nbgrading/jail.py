@@ -57,8 +57,8 @@ def main(argv: list[str]) -> None:
     # An interrupt for the kernel must not end the processes that wait for it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        applied.update(jail._enter_namespaces(cfg))  # mount, PID, net, IPC, UTS
-        applied["visible"] = mounts._new_root(cfg["root_dir"], cfg["needed"], cfg["private_dir"],
+        applied.update(jail.enter_namespaces(cfg))  # mount, PID, net, IPC, UTS
+        applied["visible"] = mounts.new_root(cfg["root_dir"], cfg["needed"], cfg["private_dir"],
                                             cuda=False, writable=tuple(cfg["writable"]))
         applied["jailed"] = True
     except OSError as exc:
@@ -66,9 +66,9 @@ def main(argv: list[str]) -> None:
     home = os.path.join(cfg["private_dir"], "home")
     os.makedirs(home, exist_ok=True)
     os.chmod(home, 0o777)
-    jail._limits(cfg)
+    jail.set_limits(cfg)
     if applied["jailed"] or os.geteuid() != 0:
-        jail._drop_privileges(cfg, applied)
+        jail.drop_privileges(cfg, applied)
     else:
         # No jail and root: the kernel still never runs as root.
         os.setgroups([])

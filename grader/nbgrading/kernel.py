@@ -61,10 +61,10 @@ def _next_uid() -> int:
 def _needed_paths() -> list[str]:
     """Read-only in the jail: the interpreter, its packages, the kit's package, MNIST."""
     from grader.data import data_root
-    from grader.sandbox.spawn import _site_paths
+    from grader.sandbox.children import site_paths
 
     paths = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), KIT_PACKAGE,
-             data_root().resolve(), *map(Path, _site_paths())]
+             data_root().resolve(), *map(Path, site_paths())]
     return [str(p) for p in dict.fromkeys(paths)]
 
 
@@ -73,9 +73,9 @@ def _limits() -> dict[str, int]:
     the instructor's own processes count too, so they are added on top."""
     limits = dict(KERNEL_LIMITS)
     if os.geteuid() != 0:
-        from grader.sandbox.spawn import _count_processes
+        from grader.sandbox.children import count_processes
 
-        limits["processes"] += _count_processes(os.geteuid())
+        limits["processes"] += count_processes(os.geteuid())
     return limits
 
 

@@ -5,9 +5,10 @@ Put in ``Autograde.autograde_preprocessors`` after nbgrader's ``Execute`` (and
 each notebook it:
 
 1. takes the student's code cells (:func:`grader.nbgrading.cells.student_cells`) and grades
-   them in :class:`grader.sandbox.supervisor.Sandbox`: a separate child, namespaces, limits, a
-   data-only channel, every verdict computed here; the public inputs first, then, for the
-   grade cells that carry hidden tests, inputs drawn from the course secret;
+   them through :mod:`grader.grading` in :class:`grader.sandbox.supervisor.Sandbox`: a
+   separate child, namespaces, limits, a data-only channel, every verdict computed here; the
+   public inputs first, then, for the grade cells that carry hidden tests, inputs drawn from
+   the course secret;
 2. replaces each grade cell's outputs with the sandbox's messages (stdout) and its score
    (the ``execute_result`` nbgrader reads as partial credit). Whatever the kernel printed
    or returned there is gone, so nothing the student's kernel did decides a point.
@@ -17,7 +18,8 @@ duplicated, unknown, invalid or changed grade id) is not graded: every grade cel
 and says why. A grade cell that was missing and put back is graded like the others, and says
 so.
 
-One sandbox (and its zygote) serves every notebook of the ``nbgrader autograde`` run. When
+One grader (its sandbox and zygote, the inputs it built) serves every notebook of the
+``nbgrader autograde`` run. When
 :class:`~grader.nbgrading.kernel.JailedExecute` runs first, it starts this grading before the
 kernel runs (:meth:`SandboxedGrades.start`), so both share the cores; the public and hidden
 variants are graded side by side too.
@@ -27,18 +29,21 @@ from __future__ import annotations
 
 import atexit
 import threading
+from dataclasses import replace
 from typing import Any
 
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Unicode
 
-from grader.checks import Context
 from grader.hidden import require_secret
 from grader.i18n import current_lang, t
 from grader.nbgrading.cells import GradeCell, grade_cells, student_cells
 from grader.nbgrading.gradeids import LAYOUT_KEY
-from grader.scoring import CheckResult, checks_for, summarize
+from grader.options import DEFAULT_DEVICE, resolve_device
+from grader.request import GradeRequest
+from grader.scoring import summarize
+from grader.submission import Submission
 from grader.tasks import get_task
 
 #: where :class:`grader.nbgrading.kernel.JailedExecute` leaves what its kernel jail applied
@@ -49,8 +54,8 @@ PENDING = "practico_sandbox_grading"
 #: altered cells listed in each grade cell of a notebook scored 0 for them (then a count)
 SHOWN_PROBLEMS = 10
 
-_sandboxes: dict[str, Any] = {}
-_sandboxes_lock = threading.Lock()
+_graders: list[Any] = []
+_graders_lock = threading.Lock()
 _pools: list[Any] = []
 
 
@@ -58,41 +63,31 @@ def _pool() -> Any:
     """Two threads: a notebook's public and hidden variants are graded side by side."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with _sandboxes_lock:
+    with _graders_lock:
         if not _pools:
             _pools.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="sandbox"))
         return _pools[0]
 
 
-def _sandbox(device: str, timeout: float | None) -> Any:
-    """One sandbox per (device, timeout) for the whole process; closed when it exits."""
+def _grader() -> Any:
+    """One grader (and sandbox) for the whole process, whatever the device or time limit
+    (those are each request's); closed when the process exits."""
+    from grader.grading import Grader
     from grader.sandbox.limits import SandboxOptions
     from grader.sandbox.supervisor import Sandbox
 
-    key = f"{device}/{timeout}"
-    with _sandboxes_lock:
-        if key not in _sandboxes:
-            box = Sandbox(SandboxOptions(device=device, timeout=timeout))
-            _sandboxes[key] = box
-            atexit.register(box.close)
-        return _sandboxes[key]
+    with _graders_lock:
+        if not _graders:
+            grader = Grader(Sandbox(SandboxOptions()))
+            _graders.append(grader)
+            atexit.register(grader.close)
+        return _graders[0]
 
 
-def notebook_message(result: CheckResult, lang: str) -> str:
-    """The runner speaks of files (``ex1_onehot_mse.py``); in a notebook, speak of cells."""
-    task = get_task(result.task)
-    if result.status == "not_implemented":
-        return t("nb_not_implemented", lang, task=task.id, names=", ".join(task.names))
-    if result.status == "missing_name":
-        needs = next((c.needs for c in checks_for([task.id]) if c.name == result.check), ())
-        return t("nb_missing_name", lang, task=task.id, names=", ".join(needs or task.names))
-    return result.message
-
-
-def _isolation_gaps(info: dict[str, Any], kernel: dict[str, Any] | None) -> list[str]:
-    """What isolation was missing, in a few words each (empty when everything applied)."""
+def _isolation_gaps(iso: dict[str, Any], kernel: dict[str, Any] | None) -> list[str]:
+    """What isolation was missing (``iso``: what the sandbox's children applied), in a few
+    words each (empty when everything applied)."""
     gaps = []
-    iso = info.get("isolation") or {}
     if not iso.get("namespaces"):
         gaps.append("sandbox: " + str(iso.get("namespace_error") or "no namespaces")[:200])
     elif iso.get("filesystem_error"):
@@ -140,8 +135,8 @@ class SandboxedGrades(NbGraderPreprocessor):
 
     lang = Unicode("", help="Language of the grade cells' messages: es or en "
                             "(default: $PRACTICO_LANG, else es).").tag(config=True)
-    device = Unicode("cpu", help="Where the sandboxed checks run: cpu or cuda.").tag(
-        config=True)
+    device = Unicode(DEFAULT_DEVICE, help="Where the sandboxed checks run: cpu (the default), "
+                                          "cuda, or auto (cuda where available).").tag(config=True)
     check_timeout = Float(None, allow_none=True,
                           help="Wall seconds per check (default: from each check's cost)."
                           ).tag(config=True)
@@ -158,27 +153,24 @@ class SandboxedGrades(NbGraderPreprocessor):
         layout = _layout(nb)
         if layout["problems"]:
             # Altered nbgrader cells: nothing to grade (every grade cell says why it is 0).
-            return {"lang": lang, "info": {}, "public": None, "hidden": None, "layout": layout}
+            return {"lang": lang, "public": None, "hidden": None, "layout": layout}
         ours = [g for g in grade_cells(nb) if g.task]
         tasks = list(dict.fromkeys(g.task for g in ours))
         hidden_tasks = list(dict.fromkeys(g.task for g in ours if g.hidden))
         if hidden_tasks:
             require_secret(lang)
-        code = student_cells(nb)
-        box = _sandbox(self.device, self.check_timeout)
-        info: dict[str, Any] = {}
-        job: dict[str, Any] = {"lang": lang, "info": info, "public": None, "hidden": None,
-                               "layout": layout}
+        request = GradeRequest(Submission.from_cells(student_cells(nb)), tasks=tasks,
+                               device=resolve_device(self.device or None), lang=lang,
+                               timeout=self.check_timeout)
+        grader = _grader()
+        job: dict[str, Any] = {"lang": lang, "public": None, "hidden": None, "layout": layout}
         if tasks:
-            job["public"] = _pool().submit(
-                box.grade_notebook, code, Context(device=self.device, lang=lang), tasks,
-                info=info)
+            job["public"] = _pool().submit(grader.grade, request)
         if hidden_tasks:
             from grader.nb import SAME_IN_EVERY_VARIANT
 
-            job["hidden"] = _pool().submit(
-                box.grade_notebook, code, Context(device=self.device, lang=lang, variant=1),
-                hidden_tasks, info={}, skip_checks=SAME_IN_EVERY_VARIANT)
+            job["hidden"] = _pool().submit(grader.grade, replace(
+                request, tasks=hidden_tasks, variant=1, skip=SAME_IN_EVERY_VARIANT))
         return job
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -186,9 +178,11 @@ class SandboxedGrades(NbGraderPreprocessor):
         # metadata are nbgrader's (restored before execution), so either way the same cells.
         job = resources.pop(PENDING, None) or self._submit(nb)
         lang = job["lang"]
-        public = job["public"].result() if job["public"] is not None else {}
-        hidden = job["hidden"].result() if job["hidden"] is not None else {}
-        gaps = _isolation_gaps(job["info"], resources.get(KERNEL_ISOLATION))
+        graded = job["public"].result() if job["public"] is not None else None
+        public = graded.results if graded is not None else {}
+        hidden = job["hidden"].result().results if job["hidden"] is not None else {}
+        gaps = _isolation_gaps(graded.report.isolation if graded is not None else {},
+                               resources.get(KERNEL_ISOLATION))
         if gaps:
             self.log.warning("graded without full isolation: %s", "; ".join(gaps))
         layout = job["layout"]
@@ -214,7 +208,7 @@ class SandboxedGrades(NbGraderPreprocessor):
             # Not a cell of the kit's (or nothing graded it): an error output scores 0.
             return [new_output("error", ename="GradeCellError", evalue=cell.grade_id,
                                traceback=[f"{cell.grade_id}: not a grade cell of this course"])]
-        from grader.nb import check_lines, combine_hidden
+        from grader.nb import check_lines, combine_hidden, notebook_message
 
         task = get_task(cell.task)
         results = public[cell.task].checks

@@ -28,13 +28,16 @@ def escape(text: object) -> str:
     return html.escape(safe_text(_CONTROL.sub("", text), 10**7), quote=True)
 
 
-def page(title: str, body: Iterable[str], lang: str | None, style: str) -> str:
-    """A whole page: ``title`` is plain text (escaped here), ``body`` lines are markup."""
+def page(title: str, body: Iterable[str], lang: str | None, style: str,
+         head: Iterable[str] = ()) -> str:
+    """A whole page: ``title`` is plain text (escaped here), ``body`` lines are markup, and so
+    are ``head`` lines (e.g. a ``Content-Security-Policy`` meta), put before the title."""
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{current_lang(lang)}">',
         "<head>",
         '<meta charset="utf-8" />',
+        *head,
         f"<title>{escape(title)}</title>",
         f"<style>{style}</style>",
         "</head>",

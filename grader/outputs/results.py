@@ -11,15 +11,13 @@ from grader.i18n import t
 from grader.outputs.atomic import write_atomic
 from grader.outputs.escape import terminal
 from grader.scoring import TaskResult
-from grader.tasks import TASKS
+from grader.statuses import label
+from grader.tasks import TASKS, Task
 from grader.textsafe import safe_tree
 
 #: longest string written to a result file (a task's messages together stay far below)
 MAX_FILE_STRING = 64 * 1024
 
-TABLE_STATUSES = ("passed", "failed", "partial", "not_implemented", "missing_file",
-                  "missing_name", "import_error", "unreadable_file", "error", "timeout",
-                  "crashed", "not_graded")
 
 
 def _json_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +31,9 @@ def _json_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:
-    """``{"score", "max_score", "tasks": {id: {"score", "max_score", "status", "message"}}}``.
+    """``{"score", "max_score", "tasks": {id: {"score", "max_score", "status", "message",
+    "checks"}}}``; each check with its ``diagnoses`` (ids, ranked; empty when it passed or
+    no known mistake explains it).
 
     Every task of the practical appears; a task without results counts as 0.
     """
@@ -51,7 +51,8 @@ def to_json_dict(results: dict[str, TaskResult]) -> dict[str, Any]:
             "message": res.message,
             "checks": {c.check: {"score": c.points, "max_score": c.max_points,
                                  "status": c.status, "message": c.message,
-                                 "key": c.key, "values": _json_values(c.values)}
+                                 "key": c.key, "values": _json_values(c.values),
+                                 "diagnoses": list(c.diagnoses)}
                        for c in res.checks},
         }
     return {
@@ -71,6 +72,18 @@ def write_json_atomic(path: str | Path, data: Any) -> None:
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def score_row(task: Task, score: float, max_score: float, status: str, lang: str | None
+              ) -> str:
+    """One task's row of a score table (``grade``'s and the pytest summary's)."""
+    return (f"  {task.id:<14} {score:>5g}/{max_score:<4g} {label(status, lang):<18} "
+            f"{task.title(lang)}")
+
+
+def total_row(total: float, maximum: float) -> str:
+    """The closing row of a score table."""
+    return f"  {'TOTAL':<14} {total:>5g}/{maximum:<4g}"
+
+
 def format_table(results: dict[str, TaskResult], lang: str | None = None,
                  messages: bool = True) -> str:
     """A per-task table, then each failing task's messages."""
@@ -79,13 +92,11 @@ def format_table(results: dict[str, TaskResult], lang: str | None = None,
     for task in TASKS:
         res = results.get(task.id)
         score = res.score if res else 0.0
-        status = res.status if res else "not_graded"
-        label = t(f"label_{status}", lang) if status in TABLE_STATUSES else status
-        lines.append(f"  {task.id:<14} {score:>5g}/{task.points:<4g} {label:<18} "
-                     f"{task.title(lang)}")
+        lines.append(score_row(task, score, task.points, res.status if res else "not_graded",
+                               lang))
         total += score
         maximum += task.points
-    lines.append(f"  {'TOTAL':<14} {total:>5g}/{maximum:<4g}")
+    lines.append(total_row(total, maximum))
     if messages:
         for task in TASKS:
             res = results.get(task.id)

@@ -69,9 +69,10 @@ def verify(key: bytes, folder: str, data: Any) -> bool:
     return hmac.compare_digest(data[MAC_FIELD], expected)
 
 
-def write_signed(path: Path, key: bytes, folder: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Write ``data`` to ``path`` as JSON with its signature (atomically); returns what was
-    written, as a reader will parse it (strings made safe and bounded first)."""
+def signed_json(key: bytes, folder: str, data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """``data`` with its signature, as a reader will parse it (strings made safe and bounded
+    first), and the JSON text to store (for a writer that is not :func:`write_signed`, such
+    as nbgrader's, which writes the files a preprocessor hands it)."""
     from grader.outputs.results import MAX_FILE_STRING
     from grader.textsafe import safe_tree
 
@@ -80,7 +81,14 @@ def write_signed(path: Path, key: bytes, folder: str, data: dict[str, Any]) -> d
     final = json.loads(json.dumps(safe_tree(data, MAX_FILE_STRING), ensure_ascii=False))
     final.pop(MAC_FIELD, None)
     final[MAC_FIELD] = sign(key, folder, final)
-    write_atomic(path, json.dumps(final, ensure_ascii=False, indent=2) + "\n")
+    return final, json.dumps(final, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_signed(path: Path, key: bytes, folder: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Write ``data`` to ``path`` as JSON with its signature (atomically); returns what was
+    written, as a reader will parse it (:func:`signed_json`)."""
+    final, text = signed_json(key, folder, data)
+    write_atomic(path, text)
     return final
 
 

@@ -1,7 +1,8 @@
 """The isolated child: runs the student's side of checks, reports plain data, decides nothing.
 
-Started by :mod:`grader.sandbox.supervisor` as ``python -I -S <harness>/boot.py <job dir> <fd>``. Before a
-single line of student code runs it:
+Started by :mod:`grader.sandbox.spawn` as ``python -I -S <harness>/boot.py <job dir> <fd>``, or
+forked by the zygote (:mod:`grader.sandbox.zygote`). Before a single line of student code
+runs it:
 
 1. reads its request and the student's ``ex*.py`` into memory;
 0. joins its own control group (CPU quota, memory and process caps; see
@@ -29,23 +30,24 @@ go to size-limited files the grader never parses.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 from grader.sandbox.jail import (
-    _drop_privileges,
-    _enter_namespaces,
-    _gpu_fraction,
-    _join_cgroup,
-    _limits,
-    _refusal,
+    drop_privileges,
+    enter_namespaces,
+    gpu_fraction,
+    join_cgroup,
+    refusal,
+    set_limits,
 )
-from grader.sandbox.mounts import _new_root
+from grader.sandbox.mounts import new_root
 from grader.sandbox.wire import Channel
+
+__all__ = ["main"]
 
 
 def main(job_dir: str, fd: int) -> None:
-    from grader.sandbox import codec
+    from grader import codec
 
     with open(os.path.join(job_dir, "request.bin"), "rb") as fh:
         request = codec.decode(fh.read())
@@ -57,18 +59,18 @@ def main(job_dir: str, fd: int) -> None:
 
     applied: dict = {"namespaces": False, "user_namespace": False, "uid": os.geteuid(),
                      "visible": None, "network": True, "ipc": False, "uts": False}
-    _join_cgroup(cfg, applied)
+    join_cgroup(cfg, applied)
     work = job_dir
     if cfg["namespaces"]:
         try:
-            applied.update(_enter_namespaces(cfg))
+            applied.update(enter_namespaces(cfg))
         except OSError as exc:
             applied["namespace_error"] = str(exc)
     if applied["namespaces"]:
         applied["network"] = False
         work = cfg["private_dir"]
         try:
-            applied["visible"] = _new_root(cfg["root_dir"], cfg["needed"], work,
+            applied["visible"] = new_root(cfg["root_dir"], cfg["needed"], work,
                                            cuda=cfg["device"] == "cuda")
         except OSError as exc:
             # Reported to the grader (and in each result.json), never silent: the child
@@ -87,8 +89,8 @@ def main(job_dir: str, fd: int) -> None:
                        "MPLCONFIGDIR": os.path.join(home, "mpl")})
     os.chdir(sub)
 
-    _limits(cfg)
-    refused = _refusal(cfg, applied)
+    set_limits(cfg)
+    refused = refusal(cfg, applied)
     if refused is not None:
         # Said before any student module is imported; the grader stops with this reason.
         applied["refused"] = refused
@@ -96,17 +98,17 @@ def main(job_dir: str, fd: int) -> None:
                                         "pid": os.getpid()})
         os._exit(3)
     if not applied.get("unsafe_root"):
-        _drop_privileges(cfg, applied)
+        drop_privileges(cfg, applied)
 
     # Everything the harness needs is imported (and kept) before any student code.
     import torch
 
     from grader.checks import CHECKS, ProbeEnv
     from grader.impl import DirImpl
-    from grader.scoring import probe_outcome
+    from grader.probing import probe_outcome
 
     torch.set_num_threads(int(cfg["threads"]))
-    _gpu_fraction(cfg, applied)
+    gpu_fraction(cfg, applied)
     channel = Channel(fd, codec.encode)
     channel.send({"ev": "hello", "isolation": applied, "pid": os.getpid()})
 
@@ -123,7 +125,7 @@ def main(job_dir: str, fd: int) -> None:
         # A notebook: its cells run now, in order, in one namespace that then stands in
         # for every module (what a kernel would hold after "Run all").
         from grader.impl import NamespaceImpl
-        from grader.nbgrading.run_cells import run_cells
+        from grader.sandbox.run_cells import run_cells
 
         os.environ["PRACTICO_PRESUPUESTO"] = "minimo"  # the experiments earn no points
         impl = NamespaceImpl(run_cells(files[request["files"][0]]))
@@ -144,82 +146,3 @@ def main(job_dir: str, fd: int) -> None:
     channel.send({"ev": "done"})
     sys.stdout.flush()
     os._exit(0)
-
-
-def _returncode(status: int) -> int:
-    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-
-
-def zygote_main() -> None:
-    """Import torch and the harness once, then fork one grading child per request.
-
-    Control lines on stdin: ``spawn <job dir>``; answers on stdout: ``pid <n>``, and
-    ``exit <pid> <returncode>`` when a child ends. The zygote itself never runs student
-    code and never touches a tensor (so no thread pool exists when it forks).
-    """
-    import select
-
-    import matplotlib.figure  # noqa: F401
-    import numpy  # noqa: F401
-    import torch  # noqa: F401
-    from torchvision import datasets, transforms  # noqa: F401
-
-    from grader import checks, data, impl, scoring  # noqa: F401
-    from grader.nbgrading import run_cells  # noqa: F401
-    from grader.sandbox import codec  # noqa: F401
-
-    out_fd = sys.stdout.fileno()
-    children: set[int] = set()
-
-    def say(text: str) -> None:
-        os.write(out_fd, (text + "\n").encode())
-
-    say("ready")
-    buffer = b""
-    while True:
-        ready, _, _ = select.select([0], [], [], 0.1)
-        while children:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            children.discard(pid)
-            say(f"exit {pid} {_returncode(status)}")
-        if not ready:
-            continue
-        chunk = os.read(0, 65536)
-        if not chunk:  # the grader is gone: so are its children
-            for pid in children:
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            os._exit(0)
-        buffer += chunk
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
-            command, _, job_dir = line.decode().partition(" ")
-            if command != "spawn" or not job_dir:
-                continue
-            pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    os.setsid()
-                    fd = os.open(os.path.join(job_dir, "result.fifo"), os.O_WRONLY)
-                    null = os.open(os.devnull, os.O_RDONLY)
-                    os.dup2(null, 0)
-                    for target, name in ((1, "stdout.txt"), (2, "stderr.txt")):
-                        handle = os.open(os.path.join(job_dir, name),
-                                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                        os.dup2(handle, target)
-                        os.close(handle)
-                    os.environ["HOME"] = job_dir
-                    main(job_dir, fd)
-                    code = 0
-                finally:
-                    os._exit(code)
-            children.add(pid)
-            say(f"pid {pid}")

@@ -40,6 +40,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from grader.request import Extensions
 from grader.sandbox.cpuload import FreeCpu
 
 ENTITLED_FRACTION = 0.9  # used this much of its CPUs: it had its share
@@ -47,7 +48,7 @@ WAIT_FRACTION = 0.25  # waited this much of the window on a run queue: it was ke
 #: CPU left free in the window, as a part of what the check lacked, at or above which its
 #: wait is its own: a runnable thread is not left waiting while one of its CPUs is idle
 FREE_FRACTION = 0.25
-DECISIONS_KEPT = 32  # figures of the last decisions kept in a submission's ``info``
+DECISIONS_KEPT = 32  # figures of the last decisions kept for a submission (its Extensions)
 
 
 def _schedstat(tid: int) -> tuple[int, int] | None:
@@ -203,27 +204,26 @@ class CpuMeter:
         return True
 
 
-def extend(meter: CpuMeter, budget: float, info: dict[str, Any], lock: threading.Lock,
+def extend(meter: CpuMeter, budget: float, extensions: Extensions, lock: threading.Lock,
            cap: float) -> float:
     """At a check's deadline: the extra wall seconds it gets, 0 for none.
 
     ``budget`` more when the meter says starved, but never past ``cap`` extra seconds for
-    the whole submission (every child and group of it: ``info`` is the submission's, and
-    ``lock`` guards it). Per window the meter bounds the count; this bounds the time, so
+    the whole submission (every child and group of it: ``extensions`` is the submission's,
+    and ``lock`` guards it). Per window the meter bounds the count; this bounds the time, so
     however many checks look starved, a submission holds a worker at most ``cap`` seconds
-    longer than its budgets. Records ``starved_extensions``, ``starved_seconds`` and the
-    figures of each decision (``cpu_meter``, the last few) in ``info``.
+    longer than its budgets. Counts the extension and its seconds in ``extensions``, with
+    the figures of each decision (the last few).
     """
     starved = meter.starved()
     with lock:
-        spent = float(info.get("starved_seconds", 0.0))
+        spent = float(extensions.seconds)
         extra = max(0.0, min(float(budget), cap - spent)) if starved else 0.0
         if starved and extra <= 0:
             meter.last["decision"] = "submission_cap"
         if extra > 0:
-            info["starved_extensions"] = info.get("starved_extensions", 0) + 1
-            info["starved_seconds"] = round(spent + extra, 3)
-        decisions = info.setdefault("cpu_meter", [])
-        decisions.append({**meter.last, "extra": round(extra, 3)})
-        del decisions[:-DECISIONS_KEPT]
+            extensions.count += 1
+            extensions.seconds = round(spent + extra, 3)
+        extensions.decisions.append({**meter.last, "extra": round(extra, 3)})
+        del extensions.decisions[:-DECISIONS_KEPT]
     return extra

@@ -22,17 +22,23 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 38, 24
 
-_libc = ctypes.CDLL(None, use_errno=True)
+libc = ctypes.CDLL(None, use_errno=True)
+
+__all__ = ["CLONE_NEWIPC", "CLONE_NEWNET", "CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWUSER",
+           "CLONE_NEWUTS", "MS_BIND", "MS_NODEV", "MS_NOEXEC", "MS_NOSUID", "MS_PRIVATE",
+           "MS_RDONLY", "MS_REC", "MS_REMOUNT", "check_call", "drop_privileges",
+           "enter_namespaces", "gpu_fraction", "join_cgroup", "libc", "mount", "refusal",
+           "set_limits"]
 
 
-def _check(ret: int, what: str) -> None:
+def check_call(ret: int, what: str) -> None:
     if ret != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
-    _check(_libc.mount(source.encode(), target.encode(),
+def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    check_call(libc.mount(source.encode(), target.encode(),
                        fstype.encode() if fstype else None, ctypes.c_ulong(flags),
                        data.encode() if data else None), f"mount {target}")
 
@@ -57,7 +63,7 @@ def _closed_ancestor(path: str) -> str | None:
 
 
 
-def _enter_namespaces(cfg: dict) -> dict:
+def enter_namespaces(cfg: dict) -> dict:
     """Unshare and fork into a new PID namespace. Returns what was applied (in the child)."""
     root = os.geteuid() == 0 and not cfg.get("force_user_namespace")
     # IPC: host SysV segments, queues and semaphores are out of reach, and whatever the
@@ -65,19 +71,19 @@ def _enter_namespaces(cfg: dict) -> dict:
     flags = (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
              | (0 if root else CLONE_NEWUSER))
     uid, gid = os.geteuid(), os.getegid()
-    _check(_libc.unshare(flags), "unshare")
+    check_call(libc.unshare(flags), "unshare")
     name = b"sandbox"
-    _check(_libc.sethostname(name, len(name)), "sethostname")
+    check_call(libc.sethostname(name, len(name)), "sethostname")
     if not root:
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"0 {uid} 1")
         _write("/proc/self/gid_map", f"0 {gid} 1")
-    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+    mount("none", "/", None, MS_REC | MS_PRIVATE, None)
     _relay(os.fork())  # outside the PID namespace: wait for its init, then exit the same way
     # init (PID 1) of the new namespace. It dies with its parent, and when it ends the
     # kernel kills every process left inside: orphans, setsid children, fork bombs.
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     # The harness runs as PID 2, an ordinary process (signals behave as usual); PID 1
     # only reaps and passes the harness's fate on.
     _relay(os.fork(), reap_all=True)
@@ -111,10 +117,10 @@ def _drop_all_caps() -> None:
 
     header = Header(0x20080522, 0)
     data = (Data * 2)()
-    _check(_libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
+    check_call(libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
 
 
-def _drop_privileges(cfg: dict, applied: dict) -> None:
+def drop_privileges(cfg: dict, applied: dict) -> None:
     if os.geteuid() == 0 and not applied.get("user_namespace"):
         uid = int(cfg["uid"])
         os.setgroups([])
@@ -124,18 +130,18 @@ def _drop_privileges(cfg: dict, applied: dict) -> None:
     elif applied.get("namespaces"):
         # Inside our own user namespace we are "root": a nested user+mount namespace locks
         # the mounts made above (they can no longer be unmounted), then every capability goes.
-        _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare (lock)")
+        check_call(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare (lock)")
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", "1000 0 1")
         _write("/proc/self/gid_map", "1000 0 1")
         for cap in range(64):
-            _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+            libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
         _drop_all_caps()
         applied["uid"] = 1000
-    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
-def _limits(cfg: dict) -> None:
+def set_limits(cfg: dict) -> None:
     def cap(kind: int, soft: int, hard: int | None = None) -> None:
         hard = soft if hard is None else hard
         old_soft, old_hard = resource.getrlimit(kind)
@@ -156,7 +162,7 @@ def _limits(cfg: dict) -> None:
         cap(resource.RLIMIT_DATA, int(lim["data"]))
 
 
-def _join_cgroup(cfg: dict, applied: dict) -> None:
+def join_cgroup(cfg: dict, applied: dict) -> None:
     """Enter this child's cgroup (before any process is created, so all are inside it),
     or pin to this child's CPUs where there is none."""
     group = cfg.get("cgroup")
@@ -175,13 +181,13 @@ def _join_cgroup(cfg: dict, applied: dict) -> None:
             applied["cpu_affinity_error"] = str(exc)
 
 
-def _refusal(cfg: dict, applied: dict) -> str | None:
+def refusal(cfg: dict, applied: dict) -> str | None:
     """Why student code must not run here (it would run as root), or None."""
     if applied["namespaces"] or os.geteuid() != 0:
         return None
     closed = next((c for c in map(_closed_ancestor, cfg["needed"]) if c), None)
     if closed is None:
-        return None  # _drop_privileges switches to the private uid
+        return None  # drop_privileges switches to the private uid
     if cfg.get("unsafe_no_isolation"):
         applied["unsafe_root"] = True
         return None
@@ -190,7 +196,7 @@ def _refusal(cfg: dict, applied: dict) -> str | None:
             "child could not leave root")
 
 
-def _gpu_fraction(cfg: dict, applied: dict) -> None:
+def gpu_fraction(cfg: dict, applied: dict) -> None:
     """Cap the caching allocator's share of the GPU before student code runs. Student code
     can raise it again (it is a setting of this process): it keeps honest code from taking a
     classmate's memory, it is no barrier against hostile code."""

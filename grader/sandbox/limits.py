@@ -28,12 +28,12 @@ class Limits:
 
 @dataclass
 class SandboxOptions:
-    device: str = "cpu"
-    threads: int = 1
+    """How children are isolated and started; how a submission is graded (device, threads,
+    time limit...) is its :class:`grader.request.GradeRequest`'s."""
+
     #: children that grade one submission at the same time, each over whole modules
     #: (``grade`` uses the cores this way; ``autograde`` grades submissions side by side)
     children: int = 1
-    timeout: float | None = None  # wall seconds per check; None: from each check's cost
     namespaces: bool = True
     #: fork children from a process that has already imported torch (much faster)
     zygote: bool = True
@@ -48,7 +48,7 @@ class SandboxOptions:
     cpu_affinity: bool = True
     #: cap the address space (RLIMIT_AS); None: on CPU only (CUDA reserves huge mappings)
     address_space_limit: bool | None = None
-    #: share of the GPU's memory each child's allocator may take (cuda mode); None: all
+    #: share of the GPU's memory each child's allocator may take (cuda requests); None: all
     gpu_memory_fraction: float | None = None
     #: extra budgets a check gets when it ran out of wall time starved of CPU (cpuwatch)
     starved_extensions: int = 2
@@ -59,8 +59,8 @@ class SandboxOptions:
     limits: Limits = field(default_factory=Limits)
 
 
-def check_budget(check: Check, options: SandboxOptions) -> float:
-    """Wall seconds one check may take in a child."""
-    if options.timeout is not None:
-        return float(options.timeout)
+def check_budget(check: Check, timeout: float | None) -> float:
+    """Wall seconds one check may take in a child: ``timeout``, else from its cost."""
+    if timeout is not None:
+        return float(timeout)
     return 30.0 + 10.0 * check.cost

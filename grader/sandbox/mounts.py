@@ -16,10 +16,12 @@ from grader.sandbox.jail import (
     MS_RDONLY,
     MS_REC,
     MS_REMOUNT,
-    _check,
-    _libc,
-    _mount,
+    check_call,
+    libc,
+    mount,
 )
+
+__all__ = ["new_root"]
 
 
 def _under(path: str, parent: str) -> bool:
@@ -42,12 +44,12 @@ def _bind(source: str, target: str, readonly: bool = True) -> None:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "a"):
             pass
-    _mount(source, target, None, MS_BIND | MS_REC, None)
+    mount(source, target, None, MS_BIND | MS_REC, None)
     if readonly:
-        _mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, None)
+        mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, None)
 
 
-def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool,
+def new_root(root: str, needed: list[str], private_dir: str, cuda: bool,
               writable: tuple[str, ...] = ()) -> list[str]:
     """Build a root holding only what the child needs, and ``pivot_root`` into it.
 
@@ -63,13 +65,13 @@ def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool,
     number = PIVOT_ROOT.get(platform.machine())
     if number is None:
         raise OSError(0, f"pivot_root: unknown architecture {platform.machine()}")
-    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     # The fresh /tmp comes first and the needed folders are bound *on top of it*: a kit,
     # a venv or MNIST that lives under /tmp stays visible (mounted later, the tmpfs would
     # cover them). The folders created to reach them are root's, so the child cannot
     # write there; the rest of /tmp is the child's.
     os.makedirs(root + "/tmp")
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777")
+    mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777")
     visible = []
     for path in SYSTEM_DIRS:
         target = root + path
@@ -94,7 +96,7 @@ def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool,
                            ("tmpfs", "/dev/shm", "size=16m,mode=1777"),
                            ("tmpfs", private_dir, "size=64m,mode=0755")):
         os.makedirs(root + path, exist_ok=True)
-        _mount(fs, root + path, fs, MS_NOSUID | MS_NODEV | (MS_NOEXEC if fs == "proc" else 0),
+        mount(fs, root + path, fs, MS_NOSUID | MS_NODEV | (MS_NOEXEC if fs == "proc" else 0),
                opts)
     if os.path.isdir("/sys/devices/system/cpu"):  # CPU count for torch and OpenMP
         _bind("/sys/devices/system/cpu", root + "/sys/devices/system/cpu")
@@ -103,9 +105,9 @@ def _new_root(root: str, needed: list[str], private_dir: str, cuda: bool,
         visible.append(path)
     os.chdir(root)
     os.makedirs(".old")
-    _check(_libc.syscall(number, b".", b".old"), "pivot_root")
+    check_call(libc.syscall(number, b".", b".old"), "pivot_root")
     os.chdir("/")
-    _check(_libc.umount2(b"/.old", MNT_DETACH), "umount old root")
+    check_call(libc.umount2(b"/.old", MNT_DETACH), "umount old root")
     os.rmdir("/.old")
-    _mount("none", "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+    mount("none", "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
     return visible

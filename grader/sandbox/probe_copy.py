@@ -5,10 +5,10 @@ checks' verdicts or the grader's oracles (``probe_stats``' expected values, the 
 MLP, the exact losses of a training loop), a submission could import them and hand the
 grader its own answers. So the copy is built from an explicit list of modules:
 
-- ``WHOLE``: modules that are probe-side through and through (the child's entry point,
-  the wire format, importing an implementation, MNIST loading, the task table), copied
-  as they are;
-- ``PROBE_ONLY``: modules that mix both sides (the checks, the runner, the training
+- ``WHOLE``: modules that are probe-side through and through (the child's entry point, the
+  zygote, the wire format, importing an implementation, MNIST loading, the task table),
+  copied as they are;
+- ``PROBE_ONLY``: modules that mix both sides (the checks, running a probe, the training
   helpers). Each is rewritten from its syntax tree keeping only imports, module-level
   statements that are not definitions (constants, registrations), definitions marked
   :func:`grader.probe_side.probe_side`, and, in every other class, its class attributes
@@ -32,15 +32,16 @@ GRADER_DIR = Path(__file__).resolve().parent.parent
 #: copied byte for byte (paths relative to the ``grader`` package folder)
 WHOLE = (
     "__init__.py", "data.py", "impl.py", "probe_side.py", "settings.py", "tasks.py",
-    "checks/capture.py", "nbgrading/__init__.py", "nbgrading/run_cells.py",
-    "sandbox/__init__.py", "sandbox/child.py", "sandbox/codec.py", "sandbox/jail.py",
-    "sandbox/mounts.py",
+    "checks/capture.py", "sandbox/run_cells.py",
+    "codec.py", "sandbox/__init__.py", "sandbox/child.py", "sandbox/children.py",
+    "sandbox/jail.py", "sandbox/mounts.py", "sandbox/zygote.py",
 )
 #: rewritten to their probe side (see the module docstring)
 PROBE_ONLY = (
-    "checks/__init__.py", "checks/base.py", "checks/he_init.py", "checks/hyperparams.py",
+    "checks/__init__.py", "checks/base.py", "checks/he_init.py", "checks/lr_sweep.py",
+    "checks/exploding.py", "checks/spies.py",
     "checks/init_schemes.py", "checks/learning.py", "checks/probe_stats.py",
-    "checks/loops.py", "checks/nets.py", "checks/onehot.py", "checks/viewer.py", "scoring.py",
+    "checks/loops.py", "checks/nets.py", "checks/onehot.py", "checks/viewer.py", "probing.py",
     "training.py", "sandbox/wire.py",
 )
 #: the method of a check class that runs next to student code, marked or not

@@ -1,22 +1,30 @@
 """Starting grading children: from a zygote that has imported torch, or as fresh interpreters.
 
-:class:`ChildLauncher` is the part of :class:`grader.sandbox.supervisor.Sandbox` that
-prepares a child (its configuration, environment, cgroup or CPUs, private uid) and starts
-it; the ``_Child`` classes are what the supervisor holds while a child runs.
+A :class:`Launcher` is owned by a :class:`grader.sandbox.supervisor.Sandbox`: it prepares a
+child (its configuration, environment, cgroup or CPUs, private uid), starts it, keeps the
+running ones so that Ctrl-C kills them all, and keeps a zygote per :class:`ChildEnv` (the
+device and threads a child is started with). The handles it returns are
+:mod:`grader.sandbox.children`'s and :mod:`grader.sandbox.zygote`'s.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader import settings
+from grader.sandbox.children import Child, PopenChild, count_processes, site_paths
+from grader.sandbox.zygote import Zygote, ZygoteGone
+
+if TYPE_CHECKING:
+    from grader.sandbox.limits import SandboxOptions
+
+__all__ = ["BOOT", "UID_BASE", "ChildEnv", "Launcher"]
 
 UID_BASE = 61000
 
@@ -26,200 +34,23 @@ import json, os, sys
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "paths.json")) as fh:
     sys.path[:] = [here] + json.load(fh) + sys.path
-from grader.sandbox.child import main, zygote_main
 if sys.argv[1] == "--zygote":
+    from grader.sandbox.zygote import zygote_main
     zygote_main()
 else:
+    from grader.sandbox.child import main
     main(sys.argv[1], int(sys.argv[2]))
 """
 
 
-def _site_paths() -> list[str]:
-    """The interpreter's package folders (never the kit's own folder)."""
-    paths = []
-    for entry in sys.path:
-        parts = Path(entry).parts
-        if entry and ("site-packages" in parts or "dist-packages" in parts):
-            paths.append(str(Path(entry).resolve()))
-    return list(dict.fromkeys(paths))
+@dataclass(frozen=True)
+class ChildEnv:
+    """What a child's process starts with beyond the sandbox's options: the device its
+    probes use (``cpu`` hides every GPU) and its torch threads. A zygote imports torch under
+    one of these, so it serves only children of the same."""
 
-
-class _Child:
-    """A running child: alive?, kill (its whole process group), exit status."""
-
-    pid: int
-    share: tuple[Any, int | None] = (None, None)
-    release: Callable[[], None] | None = None
-
-    def _release(self) -> None:
-        """After the kill: empty and delete its cgroup, free its CPU slot (once)."""
-        release, self.release = self.release, None
-        if release is not None:
-            release()
-
-    def alive(self) -> bool:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def kill(self) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    @property
-    def returncode(self) -> int | None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-
-class _PopenChild(_Child):
-    def __init__(self, proc: subprocess.Popen) -> None:
-        self.proc = proc
-        self.pid = proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._release()
-
-    @property
-    def returncode(self) -> int | None:
-        return self.proc.returncode
-
-
-class _ZygoteGone(Exception):
-    pass
-
-
-class _ZygoteChild(_Child):
-    def __init__(self, zygote: _Zygote, pid: int) -> None:
-        self.zygote = zygote
-        self.pid = pid
-
-    def alive(self) -> bool:
-        return self.zygote.returncode(self.pid) is None and self.zygote.running()
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.zygote.wait(self.pid, 30)
-        self._release()
-
-    @property
-    def returncode(self) -> int | None:
-        return self.zygote.returncode(self.pid)
-
-
-class _Zygote:
-    """A trusted process that imported torch and the harness once and forks a child per job.
-
-    Control protocol on its stdin/stdout, one line each: ``spawn <job dir>`` → ``pid <n>``;
-    and, whenever a child ends, ``exit <pid> <returncode>``.
-    """
-
-    def __init__(self, cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> None:
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=open(cwd / "zygote.log", "wb"), env=env,
-                                     cwd=str(cwd), start_new_session=True)
-        self.exits: dict[int, int] = {}
-        self.pids: list[int] = []
-        self.cond = threading.Condition()
-        self.spawn_lock = threading.Lock()
-        self.gone = False
-        ready = threading.Event()
-        self.thread = threading.Thread(target=self._read, args=(ready,), daemon=True)
-        self.thread.start()
-        if not ready.wait(timeout) or self.gone:
-            self.close()
-            raise _ZygoteGone("the zygote did not start")
-
-    def _read(self, ready: threading.Event) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            parts = raw.decode(errors="replace").split()
-            with self.cond:
-                if parts[:1] == ["ready"]:
-                    ready.set()
-                elif parts[:1] == ["pid"] and len(parts) == 2:
-                    self.pids.append(int(parts[1]))
-                elif parts[:1] == ["exit"] and len(parts) == 3:
-                    self.exits[int(parts[1])] = int(parts[2])
-                self.cond.notify_all()
-        with self.cond:
-            self.gone = True
-            self.cond.notify_all()
-        ready.set()
-
-    def running(self) -> bool:
-        return not self.gone
-
-    def spawn(self, job: Path) -> _ZygoteChild:
-        with self.spawn_lock:
-            with self.cond:
-                if self.gone:
-                    raise _ZygoteGone("the zygote has ended")
-                before = len(self.pids)
-            try:
-                assert self.proc.stdin is not None
-                self.proc.stdin.write(f"spawn {job}\n".encode())
-                self.proc.stdin.flush()
-            except (BrokenPipeError, OSError):
-                raise _ZygoteGone("the zygote has ended") from None
-            with self.cond:
-                if not self.cond.wait_for(lambda: len(self.pids) > before or self.gone, 30):
-                    raise _ZygoteGone("the zygote did not answer")
-                if len(self.pids) == before:
-                    raise _ZygoteGone("the zygote has ended")
-                return _ZygoteChild(self, self.pids[before])
-
-    def returncode(self, pid: int) -> int | None:
-        with self.cond:
-            return self.exits.get(pid)
-
-    def wait(self, pid: int, timeout: float) -> int | None:
-        with self.cond:
-            self.cond.wait_for(lambda: pid in self.exits or self.gone, timeout)
-            return self.exits.get(pid)
-
-    def close(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
-
-
-def _count_processes(uid: int) -> int:
-    count = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    count += len(os.listdir(f"/proc/{entry}/task"))
-            except OSError:
-                continue
-    return count
-
-
-def _kill_uid(uid: int) -> None:
-    """Without a PID namespace: kill whatever still runs as this child's private uid."""
-    if os.geteuid() != 0:
-        return
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    os.kill(int(entry), signal.SIGKILL)
-            except OSError:
-                continue
+    device: str = "cpu"
+    threads: int = 1
 
 
 def _slot_cpus(slot: int, threads: int) -> list[int]:
@@ -228,50 +59,130 @@ def _slot_cpus(slot: int, threads: int) -> list[int]:
     return allowed[slot * threads:(slot + 1) * threads] or allowed
 
 
-class ChildLauncher:
-    """Prepares and starts children; mixed into :class:`grader.sandbox.supervisor.Sandbox`,
-    whose ``__init__`` sets ``options``, ``base``, ``harness`` and the zygote fields."""
+class Launcher:
+    """Prepares, starts and keeps track of one sandbox's children (``base``: its run folder,
+    ``harness``: the child's copy of the grader)."""
 
     _uid_lock = threading.Lock()
     _uid_next = 0
-    _share_lock = threading.Lock()  # cgroup manager, CPU slots, shares waiting for a launch
 
-    def _uid(self) -> int:
-        with ChildLauncher._uid_lock:
-            ChildLauncher._uid_next = (ChildLauncher._uid_next + 1) % 512
+    def __init__(self, options: SandboxOptions, base: Path, harness: Path) -> None:
+        self.options = options
+        self.base = base
+        self.harness = harness
+        self._share_lock = threading.Lock()  # cgroup manager, CPU slots, shares not launched
+        self._cgroups: Any = None
+        self._cgroups_made = False
+        self._slots: dict[int, int] = {}  # slot -> children using it
+        self._shares: dict[str, tuple[Any, int | None]] = {}
+        self._active: set[Child] = set()
+        self._active_lock = threading.Lock()
+        self.cancelled = False
+        self._zygotes: dict[ChildEnv, Zygote] = {}
+        self._zygote_failed: set[ChildEnv] = set()
+        self._closed = False
+        self._zygote_lock = threading.Lock()
+
+    # --------------------------------------------------------------- lifecycle
+    def kill_all(self) -> None:
+        """Kill every running child, and any started from now on (Ctrl-C)."""
+        with self._active_lock:
+            self.cancelled = True
+            active = list(self._active)
+        for child in active:
+            child.kill()
+
+    def forget(self, child: Child) -> None:
+        """``child`` was killed and reaped: it is no longer running."""
+        with self._active_lock:
+            self._active.discard(child)
+
+    def close(self) -> None:
+        self.kill_all()
+        with self._zygote_lock:  # waits for a zygote still starting (see start_zygote)
+            zygotes = list(self._zygotes.values())
+            self._zygotes.clear()
+            self._closed = True
+        for zygote in zygotes:
+            zygote.stop()
+        if self._cgroups is not None:
+            self._cgroups.close()
+
+    # ------------------------------------------------------------------ zygote
+    def start_zygote(self, env: ChildEnv) -> None:
+        """Start the zygote for ``env`` in the background, so it imports torch while this
+        process builds the checks' inputs (both take seconds; :meth:`launch` then waits for
+        it if need be)."""
+        if (self.options.zygote and env not in self._zygotes and env not in self._zygote_failed
+                and not self._closed):
+            threading.Thread(target=self.zygote, args=(env,), name="zygote-start",
+                             daemon=True).start()
+
+    def zygote(self, env: ChildEnv) -> Zygote | None:
+        """The zygote of ``env``, started now (and waited for) if need be; ``None`` when
+        zygotes are off, or the one of ``env`` failed (plain children then)."""
+        if not self.options.zygote:
+            return None
+        with self._zygote_lock:
+            if env not in self._zygotes and env not in self._zygote_failed and not self._closed:
+                cmd = self.options.zygote_command or [
+                    sys.executable, "-I", "-S", str(self.harness / "boot.py"), "--zygote"]
+                try:
+                    self._zygotes[env] = Zygote(cmd, self._env(self.base, env), self.base,
+                                                self.options.limits.startup_seconds)
+                except ZygoteGone:
+                    self._zygote_failed.add(env)
+            return self._zygotes.get(env)
+
+    def drop_zygote(self, zygote: Zygote) -> None:
+        """Stop using a zygote that died under a running child: plain children from now on
+        (for its environment), so a zygote that keeps dying cannot loop."""
+        with self._zygote_lock:
+            for env, mine in list(self._zygotes.items()):
+                if mine is zygote:
+                    del self._zygotes[env]
+                    self._zygote_failed.add(env)
+        zygote.stop()
+
+    # ------------------------------------------------------------------ a child
+    @classmethod
+    def next_uid(cls) -> int:
+        """A private uid for the next child (of any launcher of this process)."""
+        with cls._uid_lock:
+            Launcher._uid_next = (Launcher._uid_next + 1) % 512
             # nbgrader-autograde --jobs N gives each of its processes a slot of its own
             # (grader/nbgrading/parallel.py); pids of concurrent processes may share pid % 64.
             slot = settings.uid_slot()
             block = slot % 64 if slot is not None else os.getpid() % 64
-            return UID_BASE + block * 512 + ChildLauncher._uid_next
+            return UID_BASE + block * 512 + Launcher._uid_next
 
-
-    def _config(self, job: Path, checks_budget: float) -> dict[str, Any]:
+    def config(self, job: Path, checks_budget: float, env: ChildEnv) -> dict[str, Any]:
+        """The configuration a child for ``job`` reads first (isolation, limits, device)."""
         opts = self.options
         lim = opts.limits
-        # With namespaces the child sees only these (and system folders): see _new_root.
+        # With namespaces the child sees only these (and system folders): see new_root.
         needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), self.harness,
                   settings.data_folder().resolve()]
         processes = lim.processes
         if os.geteuid() != 0:
-            processes += _count_processes(os.geteuid())
-        threads = max(1, int(opts.threads))
-        address_space = (opts.device == "cpu" if opts.address_space_limit is None
+            processes += count_processes(os.geteuid())
+        threads = max(1, int(env.threads))
+        address_space = (env.device == "cpu" if opts.address_space_limit is None
                          else opts.address_space_limit)
         group, cpus = self._cpu_share(job, threads, processes)
         memory_capped = group is not None and any(x.startswith("memory") for x in group.applied)
         return {
             "needed": [str(p) for p in dict.fromkeys(
-                [*needed, *map(Path, _site_paths()), self.harness])],
-            "device": opts.device,
-            "threads": max(1, int(opts.threads)),
+                [*needed, *map(Path, site_paths()), self.harness])],
+            "device": env.device,
+            "threads": threads,
             "namespaces": bool(opts.namespaces and sys.platform.startswith("linux")),
             "force_user_namespace": opts.force_user_namespace,
             "private_dir": str(self.base / "private"),
             "root_dir": str(self.base / "root"),
-            "uid": self._uid(),
+            "uid": self.next_uid(),
             "limits": {
-                "cpu_seconds": int(checks_budget * max(1, opts.threads) + 60),
+                "cpu_seconds": int(checks_budget * threads + 60),
                 "file_size": lim.file_bytes,
                 "open_files": lim.open_files,
                 "processes": processes,
@@ -294,15 +205,15 @@ class ChildLauncher:
                    ) -> tuple[Any, list[int] | None]:
         """This child's cgroup (or None), and its CPUs to pin to when it has none.
 
-        Both are kept for ``job`` until its child is launched (see :meth:`_launch`), which
+        Both are kept for ``job`` until its child is launched (see :meth:`launch`), which
         hands them to the child object: killing the child also frees them.
         """
         from grader.sandbox.cgroups import CgroupManager
 
         with self._share_lock:
-            if not hasattr(self, "_cgroups"):
+            if not self._cgroups_made:
                 self._cgroups = CgroupManager() if self.options.cgroups else None
-                self._slots: dict[int, int] = {}  # slot -> children using it
+                self._cgroups_made = True
         group = None
         if self._cgroups is not None:
             group = self._cgroups.create(threads, self.options.limits.host_memory_bytes,
@@ -315,7 +226,6 @@ class ChildLauncher:
                 self._slots[slot] = self._slots.get(slot, 0) + 1
             cpus = _slot_cpus(slot, threads)
         with self._share_lock:
-            self._shares = getattr(self, "_shares", {})
             self._shares[str(job)] = (group, slot)
         return group, cpus
 
@@ -327,15 +237,15 @@ class ChildLauncher:
             with self._share_lock:
                 self._slots[slot] -= 1
 
-    def _meter(self, child: _Child) -> Any:
+    def meter(self, child: Child, threads: int) -> Any:
         """The CPU meter of a running child (see :mod:`grader.sandbox.cpuwatch`): its
         counters from its cgroup, or from its process tree; the free CPU of the CPUs it may
         run on (the grader's, or its own when it was pinned to CPUs of its own)."""
         from grader.sandbox.cpuload import FreeCpu, own_quota
         from grader.sandbox.cpuwatch import CpuMeter, ProcessTree
 
-        group, slot = getattr(child, "share", (None, None))
-        threads = max(1, int(self.options.threads))
+        group, slot = child.share
+        threads = max(1, int(threads))
         if slot is not None:
             allowed = _slot_cpus(slot, threads)
         elif hasattr(os, "sched_getaffinity"):
@@ -350,12 +260,12 @@ class ChildLauncher:
         return CpuMeter(tree.threads, tree.usage_ns, threads, self.options.starved_extensions,
                         free=free)
 
-    def _env(self, job: Path) -> dict[str, str]:
-        threads = str(max(1, int(self.options.threads)))
+    def _env(self, home: Path, env: ChildEnv) -> dict[str, str]:
+        threads = str(max(1, int(env.threads)))
         return {
             "PATH": "/usr/bin:/bin",
             "LANG": "C.UTF-8",
-            "HOME": str(job),
+            "HOME": str(home),
             "MPLBACKEND": "Agg",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -364,28 +274,30 @@ class ChildLauncher:
             "OPENBLAS_NUM_THREADS": threads,
             "PRACTICO_DATA": str(settings.data_folder().resolve()),
             "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")
-            if self.options.device == "cuda" else "",
+            if env.device == "cuda" else "",
         }
 
-    def _launch(self, job: Path) -> tuple[_Child, int]:
+    def launch(self, job: Path, env: ChildEnv) -> tuple[Child, int]:
         """Start a child for ``job``; returns it and the read end of its result channel.
 
         Children are forked from a zygote that has already imported torch and the harness
         (a fresh interpreter per child spends seconds on imports); if the zygote cannot be
         used, a fresh ``python -I -S`` is started instead.
         """
-        zygote = self._get_zygote()
+        zygote = self.zygote(env)
         if zygote is not None:
             fifo = job / "result.fifo"
             fifo.unlink(missing_ok=True)  # a fresh channel for every child of this job
             os.mkfifo(fifo, 0o600)
             read_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
             try:
-                child: _Child = zygote.spawn(job)
-            except _ZygoteGone:
+                child: Child = zygote.spawn(job)
+            except ZygoteGone:
                 os.close(read_fd)
                 fifo.unlink()
-                self._zygote = None
+                with self._zygote_lock:  # the next launch starts another one
+                    if self._zygotes.get(env) is zygote:
+                        del self._zygotes[env]
             else:
                 return self._register(self._attach_share(child, job)), read_fd
         read_fd, write_fd = os.pipe()
@@ -396,51 +308,23 @@ class ChildLauncher:
                     [sys.executable, "-I", "-S", str(self.harness / "boot.py"), str(job),
                      str(write_fd)],
                     pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                    env=self._env(job), cwd=str(job), start_new_session=True,
+                    env=self._env(job, env), cwd=str(job), start_new_session=True,
                 )
         finally:
             os.close(write_fd)
-        return self._register(self._attach_share(_PopenChild(proc), job)), read_fd
+        return self._register(self._attach_share(PopenChild(proc), job)), read_fd
 
-    def _attach_share(self, child: _Child, job: Path) -> _Child:
+    def _attach_share(self, child: Child, job: Path) -> Child:
         """The child owns its cgroup and CPU slot from now on: killing it frees them."""
         with self._share_lock:
-            share = getattr(self, "_shares", {}).pop(str(job), (None, None))
+            share = self._shares.pop(str(job), (None, None))
         child.share = share
         child.release = lambda: self._release_share(share)
         return child
 
-    def _register(self, child: _Child) -> _Child:
+    def _register(self, child: Child) -> Child:
         with self._active_lock:
             self._active.add(child)
-            if self._cancelled:
+            if self.cancelled:
                 child.kill()
         return child
-
-    def _get_zygote(self) -> _Zygote | None:
-        if not self.options.zygote:
-            return None
-        with self._zygote_lock:
-            if self._zygote is None and not self._zygote_failed:
-                cmd = self.options.zygote_command or [
-                    sys.executable, "-I", "-S", str(self.harness / "boot.py"), "--zygote"]
-                try:
-                    self._zygote = _Zygote(cmd, self._env(self.base), self.base,
-                                           self.options.limits.startup_seconds)
-                except _ZygoteGone:
-                    self._zygote_failed = True
-            return self._zygote
-
-    def _prestart_zygote(self) -> None:
-        """Start the zygote in the background, so it imports torch while this process builds
-        the checks' inputs (both take seconds; ``_launch`` then waits for it if need be)."""
-        if self.options.zygote and self._zygote is None and not self._zygote_failed:
-            threading.Thread(target=self._get_zygote, name="zygote-start", daemon=True).start()
-
-    def _drop_zygote(self, zygote: _Zygote) -> None:
-        """Stop using a zygote that died under a running child: plain children from now on."""
-        with self._zygote_lock:
-            self._zygote_failed = True
-            if self._zygote is zygote:
-                self._zygote = None
-        zygote.close()

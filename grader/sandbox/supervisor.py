@@ -1,56 +1,60 @@
-"""Grade untrusted submissions in isolated child processes.
+"""Run untrusted submissions' probes in isolated child processes: the sandbox runner.
 
-Student code never runs in the grader's process. For one submission the grader:
+Student code never runs in the grader's process. For one submission (a
+:class:`grader.request.GradeRequest`) the sandbox:
 
-- copies only an allow-list of the student's files (``ex<N>_<name>.py``, regular files,
-  at most 1 MiB) into a job folder; nothing else the student handed in is seen;
-- builds every check's inputs itself (seeded), and starts a child with ``python -I -S``, a
-  minimal environment, its own session, and a copy of the grader's public harness as the
-  only kit code on its ``sys.path`` (see :mod:`grader.sandbox.child` for namespaces, mounts,
-  resource limits and privilege dropping);
-- reads back *data* frames (never verdicts), judges each check here, and enforces a
+- writes only the allow-listed files the grader read (:mod:`grader.submission`) into a job
+  folder; nothing else the student handed in is seen;
+- gets every check's inputs from the grader (built there, seeded), and starts a child with
+  ``python -I -S``, a minimal environment, its own session, and a copy of the grader's public
+  harness as the only kit code on its ``sys.path`` (see :mod:`grader.sandbox.child` for
+  namespaces, mounts, resource limits and privilege dropping);
+- reads back *data* frames (never verdicts) and hands each check's outcome over as it
+  arrives (:mod:`grader.grading` judges it while the child runs on), and enforces a
   wall-clock limit per check by killing the child's whole process group;
-- when a child dies or times out, scores that check 0 with the reason and starts a new
-  child for the checks still pending, so results already obtained are never lost.
+- when a child dies or times out, that check's outcome says why, and a new child runs the
+  checks still pending, so results already obtained are never lost.
+
+It decides no verdict and imports nothing of :mod:`grader.scoring`. Its policies are
+outcomes too: one timeout or crash per task (the task's other checks score the same without
+running), a module whose import killed a child is not imported again, a notebook that did
+not run to its end is not started again.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
-import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from grader.request import GradeRequest, Outcome, Run, RunReport
+from grader.sandbox.children import kill_uid, site_paths
 from grader.sandbox.cpuwatch import extend
 from grader.sandbox.limits import NOTEBOOK_SECONDS, SandboxOptions, check_budget
 from grader.sandbox.probe_copy import build_harness
-from grader.sandbox.spawn import (
-    BOOT,
-    ChildLauncher,
-    _Child,
-    _kill_uid,
-    _site_paths,
-    _Zygote,
-    _ZygoteChild,
-)
-from grader.sandbox.submission import NOTEBOOK_FILE, collect_files
-from grader.sandbox.wire import _EOF, _NOTHING, _FrameReader, _ProtocolError
+from grader.sandbox.session import HELLO, RESULT, START, ChildSession
+from grader.sandbox.spawn import BOOT, ChildEnv, Launcher
+from grader.sandbox.wire import EOF, NOTHING, FrameReader, ProtocolError
+from grader.sandbox.zygote import ZygoteChild
+from grader.statuses import LOST, outcome_status
 from grader.textsafe import safe_name
 
 if TYPE_CHECKING:
-    from grader.checks import Check, Context
-    from grader.scoring import CheckResult, TaskResult
+    from grader.checks import Check
+
+__all__ = ["GradingCancelled", "IsolationRefused", "Sandbox", "split_by_module"]
 
 # This module imports nothing that imports torch (~2 s): ``grade`` makes its Sandbox first,
 # so the zygote imports torch on one core while this process imports it on the other. The
-# methods import the checks, the scoring and the wire format where they use them.
+# wire format (and torch with it) is imported where a child's request is written.
 
 
 class GradingCancelled(Exception):
@@ -61,18 +65,9 @@ class IsolationRefused(Exception):
     """The child would have run student code as root: nothing was graded."""
 
 
-
-
-
-
-#: signals whose reason says more than the name (message keys ``reason_<NAME>``)
-_EXPLAINED_SIGNALS = frozenset({"SIGXFSZ", "SIGXCPU", "SIGKILL", "SIGSEGV"})
-
-
-
-class Sandbox(ChildLauncher):
-    """Owns a run folder (harness copy + job folders); grades submissions one child at a time."""
-
+class Sandbox:
+    """Owns a run folder (harness copy + job folders) and the :class:`Launcher` of its
+    children; runs one submission's probes after another (a :class:`grader.request.Runner`)."""
 
     def __init__(self, options: SandboxOptions | None = None) -> None:
         self.options = options or SandboxOptions()
@@ -81,45 +76,28 @@ class Sandbox(ChildLauncher):
         self.harness = self.base / "harness"
         build_harness(self.harness)  # probe side only: no verdict or oracle in the child
         (self.harness / "boot.py").write_text(BOOT)
-        (self.harness / "paths.json").write_text(json.dumps(_site_paths()))
+        (self.harness / "paths.json").write_text(json.dumps(site_paths()))
         for folder in (self.base / "jobs", self.base / "private", self.base / "root"):
             folder.mkdir()
             os.chmod(folder, 0o755)
-        self._inputs: dict[tuple[str, int], dict[str, Any]] = {}
-        self._inputs_lock = threading.Lock()
-        self._active: set[_Child] = set()
-        self._active_lock = threading.Lock()
-        self._cancelled = False
-        self._zygote: _Zygote | None = None
-        self._zygote_failed = False
-        self._zygote_lock = threading.Lock()
-        self._info_lock = threading.Lock()  # ``info`` of a submission graded by several children
+        self.launcher = Launcher(self.options, self.base, self.harness)
 
     # ---------------------------------------------------------------- lifecycle
     def kill_all(self) -> None:
         """Kill every running child (on Ctrl-C): nothing is left behind, and the submissions
         being graded raise :class:`GradingCancelled` instead of reporting a crash."""
-        with self._active_lock:
-            self._cancelled = True
-            active = list(self._active)
-        for child in active:
-            child.kill()
+        self.launcher.kill_all()
 
     def close(self) -> None:
-        self.kill_all()
-        with self._zygote_lock:  # waits for a zygote still starting (see _prestart_zygote)
-            zygote, self._zygote, self._zygote_failed = self._zygote, None, True
-        if zygote is not None:
-            zygote.close()
-        if getattr(self, "_cgroups", None) is not None:
-            self._cgroups.close()
+        self.launcher.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def start_zygote(self) -> None:
-        """Start the zygote now, in the background: it imports torch and the harness (seconds)
-        while the caller goes on (``grade`` imports the checks and builds inputs meanwhile).
-        Grading starts it anyway; calling this first only saves time."""
-        self._prestart_zygote()
+    def start_zygote(self, device: str = "cpu", threads: int = 1) -> None:
+        """Start the zygote for children of ``device`` and ``threads`` now, in the
+        background: it imports torch and the harness (seconds) while the caller goes on
+        (``grade`` imports the checks and builds inputs meanwhile). Grading starts it anyway;
+        calling this first only saves time."""
+        self.launcher.start_zygote(ChildEnv(device, max(1, int(threads))))
 
     def __enter__(self) -> Sandbox:
         return self
@@ -127,359 +105,250 @@ class Sandbox(ChildLauncher):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def inputs(self, check: Check, ctx: Context) -> dict[str, Any]:
-        from grader.scoring import check_inputs
+    # ------------------------------------------------------------------ running
+    def run(self, request: GradeRequest, checks: Sequence[Check],
+            inputs: Callable[[Check], dict[str, Any]]) -> Run:
+        """Run ``checks`` on ``request``'s submission; every check gets an outcome, whatever
+        the code does. ``inputs(check)`` gives the inputs the grader built for it."""
+        if request.submission is None:
+            raise ValueError("the sandbox grades a request's submission: the request has none")
+        report = RunReport(isolated=True)
+        return Run(self._outcomes(request, list(checks), inputs, report), report)
 
-        key = (check.id, ctx.variant)
-        with self._inputs_lock:
-            if key not in self._inputs:
-                self._inputs[key] = check_inputs(check, ctx)
-            return self._inputs[key]
-
-    # ---------------------------------------------------------------- grading
-    def grade(
-        self,
-        submission: str | Path,
-        ctx: Context | None = None,
-        task_ids: Iterable[str] | None = None,
-        on_check: Callable[[CheckResult], None] | None = None,
-        info: dict[str, Any] | None = None,
-    ) -> dict[str, TaskResult]:
-        """Grade one submission folder; every check gets a result, whatever the code does.
-
-        ``info``, when given, receives ``isolation`` (what the last child applied),
-        ``children`` (how many children it took) and, when the zygote died while one of its
-        children ran, ``zygote_lost`` (that child's unfinished checks ran again in another).
-        """
-        folder = Path(submission)
-        files, problems = collect_files(folder)
-        return self._grade(files, problems, folder, ctx, task_ids, on_check, info)
-
-    def grade_files(
-        self,
-        files: dict[str, bytes],
-        problems: dict[str, dict[str, Any]],
-        folder: Path,
-        ctx: Context | None = None,
-        task_ids: Iterable[str] | None = None,
-        info: dict[str, Any] | None = None,
-    ) -> dict[str, TaskResult]:
-        """:meth:`grade` for files already read by :func:`collect_files` on another machine
-        (``autograde`` on a cluster); ``folder`` only names the submission in messages."""
-        return self._grade(files, problems, folder, ctx, task_ids, None, info)
-
-    def grade_notebook(
-        self,
-        cells: list[tuple[str, str]],
-        ctx: Context | None = None,
-        task_ids: Iterable[str] | None = None,
-        on_check: Callable[[CheckResult], None] | None = None,
-        info: dict[str, Any] | None = None,
-        skip_checks: Iterable[str] = (),
-    ) -> dict[str, TaskResult]:
-        """Grade a notebook's code: ``cells`` are ``(label, python source)`` in order.
-
-        The child runs the cells one after the other in one namespace (as a kernel would,
-        see :mod:`grader.nbgrading.run_cells`), then probes that namespace, for every
-        module of every task. Same isolation, limits and verdicts as :meth:`grade`.
-        """
-        payload = json.dumps([[str(label), str(source)] for label, source in cells]).encode()
-        return self._grade({NOTEBOOK_FILE: payload}, {}, Path("notebook"), ctx, task_ids,
-                           on_check, info, notebook=True, skip_checks=skip_checks)
-
-    def _grade(
-        self,
-        files: dict[str, bytes],
-        problems: dict[str, str],
-        folder: Path,
-        ctx: Context | None,
-        task_ids: Iterable[str] | None,
-        on_check: Callable[[CheckResult], None] | None,
-        info: dict[str, Any] | None,
-        notebook: bool = False,
-        skip_checks: Iterable[str] = (),
-    ) -> dict[str, TaskResult]:
-        from grader.checks import Context
-        from grader.scoring import checks_for, judge, summarize
-
-        info = {} if info is None else info
-        info.setdefault("children", 0)
-        ctx = ctx or Context(device=self.options.device)
-        skip = set(skip_checks)
-        checks = [c for c in checks_for(task_ids) if c.name not in skip]
-        results: dict[int, CheckResult] = {}
-
-        lost: dict[str, CheckResult] = {}  # first timeout or crash of each task
-
-        def record(index: int, result: CheckResult) -> None:
-            results[index] = result
-            if result.status in ("timeout", "crashed"):
-                lost.setdefault(result.task, result)
-            if on_check is not None:
-                on_check(result)
-
+    def _outcomes(self, request: GradeRequest, checks: list[Check],
+                  inputs: Callable[[Check], dict[str, Any]], report: RunReport
+                  ) -> Iterator[Outcome]:
+        sub = request.submission
+        assert sub is not None
         pending: list[int] = []
         for index, check in enumerate(checks):
             name = f"{check.module}.py"
-            if notebook:  # one namespace serves every module
+            if sub.notebook:  # one namespace serves every module
                 pending.append(index)
-            elif name in problems:
-                outcome = {"status": "unreadable_file", "module": check.module,
-                           "reason": problems[name]}
-                record(index, judge(check, {}, outcome, ctx))
-            elif name not in files:  # nothing to run: no child needed
-                outcome = {"status": "missing_file", "module": check.module,
-                           "folder": safe_name(str(folder))}
-                record(index, judge(check, {}, outcome, ctx))
+            elif name in sub.problems:
+                yield Outcome(index, {"status": "unreadable_file", "module": check.module,
+                                      "reason": sub.problems[name]})
+            elif name not in sub.files:  # nothing to run: no child needed
+                yield Outcome(index, {"status": "missing_file", "module": check.module,
+                                      "folder": safe_name(sub.label)})
             else:
                 pending.append(index)
-        groups = [pending] if notebook else split_by_module(checks, pending,
-                                                            self.options.children)
-        record_lock = threading.Lock()  # ``results``, ``lost`` and ``on_check``: every group's
+        groups = [pending] if sub.notebook else split_by_module(checks, pending,
+                                                                self.options.children)
+        lock = threading.Lock()  # the report's counters: every group's children add to them
+        runs = [self._group(request, checks, group, inputs, report, lock)
+                for group in groups if group]
+        if len(runs) == 1:
+            with closing(runs[0]) as run:
+                yield from run
+        elif runs:
+            yield from self._merged(runs)
 
-        def locked_record(index: int, result: CheckResult) -> None:
-            with record_lock:
-                record(index, result)
+    def _merged(self, runs: list[Iterator[Outcome]]) -> Iterator[Outcome]:
+        """The outcomes of several groups, as they come: each group runs in a thread of its
+        own and waits while its outcome is judged (its child runs on, and the time is given
+        back to its deadline, as with one group). Each group is whole modules (so whole
+        tasks): a crash, a timeout or a module that cannot be imported is handled inside its
+        group exactly as in one child. A group's error is raised once all have ended."""
+        arrived: queue.Queue[tuple[int, Outcome | None]] = queue.Queue()
+        resume = [threading.Event() for _ in runs]
+        stop = threading.Event()
+        errors: dict[int, BaseException] = {}
 
-        def run_group(group: list[int]) -> None:
-            self._grade_group(files, folder, checks, group, ctx, locked_record, lost, info,
-                              notebook, results)
-
-        if len(groups) == 1:
-            run_group(groups[0])
-        else:
-            # Each group is whole modules (so whole tasks): a crash, a timeout or a module
-            # that cannot be imported is handled inside its group exactly as in one child.
-            pool = ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="grade-group")
+        def drive(k: int, run: Iterator[Outcome]) -> None:
             try:
-                futures = [pool.submit(run_group, group) for group in groups]
-                wait(futures)
-            except BaseException:
-                self.kill_all()  # Ctrl-C while waiting: every group's child stops now
-                raise
+                with closing(run):  # type: ignore[type-var]
+                    for outcome in run:
+                        arrived.put((k, outcome))
+                        resume[k].wait()
+                        resume[k].clear()
+                        if stop.is_set():
+                            break
+            except BaseException as exc:  # GradingCancelled or a grader bug, as with one group
+                errors[k] = exc
             finally:
-                pool.shutdown(wait=True)
-            for future in futures:
-                future.result()  # GradingCancelled or a grader bug, as with one child
-        return summarize([results[i] for i in sorted(results)], ctx.lang)
+                arrived.put((k, None))
 
-    def _grade_group(
-        self,
-        files: dict[str, bytes],
-        folder: Path,
-        checks: list[Check],
-        pending: list[int],
-        ctx: Context,
-        record: Callable[[int, CheckResult], None],
-        lost: dict[str, CheckResult],
-        info: dict[str, Any],
-        notebook: bool,
-        results: dict[int, CheckResult],
-    ) -> None:
-        """Children, one after the other, until every check of ``pending`` has a result."""
-        from grader.scoring import judge
+        threads = [threading.Thread(target=drive, args=(k, run), name="grade-group",
+                                    daemon=True) for k, run in enumerate(runs)]
+        for thread in threads:
+            thread.start()
+        active = len(runs)
+        try:
+            while active:
+                k, outcome = arrived.get()
+                if outcome is None:
+                    active -= 1
+                    continue
+                try:
+                    yield outcome
+                finally:
+                    resume[k].set()
+        except BaseException:
+            self.kill_all()  # Ctrl-C while waiting: every group's child stops now
+            raise
+        finally:
+            stop.set()
+            for event in resume:
+                event.set()
+            for thread in threads:
+                thread.join()
+        for k in range(len(runs)):
+            if k in errors:
+                raise errors[k]
 
+    def _group(self, request: GradeRequest, checks: list[Check], pending: list[int],
+               inputs: Callable[[Check], dict[str, Any]], report: RunReport,
+               lock: threading.Lock) -> Iterator[Outcome]:
+        """Children, one after the other, until every check of ``pending`` has an outcome."""
+        sub = request.submission
+        assert sub is not None
         job = Path(tempfile.mkdtemp(prefix="job-", dir=self.base / "jobs"))
         try:
-            sub = job / "sub"
-            sub.mkdir()
-            for name, data in files.items():
-                (sub / name).write_bytes(data)
-            crashed_modules: dict[str, str] = {}
+            folder = job / "sub"
+            folder.mkdir()
+            for name, data in sub.files.items():
+                (folder / name).write_bytes(data)
+            crashed_modules: dict[str, dict[str, Any]] = {}
+            lost: dict[str, int] = {}  # task -> its first check lost to a timeout or crash
+
+            def noted(outcome: Outcome) -> Outcome:
+                task = checks[outcome.index].task
+                if outcome.same_as is not None:
+                    lost.setdefault(task, outcome.same_as)
+                elif outcome_status(outcome.data) in LOST:
+                    lost.setdefault(task, outcome.index)
+                return outcome
+
+            pending = list(pending)
             while pending:
                 for index in list(pending):
                     check = checks[index]
                     if check.module in crashed_modules:
                         # A module whose import killed a child kills every child: no retry.
-                        outcome = {"status": "crashed", "reason": crashed_modules[check.module]}
+                        outcome = Outcome(index, {"status": "crashed",
+                                                  "reason": crashed_modules[check.module]})
                     elif check.task in lost:
                         # One timeout or crash per task at most: grading time stays bounded
                         # however many checks call the same endless or fatal function.
-                        record(index, _lost_as(check, lost[check.task]))
-                        pending.remove(index)
-                        continue
+                        outcome = Outcome(index, same_as=lost[check.task])
                     else:
                         continue
-                    record(index, judge(check, {}, outcome, ctx))
                     pending.remove(index)
+                    yield noted(outcome)
                 if not pending:
                     break
-                if self._cancelled:
-                    raise GradingCancelled(str(folder))
-                with self._info_lock:  # the submission's other groups count here too
-                    info["children"] += 1
-                done = self._run_child(job, files, checks, pending, ctx, record, crashed_modules,
-                                       info, notebook)
+                if self.launcher.cancelled:
+                    raise GradingCancelled(str(Path(sub.label)))
+                with lock:  # the submission's other groups count here too
+                    report.children += 1
+                done: set[int] = set()
+                with closing(self._run_child(job, request, checks, pending, inputs, report,
+                                             lock, crashed_modules)) as child_run:
+                    for outcome in child_run:
+                        done.add(outcome.index)
+                        yield noted(outcome)
                 pending = [i for i in pending if i not in done]
-                if notebook and not info.get("notebook_ran") and done:
+                if sub.notebook and not report.notebook_ran and done:
                     # The notebook itself did not run to the end (a cell that never ends, a
                     # crash): every check would start it again and end the same way.
-                    first = results[max(done)]
+                    first = max(done)
                     for index in pending:
-                        record(index, _lost_as(checks[index], first))
+                        yield noted(Outcome(index, same_as=first))
                     pending = []
         finally:
             shutil.rmtree(job, ignore_errors=True)
 
-    def _run_child(
-        self,
-        job: Path,
-        files: dict[str, bytes],
-        checks: list[Check],
-        pending: list[int],
-        ctx: Context,
-        record: Callable[[int, CheckResult], None],
-        crashed_modules: dict[str, str],
-        info: dict[str, Any],
-        notebook: bool = False,
-    ) -> set[int]:
-        """One child over the pending checks. Returns the indices that got a result."""
-        from grader.sandbox import codec
-        from grader.scoring import judge
+    def _run_child(self, job: Path, request: GradeRequest, checks: list[Check],
+                   pending: list[int], inputs: Callable[[Check], dict[str, Any]],
+                   report: RunReport, lock: threading.Lock,
+                   crashed_modules: dict[str, dict[str, Any]]) -> Iterator[Outcome]:
+        """One child over the pending checks: an outcome for each check that got a result,
+        and one for the check blamed when the child stopped early."""
+        from grader import codec
 
-        self._prestart_zygote()
-        budgets = [check_budget(checks[i], self.options) for i in pending]
+        sub = request.submission
+        assert sub is not None
+        env = ChildEnv(request.device, request.threads)
+        self.launcher.start_zygote(env)
+        budgets = [check_budget(checks[i], request.timeout) for i in pending]
+        startup = self.options.limits.startup_seconds
         # A notebook runs all its cells before the first check: that has its own budget.
-        prelude = NOTEBOOK_SECONDS if notebook else 0.0
-        config = self._config(job, sum(budgets) + prelude + self.options.limits.startup_seconds)
-        request = {
+        prelude = NOTEBOOK_SECONDS if sub.notebook else 0.0
+        config = self.launcher.config(job, sum(budgets) + prelude + startup, env)
+        child_request = {
             "config": config,
-            "files": sorted(files),
-            "notebook": notebook,
-            "checks": [{"id": checks[i].id, "inp": self.inputs(checks[i], ctx)} for i in pending],
+            "files": sorted(sub.files),
+            "notebook": sub.notebook,
+            "checks": [{"id": checks[i].id, "inp": inputs(checks[i])} for i in pending],
         }
-        if notebook:
-            info["notebook_ran"] = False  # until the first check starts: the cells ran
-        (job / "request.bin").write_bytes(codec.encode(request))
+        if sub.notebook:
+            report.notebook_ran = False  # until the first check starts: the cells ran
+        (job / "request.bin").write_bytes(codec.encode(child_request))
         if os.geteuid() == 0:
             os.chown(job, config["uid"], config["uid"])
-        finished: set[int] = set()
-        current: int | None = None  # position in ``pending`` of the running check
-        importing: str | None = None
-        reason: dict[str, Any] | None = None
-        child, read_fd = self._launch(job)
-        meter = self._meter(child)
-        reader = _FrameReader(read_fd, child.alive)
-        deadline = time.monotonic() + self.options.limits.startup_seconds
-        said_hello = False
+        child, read_fd = self.launcher.launch(job, env)
+        meter = self.launcher.meter(child, request.threads)
+        reader = FrameReader(read_fd, child.alive)
+        session = ChildSession(
+            budgets, startup, prelude, time.monotonic,
+            # kept from running by other load, not slow: the same check gets more time (the
+            # submission's other groups count against the same allowance)
+            lambda budget: extend(meter, budget, report.extensions, lock,
+                                  self.options.starved_seconds))
         try:
-            while True:
-                timeout = deadline - time.monotonic()
-                if timeout <= 0 and (extra := extend(
-                        meter, budgets[current] if current is not None
-                        else self.options.limits.startup_seconds, info, self._info_lock,
-                        self.options.starved_seconds)):
-                    # kept from running by other load, not slow: the same check goes on
-                    # (the submission's other groups count against the same allowance)
-                    deadline = time.monotonic() + extra
-                    continue
-                if timeout <= 0:
-                    seconds = (budgets[current] if current is not None
-                               else self.options.limits.startup_seconds)
-                    reason = {"status": "timeout", "seconds": f"{seconds:g}"}
+            while not session.stopped:
+                wait = session.wait()
+                if wait is None:
                     break
                 try:
-                    message = reader.next(timeout)
-                except _ProtocolError as exc:
-                    reason = {"status": "crashed", "reason": exc.reason}
+                    message = reader.next(wait)
+                except ProtocolError as exc:
+                    session.broken(exc.reason)
                     break
-                if message is _NOTHING:  # timeout slice elapsed; loop re-checks the deadline
+                if message is NOTHING:  # a slice of the wait elapsed: the deadline is rechecked
                     continue
-                if message is _EOF:
-                    reason = None
+                if message is EOF:
+                    session.closed()
                     break
-                ev = message.get("ev") if isinstance(message, dict) else None
-                if ev == "hello" and not said_hello:
-                    said_hello = True
-                    isolation = message.get("isolation")
-                    info["isolation"] = isolation if isinstance(isolation, dict) else {}
-                    deadline = time.monotonic() + prelude + (budgets[0] if budgets else 1)
+                decision = session.feed(message)
+                if decision.kind == HELLO:
+                    report.isolation = decision.isolation or {}
                     meter.mark()
-                elif ev == "start" and said_hello and _is_index(
-                        message.get("i"), 0 if current is None else current + 1, len(pending)):
-                    current = message["i"]
-                    if notebook:
-                        info["notebook_ran"] = True
-                    importing = None
-                    deadline = time.monotonic() + budgets[current]
+                elif decision.kind == START:
+                    if sub.notebook:
+                        report.notebook_ran = True
                     meter.mark()
-                elif ev == "import" and current is not None and isinstance(
-                        message.get("module"), str):
-                    importing = message["module"][:100]
-                elif ev == "imported" and current is not None:
-                    importing = None
-                elif ev == "result" and current is not None and current not in finished \
-                        and _is_index(message.get("i"), current, len(pending)):
-                    index = pending[current]
-                    outcome = message.get("outcome")
-                    # The child runs on while its result is judged here: the time spent
-                    # judging is given back to its deadline, so a slow verdict never
-                    # turns the next check into a timeout.
+                elif decision.kind == RESULT:
+                    assert decision.position is not None
                     judging = time.monotonic()
-                    record(index, judge(checks[index], self.inputs(checks[index], ctx),
-                                        outcome if isinstance(outcome, dict) else {}, ctx))
-                    deadline += time.monotonic() - judging
-                    finished.add(current)
-                    importing = None
-                elif ev == "done" and current is not None and len(finished) == len(pending):
-                    reason = None
-                    break
-                else:
-                    reason = {"status": "crashed", "reason": _describe_event(message)}
-                    break
+                    yield Outcome(pending[decision.position], decision.outcome)
+                    session.judged(time.monotonic() - judging)
         finally:
             child.kill()
             reader.close()
-            with self._active_lock:
-                self._active.discard(child)
-            if not info.get("isolation", {}).get("namespaces"):
-                _kill_uid(config["uid"])
-        if self._cancelled:
+            self.launcher.forget(child)
+            if not report.isolation.get("namespaces"):
+                kill_uid(config["uid"])
+        if self.launcher.cancelled:
             raise GradingCancelled(str(job))
-        _raise_if_refused(info)
-        code = child.returncode
-        if current is None and not said_hello:
-            current_index = None
-        else:
-            current_index = current
-        if (reason is None and code is None and isinstance(child, _ZygoteChild)
-                and not child.zygote.running()
-                and (current_index is None or current_index not in finished)):
-            # The zygote died while its child ran (killed from outside, out of memory): the
-            # channel closed, and how the child ended is unknown, so nothing is blamed on the
-            # submission. The unfinished checks go to another child, a plain one: this sandbox
-            # uses no zygote again, so a zygote that keeps dying cannot loop.
-            self._drop_zygote(child.zygote)
-            info["zygote_lost"] = True
-            return {pending[i] for i in finished}
-        if reason is None and (current_index is None or current_index not in finished):
-            reason = {"status": "crashed",
-                      "reason": _exit_reason(code, info.get("isolation", {}))}
-        done = {pending[i] for i in finished}
-        if reason is not None:
-            # Blame the check that was running; if none started, the first pending one.
-            position = current_index if current_index is not None else 0
-            if position in finished:
-                position += 1
-            if position < len(pending):
-                index = pending[position]
-                if reason["status"] == "crashed" and importing:
-                    crashed_modules[importing] = reason["reason"]
-                record(index, judge(checks[index], {}, reason, ctx))
-                done.add(index)
-        return done
+        _raise_if_refused(report.isolation)
+        ending = session.end(child.returncode, report.isolation, child.zygote_gone())
+        if ending.zygote_lost and isinstance(child, ZygoteChild):
+            # The unfinished checks go to another child, a plain one: this sandbox uses no
+            # zygote again, so a zygote that keeps dying cannot loop.
+            self.launcher.drop_zygote(child.zygote)
+            report.zygote_lost = True
+            return
+        if ending.blamed is not None:
+            assert ending.reason is not None
+            if ending.crashed_module is not None:
+                crashed_modules[ending.crashed_module] = ending.reason["reason"]
+            yield Outcome(pending[ending.blamed], ending.reason)
 
 
-def _lost_as(check: Check, first: CheckResult) -> CheckResult:
-    """``check`` scored 0 for the reason ``first`` was lost (a timeout or crash of the same
-    task, or a notebook that never ran to its end): it is not run again."""
-    from grader.scoring import CheckResult
-
-    return CheckResult(check.task, check.name, 0, check.points, first.status, first.message,
-                       first.key, dict(first.values))
-
-
-def split_by_module(checks: list[Check], pending: list[int], children: int) -> list[list[int]]:
+def split_by_module(checks: Sequence[Check], pending: list[int], children: int
+                    ) -> list[list[int]]:
     """``pending`` (indices into ``checks``) in at most ``children`` groups of whole modules.
 
     Modules go, costliest first, to the group with the least cost so far (``Check.cost``:
@@ -500,49 +369,12 @@ def split_by_module(checks: list[Check], pending: list[int], children: int) -> l
     return [group for group in groups if group] or [pending]
 
 
-def _raise_if_refused(info: dict[str, Any]) -> None:
+def _raise_if_refused(isolation: dict[str, Any]) -> None:
     """The child stopped before student code because it would have run as root."""
-    refused = info.get("isolation", {}).get("refused")
+    refused = isolation.get("refused")
     if refused:
         raise IsolationRefused(
             f"student code would run as root: {str(refused)[:300]}. Run the grader as an "
             "ordinary user, or where Linux namespaces work, or keep the Python installation, "
             "the kit and MNIST out of folders closed to other users; or, for trusted code "
             "only, pass --unsafe-no-isolation")
-
-
-def _is_index(value: Any, expected: int, count: int) -> bool:
-    """A check index from the child: exactly an int (not a bool, not a float), the one
-    expected next, and one of the checks this child was given."""
-    return type(value) is int and value == expected and 0 <= value < count
-
-
-def _describe_event(message: Any) -> dict[str, Any]:
-    """What was wrong with a message from the child, as a reason (never its data)."""
-    if not isinstance(message, dict):
-        return {"key": "reason_event_not_dict", "type": type(message).__name__}
-    ev = message.get("ev")
-    if not isinstance(ev, str):
-        return {"key": "reason_event_unnamed"}
-    if ev not in ("hello", "start", "import", "imported", "result", "done"):
-        return {"key": "reason_event_unknown"}
-    return {"key": "reason_event_malformed", "ev": ev}
-
-
-def _exit_reason(code: int | None, isolation: dict[str, Any]) -> dict[str, Any]:
-    """How the child ended, as a reason: a message key and its values."""
-    if code is None:
-        return {"key": "reason_killed"}
-    if code < 0 or (isolation.get("namespaces") and code > 128):
-        number = -code if code < 0 else code - 128
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            return {"key": "reason_signal", "signal": str(number)}
-        key = f"reason_{name}" if name in _EXPLAINED_SIGNALS else "reason_signal"
-        return {"key": key, "signal": name}
-    return {"key": "reason_exit_code", "code": code}
-
-
-
-

@@ -1,7 +1,7 @@
 """The wire between a grading child and the grader: length-prefixed codec frames, both ends.
 
-A frame is a 4-byte big-endian length and a :mod:`grader.sandbox.codec` payload. The child
-writes with :class:`Channel`; the grader reads with :class:`_FrameReader`, which refuses an
+A frame is a 4-byte big-endian length and a :mod:`grader.codec` payload. The child
+writes with :class:`Channel`; the grader reads with :class:`FrameReader`, which refuses an
 oversized frame by its header and never holds more than one frame at a time.
 """
 
@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.probe_side import probe_side
+
+__all__ = ["EOF", "MAX_FRAME", "NOTHING", "Channel", "FrameReader", "ProtocolError"]
 
 
 @probe_side  # the child's end; the reader below stays out of the child's copy
@@ -36,7 +38,7 @@ class Channel:
             view = view[written:]
 
 
-class _ProtocolError(Exception):
+class ProtocolError(Exception):
     """The child broke the protocol; ``reason`` is the message key and values that say how."""
 
     def __init__(self, key: str, **values: Any) -> None:
@@ -44,8 +46,8 @@ class _ProtocolError(Exception):
         self.reason = {"key": key, **values}
 
 
-_EOF = object()
-_NOTHING = object()
+EOF = object()
+NOTHING = object()
 #: Largest frame a child may send. The largest result frame of the reference is 7.3 MB
 #: (section 7's MNIST sweep: copies of three runs' weights every 8 steps, for the replay of
 #: grader/checks/replay.py; ``bench/frame_sizes.py``), float32 whatever the student's dtype
@@ -56,7 +58,7 @@ _NOTHING = object()
 MAX_FRAME = 16 * 1024 * 1024
 
 
-class _FrameReader:
+class FrameReader:
     """Reads length-prefixed codec frames from a non-blocking pipe or FIFO with a timeout.
 
     The stream ends at end-of-file, or once the child has exited and the channel is drained
@@ -100,7 +102,7 @@ class _FrameReader:
         if len(self.buffer) >= 4:
             (size,) = struct.unpack(">I", self.buffer[:4])
             if size > MAX_FRAME:
-                raise _ProtocolError("reason_frame_too_big", size=size, limit=MAX_FRAME)
+                raise ProtocolError("reason_frame_too_big", size=size, limit=MAX_FRAME)
 
     def _frame_ready(self) -> bool:
         if len(self.buffer) < 4:
@@ -108,38 +110,38 @@ class _FrameReader:
         return len(self.buffer) >= 4 + struct.unpack(">I", self.buffer[:4])[0]
 
     def _frame(self) -> Any:
-        """The next decoded frame, or ``_NOTHING`` while none is complete (a frame may well
+        """The next decoded frame, or ``NOTHING`` while none is complete (a frame may well
         decode to ``None``: that is a malformed event, not the absence of one)."""
         if len(self.buffer) < 4:
-            return _NOTHING
+            return NOTHING
         self._check_header()
         (size,) = struct.unpack(">I", self.buffer[:4])
         if len(self.buffer) < 4 + size:
-            return _NOTHING
+            return NOTHING
         with memoryview(self.buffer) as view, view[4 : 4 + size] as part:
             payload = bytes(part)  # one copy, not two
         del self.buffer[: 4 + size]
-        from grader.sandbox import codec  # imports torch: see grader.sandbox.supervisor
+        from grader import codec  # imports torch: see grader.sandbox.supervisor
 
         try:
             return codec.decode(payload)
         except codec.CodecError:
-            raise _ProtocolError("reason_frame_undecodable") from None
+            raise ProtocolError("reason_frame_undecodable") from None
 
     def next(self, timeout: float) -> Any:
-        """A decoded frame, ``_NOTHING`` after ``timeout`` seconds without one, or ``_EOF``."""
+        """A decoded frame, ``NOTHING`` after ``timeout`` seconds without one, or ``EOF``."""
         end = time.monotonic() + timeout
         while True:
             frame = self._frame()
-            if frame is not _NOTHING:
+            if frame is not NOTHING:
                 return frame
             if self.eof:
                 if self.buffer:
-                    raise _ProtocolError("reason_frame_truncated")
-                return _EOF
+                    raise ProtocolError("reason_frame_truncated")
+                return EOF
             left = end - time.monotonic()
             if left <= 0:
-                return _NOTHING
+                return NOTHING
             ready, _, _ = select.select([self.fd], [], [], min(left, 0.2))
             if ready:
                 self._drain()
