@@ -20,8 +20,9 @@ can calibrate under its own). ``--full`` runs 200 variants (0..199), ``--quick``
 variant (:data:`VARIANT_FREE`) run on two variants per implementation instead: the report
 says so and shows that both runs gave the same verdict and statistic.
 
-Each check runs in process on one torch thread (``scoring``'s probe and verdict, the data
-through the wire format, in :func:`run_one`, the one adapter into the grading code), in
+Each check runs in process on one torch thread (the grading loop's in-process runner and
+``scoring``'s judge, the data through the wire format, in :func:`run_one`, the one adapter
+into the grading code), in
 ``--jobs`` worker processes (default: every core). Every result is appended to
 ``OUT/results.jsonl`` (default ``OUT`` = ``bench/calibration/``, ignored by git) as it arrives,
 one line per (check, implementation, variant), with a digest of the implementation's files and
