@@ -402,7 +402,9 @@ def markdown(sums: dict[str, CheckSummary], fixture_sums: list[FixtureSummary]) 
             mean, sd = spread if spread else (None, None)
             margin = ("hard limit" if st.hard else
                       _fmt(st.z(), 3) + (" (log)" if st.log else ""))
-            out.append(f"| `{check}` | {st.name} | {st.op} {_fmt(st.limit, 6)} | "
+            # a statistic's name may hold "|" (max|w|): escaped, or it splits the cell
+            out.append(f"| `{check}` | {st.name.replace('|', chr(92) + '|')} | "
+                       f"{st.op} {_fmt(st.limit, 6)} | "
                        f"{_fmt(st.closest_correct())} | {_fmt(mean)} | {_fmt(sd, 3)} | "
                        f"{margin} | "
                        + (f"{len(st.wrong)}: {_fmt(wrong[0])} (`{wrong[1]}`) |" if wrong

@@ -118,6 +118,8 @@ def test_quick_counts_planted_false_fails_and_wrong_passes(bench_path, tmp_path,
         "max|w| / bound", "fill n(1 - max|w|/bound), n >= 200",
         "|std / (bound/sqrt 3) - 1|, n >= 400", "KS distance x sqrt(n), n >= 400"]
     assert "goals: zero false fails NOT met" in text
+    # a "|" inside a statistic's name is escaped in the markdown, or it splits the table's cell
+    assert f"| `{OTHER}` | max\\|w\\| / bound (worst layer) | <= " in md.read_text(encoding="utf-8")
 
     results = out / calibrate.RESULTS
     lines = results.read_text(encoding="utf-8").count("\n")
