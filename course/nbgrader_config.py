@@ -123,3 +123,10 @@ if not _kit_found:
 c.Autograde.autograde_preprocessors = _autograde_pipeline()
 c.Autograde.sanitize_preprocessors = _sanitize_pipeline()
 c.GenerateFeedback.preprocessors = _feedback_pipeline()
+
+# The student's result JSON that SandboxedGrades stores beside each autograded notebook (for
+# `python -m grader class-report COURSE_DIR`) stays with the course team: generate_feedback
+# copies the other files of autograded/ into feedback/, which students receive. Ignored
+# files are also never copied from submitted/: one of that name a student hands in stays out
+# of autograded/. (`.append` keeps nbgrader's own ignore list: traitlets extends it.)
+c.CourseDirectory.ignore.append("practico_result.json")

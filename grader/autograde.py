@@ -8,21 +8,25 @@ Every subfolder of ROOT is one student. Each student is graded in isolated child
     RESULTS/students/<student>/feedback.md    each task's score and messages
     RESULTS/students/<student>/feedback.html  the same, as a page
     RESULTS/grades.csv                        one row per student, rewritten after each one
+    RESULTS/class_report.html, .json          the class report, at the end of the run
 
 so an interrupted run keeps what it had, and a re-run skips students whose submission
-(and the kit) did not change, unless ``--force``. A re-run trusts only results this kit
-signed (:mod:`grader.outputs.signing`); a student folder that is a symbolic link is reported,
-never followed; and student text reaches every output through that output's escaper
-(:mod:`grader.outputs.escape`).
+(and the kit, and the options that decide a verdict) did not change, unless ``--force``: each
+``result.json`` records what produced it (``produced_by``, :mod:`grader.outputs.provenance`).
+A re-run trusts only results this kit signed (:mod:`grader.outputs.signing`); a student
+folder that is a symbolic link is reported, never followed; and student text reaches every
+output through that output's escaper (:mod:`grader.outputs.escape`).
+
+``--dry-run`` grades into a scratch folder and prints whose score would change, writing
+nothing in ``RESULTS``; ``--apply`` then writes it (:mod:`grader.regrade`).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
-import json
 import os
+import shlex
 import sys
 import threading
 import time
@@ -31,10 +35,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader import __version__
+from grader.cli_language import helptext
 from grader.cluster import add_cluster_flags
-from grader.i18n import render_reason
-from grader.kitprint import kit_digest
+from grader.i18n import current_lang, render_reason, t
 from grader.options import (
     UserError,
     add_options,
@@ -49,6 +52,7 @@ from grader.outputs.feedback import feedback_html, feedback_markdown
 from grader.outputs.grades_csv import LINK_STATUS, read_json, write_grades_csv
 from grader.outputs.gradescope import gradescope_json
 from grader.outputs.progress import Progress
+from grader.outputs.provenance import fingerprint, produced_by
 from grader.outputs.signing import load_key, verify, write_signed
 from grader.request import GradeRequest
 from grader.settings import results_key_file
@@ -74,25 +78,21 @@ def student_folders(root: Path, out: Path) -> ClassFolder:
     """The student subfolders of ``root`` and its symbolic links; clear errors for a missing
     or empty root, and for a results folder and a class folder that hold one another."""
     if not root.exists():
-        raise UserError(f"{root}: no such folder. Give the folder that holds one subfolder "
-                          "per student.")
+        raise UserError(key="err_no_class_folder", root=str(root))
     if not root.is_dir():
-        raise UserError(f"{root}: not a folder.")
+        raise UserError(key="err_not_a_folder", path=str(root))
     out_resolved, root_resolved = out.resolve(), root.resolve()
     if out_resolved == root_resolved or root_resolved in out_resolved.parents:
-        raise UserError(f"--out {out} is inside {root}: it would be graded as a student. "
-                          "Put the results somewhere else.")
+        raise UserError(key="err_out_inside_root", out=str(out), root=str(root))
     if out_resolved in root_resolved.parents:
         # Students' files among the results: a planted students/<name>/result.json would be
         # read back as an earlier result, or a planted key as the signing key.
-        raise UserError(f"{root} is inside --out {out}: students' files would lie among the "
-                        "results (and could pass for them). Put the class and the results in "
-                        "two separate folders.")
+        raise UserError(key="err_root_inside_out", out=str(out), root=str(root))
     try:
         with os.scandir(root) as scan:
             entries = sorted(scan, key=lambda e: e.name)
     except PermissionError:
-        raise UserError(f"{root}: cannot read this folder (permission denied).") from None
+        raise UserError(key="err_permission", folder=str(root)) from None
     found = ClassFolder(folders=[], links=[])
     for entry in entries:
         if entry.name.startswith("."):
@@ -102,8 +102,7 @@ def student_folders(root: Path, out: Path) -> ClassFolder:
         elif entry.is_dir(follow_symlinks=False):
             found.folders.append(root / entry.name)
     if not found.folders and not found.links:
-        raise UserError(f"{root}: holds no student folders (expected one subfolder per "
-                          "student, each with their ex*.py files).")
+        raise UserError(key="err_no_students", root=str(root))
     return found
 
 
@@ -130,16 +129,10 @@ def ignored_files(folder: Path) -> tuple[list[str], int]:
     return sorted(names), more
 
 
-def fingerprint(submission: Submission, settings: dict[str, Any]) -> str:
-    """Changes when the student's graded files, the kit, or the grading settings change."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps({"kit": __version__, **settings}, sort_keys=True).encode())
-    digest.update(kit_digest().encode())
-    for name in sorted(submission.files):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(submission.files[name]).digest())
-    for name in sorted(submission.problems):
-        digest.update(f"{name}:{submission.problems[name]}".encode())
-    return digest.hexdigest()
+def current_record(folder: Path, request: GradeRequest) -> dict[str, Any]:
+    """What grading ``folder`` now with ``request`` would record as ``produced_by`` (its
+    allow-listed files read now)."""
+    return produced_by(Submission.from_folder(folder), request)
 
 
 def _previous(out: Path, student: str, key: bytes) -> tuple[dict[str, Any] | None, bool]:
@@ -153,20 +146,6 @@ def _previous(out: Path, student: str, key: bytes) -> tuple[dict[str, Any] | Non
     return data, False
 
 
-def grading_settings(request: GradeRequest) -> dict[str, Any]:
-    """What decides a verdict, for a result's fingerprint; the timeout does not (a re-run
-    with another timeout keeps the finished students; --force grades them again)."""
-    settings: dict[str, Any] = {"tasks": request.tasks, "device": request.device,
-                                "variant": request.variant}
-    if request.variant:
-        # Another course secret draws other hidden inputs: earlier results no longer hold.
-        from grader.hidden import variant_token
-
-        settings["variant_key"] = hashlib.sha256(
-            variant_token(request.variant).encode()).hexdigest()
-    return settings
-
-
 class ClassRun:
     """One ``autograde`` run over a class folder: who is already done, grading one student
     into their files, and ``grades.csv`` rewritten as they finish."""
@@ -178,7 +157,6 @@ class ClassRun:
         self.found = found
         self.request = request
         self.errors = errors  # students the grader itself failed on
-        self.settings = grading_settings(request)
         self.names = [f.name for f in found.folders]
         # One display name per folder for the whole run (grades.csv, result.json, feedback,
         # the terminal): escaped, and never the same for two folders.
@@ -193,6 +171,7 @@ class ClassRun:
     def resume(self, force: bool) -> tuple[dict[str, dict[str, Any]], list[Path]]:
         """The earlier results that still hold, and the folders to grade; says on stderr
         what it skipped and what it found but could not trust."""
+        lang = self.request.lang
         results: dict[str, dict[str, Any]] = {}
         todo: list[Path] = []
         unsigned = []
@@ -204,23 +183,21 @@ class ClassRun:
             # Only a student with a signed earlier result is read here, to tell whether the
             # files changed; everyone graded is read once, when graded.
             if previous is not None and previous.get("fingerprint") == fingerprint(
-                    Submission.from_folder(folder), self.settings):
+                    current_record(folder, self.request)):
                 results[folder.name] = previous
             else:
                 todo.append(folder)
         for link in self.found.links:
-            print(terminal(f"{self.shown[link]}: a symbolic link, not followed and not graded "
-                           f"(status {LINK_STATUS} in grades.csv); put the student's own folder "
-                           "there to grade it", newlines=False), file=sys.stderr)
-        if unsigned:
-            listed = ", ".join(unsigned[:10]) + (f" and {len(unsigned) - 10} more"
-                                                  if len(unsigned) > 10 else "")
-            print(terminal(f"{len(unsigned)} earlier result.json file(s) not signed by this kit "
-                           f"with the key {results_key_file()}: graded again ({listed})",
+            print(terminal(t("ag_link", lang, name=self.shown[link], status=LINK_STATUS),
                            newlines=False), file=sys.stderr)
+        if unsigned:
+            listed = ", ".join(unsigned[:10])
+            if len(unsigned) > 10:
+                listed = t("ag_and_more", lang, names=listed, count=len(unsigned) - 10)
+            print(terminal(t("ag_unsigned", lang, count=len(unsigned), names=listed,
+                             key=str(results_key_file())), newlines=False), file=sys.stderr)
         if results:
-            print(f"{len(results)} student(s) already graded with these files: skipped "
-                  "(--force to grade again)", file=sys.stderr)
+            print(t("ag_skipped", lang, count=len(results)), file=sys.stderr)
         return results, todo
 
     def grade(self, grader: Any, folder: Path) -> tuple[str, dict[str, Any], float]:
@@ -230,13 +207,14 @@ class ClassRun:
         lang = self.request.lang
         start = time.monotonic()
         submission = Submission.from_folder(folder)  # the one read of this student's files
-        fp = fingerprint(submission, self.settings)
+        record = produced_by(submission, self.request)
         outcome = grader.grade(replace(self.request, submission=submission))
         seconds = time.monotonic() - start
         data = to_json_dict(outcome.results)
         ignored, more = ignored_files(folder)
         student = self.shown[folder.name]
-        data.update({"student": student, "fingerprint": fp, "seconds": round(seconds, 1),
+        data.update({"student": student, "fingerprint": fingerprint(record),
+                     "produced_by": record, "seconds": round(seconds, 1),
                      "files": sorted(submission.files),
                      "unusable_files": {name: render_reason(why, lang) or "—"
                                         for name, why in submission.problems.items()},
@@ -260,6 +238,7 @@ def autograde(
     root: Path, out: Path, request: GradeRequest | None = None, jobs: int | None = None,
     force: bool = False, unsafe_no_isolation: bool = False,
     grader_errors: dict[str, str] | None = None, cluster: Any = None,
+    report_names: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Grade every student folder of ``root`` into ``out``; returns the per-student JSON.
 
@@ -268,7 +247,9 @@ def autograde(
     ``grader_errors``, when given, receives the students the grader itself failed on (folder
     name -> what happened); they have no result and are graded again on the next run.
     ``cluster``: a started :class:`grader.cluster.Cluster` whose workers grade the students
-    (``jobs`` of them at once) instead of a sandbox here.
+    (``jobs`` of them at once) instead of a sandbox here. At the end the class report is
+    written beside ``grades.csv`` (``report_names``: with who is behind every count); a
+    report that cannot be written is said on stderr and costs no grade.
     """
     from grader.grading import Grader
     from grader.sandbox.limits import SandboxOptions
@@ -305,8 +286,8 @@ def autograde(
                         run.errors[futures[future]] = safe_text(
                             f"{type(exc).__name__}: {exc}", 300, newlines=False)
                         run.rewrite_csv()
-                        progress.item_failed(f"{shown}: NOT GRADED, grader error: "
-                                             f"{run.errors[futures[future]]}")
+                        progress.item_failed(t("ag_grader_error", request.lang, name=shown,
+                                               error=run.errors[futures[future]]))
                         continue
                     results[name] = data
                     run.rewrite_csv()
@@ -321,58 +302,158 @@ def autograde(
         progress.close()
         grader.close()
     run.rewrite_csv()
+    write_report(out, request.lang, report_names, key)
     return results
 
 
-def _cmd_autograde(args: argparse.Namespace) -> int:
-    task_ids = parse_task_ids(args.tasks)
-    check_variant(args.variant, args.lang)
-    out = Path(args.out)
-    found = student_folders(Path(args.root), out)  # bad input fails here, before torch loads
-    load_key([Path(args.root), out])
-    from grader.cluster import Cluster, spec_from_args
+def write_report(out: Path, lang: str | None, names: bool, key: bytes) -> None:
+    """The class report beside ``grades.csv``; whatever goes wrong there is said on stderr
+    and never costs a grade (every result and ``grades.csv`` are already written)."""
+    try:
+        from grader.class_report import write_class_report
 
-    spec = spec_from_args(args)
-    request = GradeRequest(tasks=task_ids, device=resolve_device(args.device),
-                           variant=args.variant, lang=args.lang, timeout=args.timeout)
-    require_data()
+        write_class_report(out, lang, names, key=key)
+    except Exception as exc:  # noqa: BLE001 - the report never costs a grade
+        print(terminal(t("ag_report_failed", lang, out=str(out), error=safe_text(
+            f"{type(exc).__name__}: {exc}", 300, newlines=False)), newlines=False),
+            file=sys.stderr)
+
+
+def _grade_class(args: argparse.Namespace, out: Path, request: GradeRequest,
+                 errors: dict[str, str], force: bool) -> dict[str, dict[str, Any]]:
+    """``autograde`` into ``out`` as the flags ask (locally or on a cluster)."""
+    from grader.cluster import Cluster, spec_from_args
     from grader.sandbox.supervisor import IsolationRefused
 
-    errors: dict[str, str] = {}
+    spec = spec_from_args(args)
     try:
         with contextlib.nullcontext() if spec is None else Cluster(spec, args.jobs) as cluster:
             jobs = args.jobs if cluster is None else cluster.slots
-            results = autograde(Path(args.root), out, request, jobs=jobs, force=args.force,
-                                unsafe_no_isolation=args.unsafe_no_isolation,
-                                grader_errors=errors, cluster=cluster)
+            return autograde(Path(args.root), out, request, jobs=jobs, force=force,
+                             unsafe_no_isolation=args.unsafe_no_isolation,
+                             grader_errors=errors, cluster=cluster, report_names=args.names)
     except IsolationRefused as exc:
         raise UserError(str(exc)) from None
+
+
+def _report_errors(errors: dict[str, str], found: ClassFolder, lang: str) -> None:
+    # the names grades.csv and the progress lines showed (links take part in the look-alike
+    # check there too)
+    shown = display_names([*(f.name for f in found.folders), *found.links])
+    print(terminal(t("ag_errors", lang, count=len(errors), names=", ".join(
+        shown.get(n, safe_name(n)) for n in sorted(errors))), newlines=False), file=sys.stderr)
+
+
+def _apply_command(args: argparse.Namespace) -> str:
+    """The ``--apply`` command line that goes with this ``--dry-run``: the same flags."""
+    argv = getattr(args, "argv", None) or ["autograde", args.root, "--out", args.out]
+    kept = [a for a in argv if a not in ("--dry-run", "--force")]
+    return shlex.join(["python", "-m", "grader", *kept, "--apply"])
+
+
+def _fingerprints(found: ClassFolder, request: GradeRequest
+                  ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Each student folder's current ``produced_by`` record and fingerprint."""
+    records = {f.name: current_record(f, request) for f in found.folders}
+    return records, {name: fingerprint(record) for name, record in records.items()}
+
+
+def _cmd_autograde(args: argparse.Namespace) -> int:
+    lang = current_lang(args.lang)
+    if args.dry_run and args.apply:
+        raise UserError(key="err_dry_run_apply")
+    task_ids = parse_task_ids(args.tasks)
+    check_variant(args.variant, args.lang)
+    root, out = Path(args.root), Path(args.out)
+    found = student_folders(root, out)  # bad input fails here, before torch loads
+    scratch = None
+    if args.dry_run or args.apply:
+        from grader.regrade import check_scratch, default_scratch
+
+        scratch = Path(args.scratch) if args.scratch else default_scratch(out)
+        check_scratch(scratch, root, out)
+    key = load_key([root, out, *([scratch] if scratch is not None else [])])
+    from grader.cluster import spec_from_args
+
+    spec_from_args(args)  # flags that do not go together fail here, before anything is read
+    request = GradeRequest(tasks=task_ids, device=resolve_device(args.device),
+                           variant=args.variant, lang=args.lang, timeout=args.timeout)
+    require_data()
+    errors: dict[str, str] = {}
+    if args.dry_run:
+        return _dry_run(args, found, out, scratch, key, request, errors, lang)
+    if args.apply:
+        _take_preview(found, out, scratch, key, request, lang)
+    results = _grade_class(args, out, request, errors, args.force)
     scores = [r["score"] for r in results.values()]
     mean = sum(scores) / len(scores) if scores else 0.0
-    print(terminal(f"graded {len(results)} student(s); mean score {mean:.1f}; results in "
-                   f"{out}/ (grades.csv, students/<name>/)", newlines=False))
+    print(terminal(t("ag_done", lang, count=len(results), mean=f"{mean:.1f}", out=str(out)),
+                   newlines=False))
     if found.links:
-        print(f"{len(found.links)} symbolic link(s) in {terminal(args.root, newlines=False)} "
-              f"not followed, not graded (status {LINK_STATUS} in grades.csv)", file=sys.stderr)
+        print(terminal(t("ag_links", lang, count=len(found.links), root=args.root,
+                         status=LINK_STATUS), newlines=False), file=sys.stderr)
     if errors:
-        # the names grades.csv and the progress lines showed (links take part in the
-        # look-alike check there too)
-        shown = display_names([*(f.name for f in found.folders), *found.links])
-        print(terminal(f"{len(errors)} student(s) NOT graded because of a grader error (status "
-                       "grader_error in grades.csv; run again to retry them): "
-                       + ", ".join(shown.get(n, safe_name(n)) for n in sorted(errors)),
-                       newlines=False), file=sys.stderr)
+        _report_errors(errors, found, lang)
+        return 1
+    if args.apply:
+        from grader.regrade import remove_scratch
+
+        remove_scratch(scratch)
+    return 0
+
+
+def _dry_run(args: argparse.Namespace, found: ClassFolder, out: Path, scratch: Path,
+             key: bytes, request: GradeRequest, errors: dict[str, str], lang: str) -> int:
+    """Grade into the scratch folder and print whose score would change; nothing is
+    written under ``out`` (:mod:`grader.regrade`)."""
+    from grader.regrade import compare, format_preview, make_scratch, seed_scratch, write_preview
+
+    names = [f.name for f in found.folders]
+    make_scratch(scratch)
+    if not args.force:
+        _, fingerprints = _fingerprints(found, request)
+        seed_scratch(names, out, scratch, key, fingerprints)
+    _grade_class(args, scratch, request, errors, args.force)
+    shown = display_names([*names, *found.links])
+    preview = compare(names, out, scratch, key, shown, errors)
+    write_preview(preview, scratch)
+    print(format_preview(preview, lang, _apply_command(args)))
+    if errors:
+        _report_errors(errors, found, lang)
         return 1
     return 0
 
 
+def _take_preview(found: ClassFolder, out: Path, scratch: Path, key: bytes,
+                  request: GradeRequest, lang: str) -> None:
+    """``--apply``: the previewed results that still hold, into ``out`` before grading."""
+    from grader.regrade import SCRATCH_MARKER, take_from_scratch
+
+    if not (scratch / SCRATCH_MARKER).is_file():
+        print(terminal(t("rg_no_preview", lang, scratch=str(scratch)), newlines=False),
+              file=sys.stderr)
+        return
+    records, fingerprints = _fingerprints(found, request)
+    (out / "students").mkdir(parents=True, exist_ok=True)
+    taken = take_from_scratch([f.name for f in found.folders], out, scratch, key, records,
+                              fingerprints)
+    print(terminal(t("rg_reused", lang, count=len(taken), scratch=str(scratch)),
+                   newlines=False), file=sys.stderr)
+
+
 def add_commands(sub: Any) -> None:
-    p = sub.add_parser("autograde", help="grade every student folder of a root, in parallel")
-    p.add_argument("root", help="folder with one subfolder per student")
-    p.add_argument("--out", required=True, metavar="RESULTS_DIR")
-    p.add_argument("--jobs", type=int, default=None,
-                   help="students graded at once (default: the CPU count)")
-    p.add_argument("--force", action="store_true", help="grade again students already graded")
+    p = sub.add_parser("autograde", help=helptext("cli_autograde"),
+                       description=helptext("cli_autograde"))
+    p.add_argument("root", help=helptext("cli_autograde_root"))
+    p.add_argument("--out", required=True, metavar="RESULTS_DIR",
+                   help=helptext("cli_autograde_out"))
+    p.add_argument("--jobs", type=int, default=None, help=helptext("cli_autograde_jobs"))
+    p.add_argument("--force", action="store_true", help=helptext("cli_autograde_force"))
+    p.add_argument("--names", action="store_true", help=helptext("cli_autograde_names"))
+    p.add_argument("--dry-run", action="store_true", help=helptext("cli_autograde_dry_run"))
+    p.add_argument("--apply", action="store_true", help=helptext("cli_autograde_apply"))
+    p.add_argument("--scratch", default=None, metavar="DIR",
+                   help=helptext("cli_autograde_scratch"))
     add_options(p, "--timeout", "--device", "--tasks", "--variant", "--lang",
                 "--unsafe-no-isolation")
     add_cluster_flags(p)

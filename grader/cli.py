@@ -3,6 +3,11 @@
 - ``build-stubs [--check]``: generate ``exercises/`` from ``solutions/`` (or check for drift).
 - ``grade SUBMISSION_DIR [--json OUT]``: grade one folder of ``ex*.py`` (through
   :mod:`grader.grading`, in the sandbox or, with ``--in-process``, here).
+
+Everything the command line says (``--help``, argparse's usage errors, a :class:`UserError`)
+is in the reader's language: ``--lang`` where the command line gives one, else
+``$PRACTICO_LANG``, else Spanish (:mod:`grader.cli_language`; the texts are in
+:mod:`grader.cli_messages`).
 """
 
 from __future__ import annotations
@@ -14,6 +19,14 @@ import importlib.util
 import os
 import sys
 
+from grader.cli_language import (
+    argparse_words,
+    argv_lang,
+    command_language,
+    helptext,
+    parser_language,
+    say,
+)
 from grader.options import (
     UserError,
     add_options,
@@ -95,21 +108,26 @@ def _grading_sandbox(args: argparse.Namespace, children: int, device: str, threa
     return sandbox
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m grader",
-                                     description="Práctico 2 kit: stubs, grading, experiments")
-    sub = parser.add_subparsers(dest="command", required=True)
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, every text in ``lang`` (default: the environment's)."""
+    with parser_language(lang):
+        return _build_parser()
 
-    p = sub.add_parser("grade", help="grade one submission folder")
-    p.add_argument("submission", help="folder holding the student's ex*.py")
-    p.add_argument("--json", metavar="OUT", help="write the results as JSON to OUT")
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m grader", description=helptext(
+        "cli_description"))
+    sub = parser.add_subparsers(dest="command", required=True, title=say("cli_commands"),
+                                metavar=say("cli_command"))
+
+    p = sub.add_parser("grade", help=helptext("cli_grade"), description=helptext("cli_grade"))
+    p.add_argument("submission", help=helptext("cli_grade_submission"))
+    p.add_argument("--json", metavar="OUT", help=helptext("cli_grade_json"))
     add_options(p, "--tasks", "--timeout", "--device", "--variant")
     p.add_argument("--children", type=positive_int, default=None, metavar="N",
-                   help="children that grade the submission at once, each over whole "
-                        "modules (default: 2, or 1 on a single core)")
+                   help=helptext("cli_grade_children"))
     add_options(p, "--lang")
-    p.add_argument("--in-process", action="store_true",
-                   help="run the code in this process, without isolation (trusted code only)")
+    p.add_argument("--in-process", action="store_true", help=helptext("cli_grade_in_process"))
     add_options(p, "--unsafe-no-isolation")
     p.set_defaults(func=_cmd_grade)
 
@@ -126,16 +144,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except UserError as exc:
-        from grader.outputs.escape import terminal
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # --help and usage errors end parsing (SystemExit) in the language asked for, before the
+    # command line is understood: `--lang en` is looked for in it first.
+    with command_language(argv_lang(argv)) as lang:
+        with argparse_words():
+            args = _build_parser().parse_args(argv)
+        args.argv = argv  # what was typed: a command may repeat it (autograde --dry-run)
+        try:
+            return int(args.func(args) or 0)
+        except UserError as exc:
+            from grader.outputs.escape import terminal
 
-        # An error may name a path or a value someone else chose: escaped like any output.
-        print(f"error: {terminal(exc)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+            # An error may name a path or a value someone else chose: escaped like any
+            # output, and worded in the language the command was given.
+            text = terminal(exc.message(getattr(args, "lang", None) or lang))
+            print(say("cli_error", message=text), file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(say("cli_interrupted"), file=sys.stderr)
+            return 130

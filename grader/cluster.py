@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader import settings
+from grader.cli_language import helptext
 from grader.options import UserError
 
 #: batch systems reached through dask-jobqueue, with the command each needs on PATH
@@ -66,29 +67,24 @@ class ClusterSpec:
 
 def add_cluster_flags(parser: argparse.ArgumentParser) -> None:
     """The flags of ``autograde`` that choose and size a Dask cluster."""
-    group = parser.add_argument_group(
-        "on a Dask cluster (needs the cluster extra: pip install -e '.[cluster]')")
+    group = parser.add_argument_group(helptext("cli_cluster_group"))
     where = group.add_mutually_exclusive_group()
     where.add_argument("--cluster", choices=KINDS, default=None,
-                       help="grade on Dask workers: 'local' starts --jobs worker processes "
-                            "here; slurm/pbs/sge submit batch jobs of workers")
+                       help=helptext("cli_cluster_kind"))
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
-                       help="grade on the workers of a running Dask scheduler")
+                       help=helptext("cli_cluster_scheduler"))
     group.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="slurm/pbs/sge: worker processes in all, one student at a time "
-                            "each (default 4)")
+                       help=helptext("cli_cluster_workers"))
     group.add_argument("--cores", type=int, default=None, metavar="N",
-                       help="slurm/pbs/sge: cores of one batch job; each runs that many "
-                            "workers (default 1)")
+                       help=helptext("cli_cluster_cores"))
     group.add_argument("--memory", default=None, metavar="SIZE",
-                       help="slurm/pbs/sge: memory of one batch job, e.g. 16GiB "
-                            "(default 8GiB per core)")
+                       help=helptext("cli_cluster_memory"))
     group.add_argument("--walltime", default=None, metavar="HH:MM:SS",
-                       help="slurm/pbs/sge: wall time of one batch job (default 01:00:00)")
+                       help=helptext("cli_cluster_walltime"))
     group.add_argument("--queue", default=None, metavar="NAME",
-                       help="slurm/pbs/sge: the queue (Slurm partition) to submit to")
+                       help=helptext("cli_cluster_queue"))
     group.add_argument("--account", default=None, metavar="NAME",
-                       help="slurm/pbs/sge: the account (SGE project) to charge")
+                       help=helptext("cli_cluster_account"))
 
 
 def spec_from_args(args: argparse.Namespace) -> ClusterSpec | None:

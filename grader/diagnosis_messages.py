@@ -454,10 +454,10 @@ DIAGNOSIS_MESSAGES: dict[str, dict[str, str]] = {
     "diag_optimizer_not_asked": {
         "es": "{fn} no entrena con el optimizador pedido: uno propio en vez de optimizer_cls, "
               "u optimizer_cls con opciones de más (momentum, weight decay). Se pide SGD "
-              "plano, sólo con la tasa de cada corrida.",
+              "plano, construido sólo con la tasa que recibe.",
         "en": "{fn} does not train with the optimizer asked for: one of its own instead of "
               "optimizer_cls, or optimizer_cls with extra options (momentum, weight decay). "
-              "Plain SGD is asked for, with each run's rate only.",
+              "Plain SGD is asked for, built with the rate it is given and nothing else.",
     },
     "diag_title_lr_not_used": {"es": "no se usa la tasa de cada corrida",
                                "en": "each run's rate is not used"},

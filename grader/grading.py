@@ -153,7 +153,9 @@ class Grader:
         if outcome.same_as is not None:
             return scored_as(check, results[outcome.same_as])
         data = outcome.data if outcome.data is not None else {}
-        inp = self.inputs.get(check, ctx) if outcome_status(data) == "ok" else {}
+        # a crash of the student's code is judged with the inputs too: what it asked for
+        # (one_hot's num_classes) can name the mistake behind the exception
+        inp = self.inputs.get(check, ctx) if outcome_status(data) in ("ok", "error") else {}
         return judge(check, inp, data, ctx)
 
     def kill_all(self) -> None:

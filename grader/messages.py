@@ -1419,6 +1419,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "train_clipped: at step {step} the optimizer had lr={found}, not {expected}. Do "
               "not change the rate: clipping is what keeps it from diverging.",
     },
+    "clip_optimizer_options": {
+        "es": "train_clipped: el optimizador tiene otras opciones además de lr (momentum, "
+              "weight_decay, nesterov, dampening o maximize). Se pide "
+              "optimizer_cls(model.parameters(), lr=lr), nada más: el recorte es lo único que "
+              "cambia el paso.",
+        "en": "train_clipped: the optimizer has other options besides lr (momentum, "
+              "weight_decay, nesterov, dampening or maximize). What is asked is "
+              "optimizer_cls(model.parameters(), lr=lr), nothing else: clipping is the only "
+              "thing that changes the step.",
+    },
     "clip_steps_not_sgd": {
         "es": "train_clipped: los pesos después del paso {last} no son los que dan, partiendo "
               "de los que tenía el modelo cuando se llamó a step() en el paso {first}, pasos de "
@@ -1746,3 +1756,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 from grader.diagnosis_messages import DIAGNOSIS_MESSAGES  # noqa: E402
 
 MESSAGES.update(DIAGNOSIS_MESSAGES)
+
+# ---- issue 22 items 3-4 (term): the command line's texts, argparse's own words, bad input,
+# autograde's terminal lines and the regrade preview (grader/cli_messages.py)
+from grader.cli_messages import CLI_MESSAGES  # noqa: E402
+
+MESSAGES.update(CLI_MESSAGES)

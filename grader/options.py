@@ -3,9 +3,11 @@
 :data:`SHARED_OPTIONS` declares, once and with its help, every option that more than one
 command takes (``--device``, ``--lang``, ``--tasks``, ``--timeout``, ``--variant``,
 ``--unsafe-no-isolation``); each command, and the pytest plugin, picks the ones it takes
-with :func:`add_options`. A :class:`UserError` is bad input from the person at the terminal
-(a missing folder, an unknown task id, CUDA asked for where there is none);
-:func:`grader.cli.main` prints it as one line and exits with status 2. The checks here are
+with :func:`add_options`, each help worded from the message catalogue in the command line's
+language (:mod:`grader.cli_language`). A :class:`UserError` is bad input from the person at
+the terminal (a missing folder, an unknown task id, CUDA asked for where there is none), a
+message key and its values worded when shown; :func:`grader.cli.main` prints it as one line,
+in the reader's language, and exits with status 2. The checks here are
 used by ``grade``, ``autograde``, ``experiments`` and ``release``, so they live apart from
 the parser.
 """
@@ -13,9 +15,11 @@ the parser.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from grader.cli_language import helptext, say
 from grader.settings import LANGS
 
 #: what ``--device`` accepts: ``auto`` is ``cuda`` where CUDA is available, else ``cpu``
@@ -28,20 +32,46 @@ DEFAULT_DEVICE = "cpu"
 
 
 class UserError(Exception):
-    """Bad input from the person at the terminal: printed as one clear line, exit code 2."""
+    """Bad input from the person at the terminal: printed as one clear line, exit code 2.
+
+    Made from a message key of the catalogue and its values (``UserError(key="err_...",
+    path=...)``), it is worded when it is shown, in the reader's language
+    (:meth:`message`: ``--lang``, else ``$PRACTICO_LANG``); ``render`` is any other way of
+    wording it in a language (an exception's own ``message(lang)``); plain text is shown as
+    it is (a module that has no message of its own for it yet).
+    """
+
+    def __init__(self, text: str = "", *, key: str | None = None,
+                 render: Callable[[str | None], str] | None = None, **values: object) -> None:
+        self.text, self.key, self.values, self.render = text, key, values, render
+        super().__init__(self.message())
+
+    def message(self, lang: str | None = None) -> str:
+        """The error in ``lang`` (default: ``$PRACTICO_LANG``, else Spanish)."""
+        if self.render is not None:
+            return self.render(lang)
+        if self.key is not None:
+            from grader.i18n import t
+
+            return t(self.key, lang, **self.values)
+        return self.text
+
+    def __str__(self) -> str:
+        return self.message()
 
 
 def report_drift(generated: object, problems: list[str], command: str) -> int:
     """What a ``--check`` prints: the exit status, and the differences on stderr (1) or a
-    line saying ``generated`` matches ``solutions/`` (0)."""
+    line saying ``generated`` matches ``solutions/`` (0), in the command line's language."""
     import sys
 
     if problems:
-        print(f"{generated} is out of date with solutions/ (run `{command}`):", file=sys.stderr)
+        print(say("drift_out_of_date", generated=str(generated), command=command),
+              file=sys.stderr)
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1
-    print(f"{generated} matches solutions/")
+    print(say("drift_ok", generated=str(generated)))
     return 0
 
 
@@ -49,29 +79,27 @@ def submission_dir(value: str) -> Path:
     """A folder holding at least one ``ex*.py``; anything else is a :class:`UserError`."""
     path = Path(value)
     if not path.exists():
-        raise UserError(f"{value}: no such folder. Give the folder that holds the student's "
-                        "ex*.py files.")
+        raise UserError(key="err_no_submission_folder", folder=value)
     if not path.is_dir():
-        raise UserError(f"{value}: not a folder. Give the folder that holds the ex*.py files, "
-                        "not a file.")
+        raise UserError(key="err_submission_is_file", folder=value)
     try:
         found = sorted(p.name for p in path.glob("ex*.py"))
     except PermissionError:
-        raise UserError(f"{value}: cannot read this folder (permission denied).") from None
+        raise UserError(key="err_permission", folder=value) from None
     if not found:
-        raise UserError(f"{value}: holds no ex*.py files (expected e.g. ex1_onehot_mse.py). "
-                        "Is this the right folder?")
+        raise UserError(key="err_no_ex_files", folder=value)
     return path.resolve()
 
 
 def require_data() -> Path:
-    """MNIST on disk (downloading it if possible), or a UserError that says how to fix it."""
+    """MNIST on disk (downloading it if possible), or a UserError that says how to fix it, in
+    the language it is shown in (``grade --lang en`` gets the English message)."""
     from grader.data import MNISTCorruptError, MNISTNotFoundError, ensure_mnist
 
     try:
         return ensure_mnist(download=True)
     except (MNISTNotFoundError, MNISTCorruptError) as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(render=exc.message) from None
 
 
 def parse_task_ids(values: list[str] | None) -> list[str] | None:
@@ -83,8 +111,8 @@ def parse_task_ids(values: list[str] | None) -> list[str] | None:
     ids = [v for value in values for v in value.split(",") if v]
     unknown = [v for v in ids if v not in TASK_BY_ID]
     if unknown:
-        raise UserError(f"unknown task id(s): {', '.join(unknown)}; valid ids: "
-                        f"{', '.join(TASK_BY_ID)}")
+        raise UserError(key="err_unknown_tasks", unknown=", ".join(unknown),
+                        valid=", ".join(TASK_BY_ID))
     return ids
 
 
@@ -97,13 +125,13 @@ def resolve_device(value: str | None = None) -> str:
     if value == "cpu":
         return value  # torch need not load for this
     if value not in DEVICES:
-        raise UserError(f"--device {value}: give one of {', '.join(DEVICES)}")
+        raise UserError(key="err_device", value=value, choices=", ".join(DEVICES))
     import torch
 
     if value == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if not torch.cuda.is_available():
-        raise UserError("--device cuda: CUDA is not available on this machine; use --device cpu")
+        raise UserError(key="err_no_cuda")
     return value
 
 
@@ -111,63 +139,61 @@ def check_variant(variant: int, lang: str | None = None) -> None:
     """A hidden variant (any but 0) needs the course secret: a :class:`UserError` that says
     how to set it when it is missing or too short (never a silent public seed)."""
     if variant:
-        from grader.hidden import MissingSecretError, require_secret
+        from grader.hidden import secret_problem
+        from grader.i18n import t
 
-        try:
-            require_secret(lang)
-        except MissingSecretError as exc:
-            raise UserError(f"--variant {variant}: {exc}") from None
+        if secret_problem() is not None:
+            raise UserError(render=lambda shown: t(
+                "err_variant", shown or lang, variant=variant,
+                reason=secret_problem(lang=shown or lang)))
 
 
 def _whole_number(value: str, least: int, below: str) -> int:
+    """``value`` as a whole number of at least ``least``; else argparse's type error, worded
+    by message ``below`` in the command line's language."""
     try:
         number = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(say("ap_not_whole_number", value=repr(value))) from None
     if number < least:
-        raise argparse.ArgumentTypeError(f"{below}, got {number}")
+        raise argparse.ArgumentTypeError(say(below, number=number))
     return number
 
 
 def positive_int(value: str) -> int:
     """An argparse type: a whole number of at least 1."""
-    return _whole_number(value, 1, "must be at least 1")
+    return _whole_number(value, 1, "ap_at_least_one")
 
 
 def variant_number(value: str) -> int:
     """An argparse type: an input variant, a whole number of at least 0."""
-    return _whole_number(value, 0, "must be 0 (the public inputs) or more")
+    return _whole_number(value, 0, "ap_variant_min")
 
 
 #: every option more than one command takes, declared once: flag -> its ``add_argument``
-#: keywords, help included (each help string is here and nowhere else)
+#: keywords; ``help`` is the key of its text in the message catalogue (``cli_opt_*``), which
+#: :func:`option_keywords` words in the command line's language
 SHARED_OPTIONS: dict[str, dict[str, Any]] = {
-    "--device": {
-        "default": DEFAULT_DEVICE, "choices": DEVICES,
-        "help": "where probes run and models train: cpu (the default), cuda, or auto (cuda "
-                "where it is available)"},
-    "--lang": {
-        "default": None, "choices": LANGS,
-        "help": "language of the messages and reports (default: $PRACTICO_LANG, else es)"},
-    "--tasks": {
-        "action": "append", "metavar": "ID[,ID]", "help": "grade only these tasks"},
-    "--timeout": {
-        "type": float, "default": None, "metavar": "S",
-        "help": "wall seconds allowed per check (default: from each check's cost)"},
-    "--variant": {
-        "type": variant_number, "default": 0, "metavar": "N",
-        "help": "input variant: 0 (the default) is the public one; others draw hidden "
-                "inputs from the course secret, $PRACTICO_SECRET"},
-    "--unsafe-no-isolation": {
-        "action": "store_true",
-        "help": "where Linux namespaces are unavailable and the child cannot leave root (a "
-                "needed folder under a closed one such as /root), grade anyway, as root "
-                "(trusted code only; without it the grader refuses)"},
+    "--device": {"default": DEFAULT_DEVICE, "choices": DEVICES, "help": "cli_opt_device"},
+    "--lang": {"default": None, "choices": LANGS, "help": "cli_opt_lang"},
+    "--tasks": {"action": "append", "metavar": "ID[,ID]", "help": "cli_opt_tasks"},
+    "--timeout": {"type": float, "default": None, "metavar": "S", "help": "cli_opt_timeout"},
+    "--variant": {"type": variant_number, "default": 0, "metavar": "N",
+                  "help": "cli_opt_variant"},
+    "--unsafe-no-isolation": {"action": "store_true", "help": "cli_opt_unsafe"},
 }
 
 
+def option_keywords(flag: str) -> dict[str, Any]:
+    """The ``add_argument`` keywords of shared option ``flag``, its help worded in the command
+    line's language (:func:`grader.cli_language.cli_lang`; the pytest plugin gives the same
+    keywords to pytest's ``addoption``)."""
+    keywords = dict(SHARED_OPTIONS[flag])
+    keywords["help"] = helptext(keywords["help"])
+    return keywords
+
+
 def add_options(parser: argparse.ArgumentParser, *flags: str) -> None:
-    """Add the :data:`SHARED_OPTIONS` named by ``flags`` to ``parser`` (the pytest plugin
-    gives the same keywords to pytest's ``addoption``)."""
+    """Add the :data:`SHARED_OPTIONS` named by ``flags`` to ``parser``."""
     for flag in flags:
-        parser.add_argument(flag, **SHARED_OPTIONS[flag])
+        parser.add_argument(flag, **option_keywords(flag))

@@ -22,14 +22,14 @@ _device_key = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from grader.options import SHARED_OPTIONS
+    from grader.cli_language import helptext
+    from grader.options import option_keywords
 
+    # pytest's own --help words are its own; the kit's options say theirs in $PRACTICO_LANG
     group = parser.getgroup("practico", "Práctico 2 kit")
-    group.addoption("--impl", default=None, metavar="FOLDER",
-                    help="folder with the ex*.py files to check: 'solutions', 'exercises' or "
-                         "any path (default: the folder of the test files)")
+    group.addoption("--impl", default=None, metavar="FOLDER", help=helptext("cli_pytest_impl"))
     for flag in ("--device", "--lang", "--variant"):
-        group.addoption(flag, **SHARED_OPTIONS[flag])
+        group.addoption(flag, **option_keywords(flag))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,7 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
         check_variant(config.getoption("--variant", 0) or 0, lang)
         config.stash[_device_key] = resolve_device(config.getoption("--device", None))
     except UserError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(exc.message(lang)) from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -63,19 +63,47 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("check", checks, ids=[c.name for c in checks])
 
 
+class SetupStop(pytest.exit.Exception):  # noqa: N818 - pytest's Exit, as pytest.exit raises it
+    """Stop the session (exit status 3) for a setup problem of the kit, such as MNIST not on
+    disk: its message is what the student reads, with the fix, so it is shown as it is
+    (:func:`pytest_keyboard_interrupt`), not after pytest's own ``_pytest.outcomes.Exit:``."""
+
+    def __init__(self, message: str, config: pytest.Config) -> None:
+        super().__init__(message, returncode=3)
+        self.config = config
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """After the terminal reporter has kept a stop to show at the end (as ``!!! Exit: ...
+    !!!``), a :class:`SetupStop` is shown here instead, line by line, as its message reads."""
+    stop = excinfo.value
+    if not isinstance(stop, SetupStop):
+        return
+    reporter = stop.config.pluginmanager.get_plugin("terminalreporter")
+    # pytest keeps what it will show in this attribute (pytest 7-9); where it has none, it
+    # shows the stop its own way and nothing is shown twice
+    if reporter is None or not hasattr(reporter, "_keyboardinterrupt_memo"):
+        return
+    reporter._keyboardinterrupt_memo = None  # noqa: SLF001
+    reporter.ensure_newline()
+    for line in stop.msg.splitlines():
+        reporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def practico_request(request: pytest.FixtureRequest) -> Any:
     """How every check of the session is graded (a :class:`grader.request.GradeRequest`)."""
-    from grader.data import MNISTNotFoundError, ensure_mnist
+    from grader.data import MNISTCorruptError, MNISTNotFoundError, ensure_mnist
     from grader.request import GradeRequest
 
     opt = request.config.getoption
     try:
         ensure_mnist(download=True)
-    except MNISTNotFoundError as exc:
-        # A setup problem, not a wrong answer: stop once, with the fix, instead of
-        # failing every check with the same message.
-        pytest.exit(str(exc), returncode=3)
+    except (MNISTNotFoundError, MNISTCorruptError) as exc:
+        # A setup problem, not a wrong answer: stop once, with the fix (in --lang), instead
+        # of failing every check with the same message.
+        raise SetupStop(exc.message(opt("--lang")), request.config) from None
     return GradeRequest(device=request.config.stash[_device_key], lang=opt("--lang"),
                         variant=opt("--variant"))
 

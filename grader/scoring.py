@@ -102,6 +102,10 @@ def render_message(key: str, values: dict[str, Any], lang: str | None) -> str:
         from grader.diagnoses.engine import render
 
         text = render(diagnosed, lang)
+        if text and key.startswith("status_"):
+            # a crash keeps its own account (what raised, where) before the mistake's
+            rest = {k: v for k, v in values.items() if k != DIAGNOSIS_VALUES}
+            return f"{render_message(key, rest, lang)} {text}"
         if text:
             return text
     values = dict(values)
@@ -134,9 +138,12 @@ def _judge(check: Check, inp: dict[str, Any], outcome: dict[str, Any], ctx: Cont
     status = outcome_status(outcome)
     if status != "ok":
         values = status_values(status, outcome if isinstance(outcome, dict) else {}, check)
+        found = _diagnose_crash(check, inp, outcome, ctx) if status == "error" else []
+        if found:
+            values[DIAGNOSIS_VALUES] = {d.id: d.values for d in found}
         return CheckResult(check.task, check.name, 0, check.points, status,
                            render_message(f"status_{status}", values, ctx.lang),
-                           f"status_{status}", values)
+                           f"status_{status}", values, [d.id for d in found])
     out = outcome.get("out")
     if not isinstance(out, dict):
         values = {"detail": "probe output is not a dict"}
@@ -172,6 +179,18 @@ def _diagnose(check: Check, inp: dict[str, Any], out: dict[str, Any], fail: Fail
         from grader.diagnoses.engine import diagnose
 
         return diagnose(check, inp, out, fail, ctx.device)
+    except Exception:
+        return []
+
+
+def _diagnose_crash(check: Check, inp: dict[str, Any], outcome: dict[str, Any],
+                    ctx: Context) -> list[Any]:
+    """The known mistakes that explain the student's code raising on ``check``; never
+    raises."""
+    try:
+        from grader.diagnoses.engine import diagnose_crash
+
+        return diagnose_crash(check, inp, outcome, ctx.device)
     except Exception:
         return []
 

@@ -21,10 +21,6 @@ variable                          default     meaning
                                               (:func:`results_key_file`)
 ``PRACTICO_VENV``                 ``.venv``   the virtual environment ``./kit`` makes and uses
                                               (read by that shell script only)
-``PRACTICO_UID_SLOT``             (unset)     set by ``nbgrader-autograde --jobs N``, not by you:
-                                              the block of private uids each of its nbgrader
-                                              processes gives its kernels and sandbox children
-                                              (:func:`uid_slot`)
 ``CI``                            (unset)     log lines instead of progress bars: any value but
                                               empty, ``0``, ``false``, ``no`` or ``off``
                                               (:func:`in_ci`, the one rule every command uses)
@@ -56,7 +52,6 @@ LANG = "PRACTICO_LANG"
 SECRET = "PRACTICO_SECRET"
 BUDGET = "PRACTICO_PRESUPUESTO"
 NBGRADER_EXECUTION = "NBGRADER_EXECUTION"
-UID_SLOT = "PRACTICO_UID_SLOT"
 RESULTS_KEY = "PRACTICO_RESULTS_KEY"
 
 #: where MNIST goes when ``PRACTICO_DATA`` is unset (relative to the working folder)
@@ -126,16 +121,6 @@ def in_ci() -> bool:
 def under_nbgrader_autograde() -> bool:
     """True inside the kernel of ``nbgrader autograde`` (nbgrader sets the variable there)."""
     return os.environ.get(NBGRADER_EXECUTION) == "autograde"
-
-
-def uid_slot() -> int | None:
-    """``$PRACTICO_UID_SLOT`` as a number, or ``None`` when unset or not a number.
-
-    ``nbgrader-autograde --jobs N`` gives each concurrent nbgrader process its own slot, so
-    their kernels and sandbox children never share a private uid (pids alone may collide).
-    """
-    value = os.environ.get(UID_SLOT, "")
-    return int(value) if value.isdigit() else None
 
 
 def results_key_file() -> Path:

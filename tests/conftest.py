@@ -1,4 +1,13 @@
-"""Shared setup for the kit's own tests."""
+"""Shared setup for the kit's own tests.
+
+How the suite runs (README, "Testing the kit"): ``./kit test`` makes two passes, the
+independent tests on two pytest-xdist workers (``-n 2 --dist loadgroup --no-serial``), then
+the tests marked ``serial`` alone (``--only-serial``): those measure CPU, wall time or load,
+so a second test running beside them would change what they measure. Under ``loadgroup``
+the tests of a module that share a module-scoped fixture (an autograded class, a built
+nbgrader course) go to one worker together, so that fixture is built once; every other test
+goes wherever a worker is free.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +38,97 @@ def _session_results_key() -> None:
 _session_results_key()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("practico2 passes", "the two passes of ./kit test")
+    group.addoption("--no-serial", action="store_true",
+                    help="leave out the tests marked serial (the parallel pass)")
+    group.addoption("--only-serial", action="store_true",
+                    help="run only the tests marked serial (the pass after, alone)")
+
+
+#: session-scoped fixtures that take seconds to build (below): under xdist every worker
+#: builds its own, so their users go to one worker together, as a module fixture's do
+SHARED_SESSION_FIXTURES = ("reference_records", "reference_results", "graded_sample_class")
+
+
+def _requested_fixtures(item: pytest.Item) -> set[str]:
+    """The fixtures ``item`` asks for (its arguments, ``usefixtures``) and those they ask
+    for in turn, leaving out the autouse ones nobody asks for: an autouse module fixture
+    (test_fixtures.py's one-thread setting) is a cheap setting, not something to build once,
+    and counting it would put its whole module on one worker."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return set()
+    marked = [name for mark in item.iter_markers("usefixtures") for name in mark.args]
+    todo, seen = [*info.argnames, *marked], set()
+    while todo:
+        name = todo.pop()
+        defs = info.name2fixturedefs.get(name)
+        if name in seen or not defs:
+            continue
+        seen.add(name)
+        todo.extend(defs[-1].argnames)
+    return seen
+
+
+def _shared_fixtures(item: pytest.Item) -> list[tuple[str, str]]:
+    """The costly fixtures ``item`` shares with other tests: each module-scoped fixture it
+    asks for (one per module) and the shared session-scoped ones."""
+    info = item._fixtureinfo
+    found = []
+    for name in sorted(_requested_fixtures(item)):
+        scope = info.name2fixturedefs[name][-1].scope
+        if scope == "module":
+            found.append((item.module.__name__, name))
+        elif scope == "session" and name in SHARED_SESSION_FIXTURES:
+            found.append(("session", name))
+    return found
+
+
+def _group_by_shared_fixtures(items: list[pytest.Item]) -> None:
+    """Mark the tests that share a costly fixture, directly or through others, with one
+    ``xdist_group`` (connected components: a test using a module's fixture and a session's
+    joins both), so ``--dist loadgroup`` builds each such fixture once."""
+    parent: dict = {}
+
+    def find(key):
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    shared = {item: _shared_fixtures(item) for item in items}
+    for keys in shared.values():
+        for key in keys[1:]:
+            parent[find(key)] = find(keys[0])
+    names: dict = {}
+    for item, keys in shared.items():
+        if keys and item.get_closest_marker("xdist_group") is None:
+            name = names.setdefault(find(keys[0]), item.module.__name__)
+            item.add_marker(pytest.mark.xdist_group(name))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("nbgrader") is not None:
+            item.add_marker(pytest.mark.slow)  # every nbgrader command takes seconds
+    no_serial, only_serial = config.getoption("--no-serial"), config.getoption("--only-serial")
+    if no_serial and only_serial:
+        raise pytest.UsageError("--no-serial and --only-serial leave nothing to run: "
+                                "give one of them")
+    if no_serial or only_serial:
+        keep, dropped = [], []
+        for item in items:
+            serial = item.get_closest_marker("serial") is not None
+            (keep if serial == only_serial else dropped).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = keep
+    if config.pluginmanager.hasplugin("xdist"):  # the marker is xdist's
+        _group_by_shared_fixtures(items)
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
@@ -52,6 +152,30 @@ def reference_results(reference_records):
     from grader.scoring import summarize
 
     return summarize([r.result for r in reference_records])
+
+
+@pytest.fixture(scope="session")
+def graded_sample_class(tmp_path_factory) -> dict:
+    """``fixtures/class`` assembled and graded by ``autograde --jobs 2 --timeout 30``, every
+    task, once for the session (tests/test_sandbox.py and tests/test_class_report.py check
+    the same run): ``root`` (the class), ``out`` (the results), ``proc`` (the run). Shared:
+    a test that writes into either works on a copy (:func:`copy_folder`)."""
+    base = tmp_path_factory.mktemp("sample_class")
+    root, out = base / "submissions", base / "results"
+    proc = run_py(str(ROOT / "fixtures" / "class" / "assemble.py"), str(root))
+    assert proc.returncode == 0, proc.stderr
+    proc = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
+                  "--timeout", "30", env={"CI": "true"})
+    return {"root": root, "out": out, "proc": proc}
+
+
+def copy_folder(source: Path, dest: Path) -> Path:
+    """A copy of ``source`` at ``dest`` (symbolic links copied as links, as a class holds
+    them), for a test that changes what a shared fixture made."""
+    import shutil
+
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
 
 
 def sandbox_grade(sandbox, folder: Path, tasks=None, on_result=None, **request):

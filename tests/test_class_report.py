@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from chromium_probe import FLAGS, Canary, chromium
-from conftest import ROOT, run_py
+from conftest import ROOT, copy_folder, run_py
 
 from grader.class_report import HTML_NAME, JSON_NAME, build, write_class_report
 from grader.class_report.aggregate import REVISIT_LIMIT, aggregate, describe_mistake
@@ -397,6 +397,7 @@ def test_hostile_page_runs_no_script_and_fetches_nothing(tmp_path, key):
 # ----------------------------------------------------------- the page and the command
 
 
+@pytest.mark.slow
 def test_page_and_json_follow_the_language_and_are_reproducible(tmp_path, key):
     _synthetic(key, tmp_path)
     html_path, json_path = write_class_report(tmp_path, "es", key=key)
@@ -541,16 +542,20 @@ def _expected(spec: dict, task_id: str):
 
 
 @pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    """fixtures/class graded by autograde, then its report written without and with names."""
+def graded_class(graded_sample_class, tmp_path_factory):
+    """fixtures/class graded by autograde (once for the session: conftest), then its report
+    written without and with names into a copy of the results."""
     base = tmp_path_factory.mktemp("class_report")
-    root, out = base / "submissions", base / "results"
-    proc = run_py(str(ROOT / "fixtures" / "class" / "assemble.py"), str(root))
-    assert proc.returncode == 0, proc.stderr
-    proc = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
-                  "--timeout", "30", env={"CI": "true"})
+    proc = graded_sample_class["proc"]
     assert proc.returncode == 0, proc.stderr[-3000:]
-    reports = {}
+    out = copy_folder(graded_sample_class["out"], base / "results")
+    # autograde wrote the report at the end of its run (in its language, Spanish); the
+    # command renders the same bytes again from the same results
+    by_autograde = {name: (out / name).read_bytes() for name in (HTML_NAME, JSON_NAME)}
+    proc = run_py("-m", "grader", "class-report", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rendered_again = {name: (out / name).read_bytes() for name in (HTML_NAME, JSON_NAME)}
+    reports = {"by_autograde": by_autograde, "rendered_again": rendered_again}
     for kind, flags in (("plain", []), ("named", ["--names"])):
         proc = run_py("-m", "grader", "class-report", str(out), "--lang", "en", *flags)
         assert proc.returncode == 0, proc.stderr[-3000:]
@@ -594,6 +599,15 @@ def test_the_sample_class_report_counts_what_class_json_says(graded_class):
     # fede: os._exit at import of ex4 crashes relu_net; the endless probe_stats times out
     assert [(r["task"], r["status"], r["students"]) for r in report["lost_runs"]] == [
         ("relu_net", "crashed", 1), ("probe_stats", "timeout", 1)]
+
+
+@pytest.mark.slow
+def test_autograde_writes_the_report_the_command_renders_again(graded_class):
+    written, again = graded_class["by_autograde"], graded_class["rendered_again"]
+    assert written == again
+    report = json.loads(written[JSON_NAME])
+    assert report["lang"] == "es" and report["names"] is False
+    assert report["students"]["counted"] == len(graded_class["spec"])
 
 
 @pytest.mark.slow

@@ -177,6 +177,44 @@ def test_a_broken_detector_never_costs_a_result(shifted_one_hot, monkeypatch):
     assert len(values["what"]) <= 200 and isinstance(values["layer"], str)
 
 
+#: a crash of one_hot's checks: (exception type, text) -> the ids it names
+CRASH_TEXTS = [
+    ("IndexError", "index 22 is out of bounds for dimension 1 with size 10",
+     ["onehot_wrong_num_classes"]),
+    ("IndexError", "index 12 is out of bounds for dimension 0 with size 3",
+     ["onehot_wrong_num_classes"]),
+    ("RuntimeError", "Class values must be smaller than num_classes.",
+     ["onehot_wrong_num_classes"]),
+    # a size no smaller than every num_classes asked: not a fixed width (another bug)
+    ("IndexError", "index 40 is out of bounds for dimension 1 with size 25", []),
+    ("IndexError", "index 40 is out of bounds for dimension 1 with size 99999999999999999999", []),
+    ("TypeError", "one_hot() takes 1 positional argument but 2 were given", []),
+    ("ValueError", 12, []),
+    ("IndexError", "x" * 100_000 + "out of bounds for dimension 1 with size 10", []),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CRASH_TEXTS)))
+def test_a_crash_names_the_mistake_only_from_what_torch_says(case):
+    """The student's code raising on ``one_hot``'s checks: judged with the inputs, diagnosed
+    from the exception's type and text alone; the crash's own account stays first."""
+    exc_type, exc_msg, ids = CRASH_TEXTS[case]
+    check = _check("onehot_mse::one_hot_shape_dtype")
+    inp = check.inputs(Context())
+    outcome = {"status": "error", "exc_type": exc_type, "exc_msg": exc_msg, "where": ""}
+    result = judge(check, inp, outcome, Context(lang="en"))
+    assert result.status == "error" and result.key == "status_error" and result.points == 0
+    assert result.diagnoses == ids
+    crash_only = {k: v for k, v in result.values.items() if k != DIAGNOSIS_VALUES}
+    told = render_message("status_error", crash_only, "en")
+    assert result.message.startswith(told)
+    assert ("num_classes" in result.message.removeprefix(told)) == bool(ids)
+    # a check without crash detectors, and a crash judged without inputs: nothing
+    other = _check("ce_net::structure")
+    assert judge(other, other.inputs(Context()), outcome, Context()).diagnoses == []
+    assert judge(check, {}, outcome, Context()).diagnoses == []
+
+
 GARBAGE = [{}, {"reports": "x", "results": None, "history": [], "steps": {"a": 1}},
            {"reports": [None, 3, {"model": "ok", "linears": "no"}], "results": [None] * 5,
             "figures": [{"figure": "ok", "axes": "no"}], "optimizers": [{"snaps": [[0, 1]]}],
@@ -353,6 +391,7 @@ def test_training_runs_of_wrong_fixtures_are_diagnosed(fixture, check_id, expect
                                                                          result.message)
 
 
+@pytest.mark.slow
 def test_a_notebook_grade_cell_shows_the_diagnosis(capsys):
     """The notebook's grade cells print each failed check's message: the diagnosis's."""
     from patching import build

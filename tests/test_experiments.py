@@ -18,10 +18,16 @@ from pathlib import Path
 
 import pytest
 from conftest import run_py
+from waiting import wait_until
 
 from grader.tasks import TASK_BY_ID
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+#: seconds the first quick experiment may take to finish, two at once on a loaded machine
+FIRST_EXPERIMENT_SECONDS = 300
+#: seconds an interrupted run's workers get to end once the run itself has exited (they had
+#: the same SIGINT; what is left is their exit and reaping)
+GROUP_END_SECONDS = 10
 EXPERIMENT_IDS = ["data", "onehot_mse", "cross_entropy", "parity", "parity_scaling",
                   "deep_sigmoid", "deep_relu", "init_probe", "he_init", "lr_sweep", "exploding"]
 MNIST_IDS = ["onehot_mse", "cross_entropy", "deep_sigmoid", "deep_relu", "he_init"]
@@ -341,7 +347,7 @@ def test_bad_impl_path_is_a_clear_error_exit_2(tmp_path):
     proc = run_py("-m", "grader", "experiments", "--quick", "--impl", str(tmp_path / "nope"),
                   "--out", str(tmp_path / "out"), timeout=120)
     assert proc.returncode == 2
-    assert "no such folder" in proc.stderr and "ex*.py" in proc.stderr
+    assert "no existe esa carpeta" in proc.stderr and "ex*.py" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out" / "results.json").exists()
 
@@ -355,14 +361,14 @@ def test_other_bad_input_is_a_clear_error(tmp_path, case, capsys):
     if case == "no_ex_files":
         (tmp_path / "empty").mkdir()
         args += ["--impl", str(tmp_path / "empty")]
-        expected = "holds no ex*.py files"
+        expected = "no tiene archivos ex*.py"
     elif case == "out_is_file":
         (tmp_path / "file").write_text("x")
         args = ["--out", str(tmp_path / "file")]
-        expected = "this is a file"
+        expected = "es un archivo"
     else:
         args += ["--epochs", "0"]
-        expected = "must be at least 1"
+        expected = "tiene que ser al menos 1"
     try:
         code = main(["experiments", "--quick", *args])
     except SystemExit as exc:  # argparse rejects a bad --epochs itself
@@ -432,7 +438,6 @@ def test_ctrl_c_with_workers_leaves_a_report_of_what_finished(tmp_path):
     import os
     import signal
     import sys
-    import time
 
     from conftest import ROOT
 
@@ -444,9 +449,9 @@ def test_ctrl_c_with_workers_leaves_a_report_of_what_finished(tmp_path):
         # a shell's background jobs ignore SIGINT; this one must get it as a terminal's would
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 300
-    while not (out / "results.json").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)  # the first experiment has finished once results.json exists
+    # the first experiment has finished once results.json exists
+    wait_until((out / "results.json").exists, FIRST_EXPERIMENT_SECONDS,
+               "the first experiment finished (results.json written)")
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-3000:]
@@ -456,8 +461,12 @@ def test_ctrl_c_with_workers_leaves_a_report_of_what_finished(tmp_path):
     done = list(results["experiments"])
     assert done and done == [e for e in EXPERIMENT_IDS if e in done]  # catalogue order
     assert all(entry["status"] == "ok" for entry in results["experiments"].values())
-    # every process of the run has ended (the group is empty, zombies aside)
-    time.sleep(1)
-    alive = subprocess.run(["ps", "-eo", "pgid=,stat="], capture_output=True, text=True).stdout
-    assert not [line for line in alive.splitlines()
-                if line.split()[0] == str(proc.pid) and not line.split()[1].startswith("Z")]
+    # every process of the run ends (the group empties, zombies aside)
+
+    def group_empty() -> bool:
+        alive = subprocess.run(["ps", "-eo", "pgid=,stat="], capture_output=True,
+                               text=True).stdout
+        return not [line for line in alive.splitlines()
+                    if line.split()[0] == str(proc.pid) and not line.split()[1].startswith("Z")]
+
+    wait_until(group_empty, GROUP_END_SECONDS, "every process of the interrupted run ended")

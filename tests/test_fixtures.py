@@ -198,6 +198,7 @@ def test_alt_correct_patches_only_replace_todo_stubs(source):
     assert (EXERCISES / "ex0_data.py").read_text(encoding="utf-8").startswith(HEADER)
 
 
+@pytest.mark.slow
 def test_alt_correct_earns_full_marks(alt_results):
     for task in TASKS:
         res = alt_results[task.id]
@@ -206,6 +207,7 @@ def test_alt_correct_earns_full_marks(alt_results):
         assert res.score == res.max_score == task.points, task.id
 
 
+@pytest.mark.slow
 def test_correct_code_is_never_diagnosed(alt_records, reference_records):
     """Every detector of every check, forced on the data of the reference and of
     ``alt_correct`` (its own layer names, loops, ``F.one_hot``, hand-written clipping...)."""
@@ -213,6 +215,7 @@ def test_correct_code_is_never_diagnosed(alt_records, reference_records):
     assert forced_diagnoses(alt_records) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", WRONG_NAMES)
 def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
     file, task_id, keys = declaration(WRONG / name)
@@ -251,6 +254,7 @@ def test_wrong_fixture_loses_points_only_on_its_task(name, request, tmp_path):
 
 
 # plt.imshow(tensor) is one of the idioms: matplotlib warns about torch's __array__ signature
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 @pytest.mark.parametrize("name", VARIANT_NAMES)
 def test_correct_variant_keeps_full_marks(name, tmp_path):

@@ -176,6 +176,7 @@ print(json.dumps({"names": sorted(names), "missing": missing, "checks": len(CHEC
 """
 
 
+@pytest.mark.slow
 def test_nothing_verdict_side_is_reachable_in_a_child_process(harness):
     from grader.checks import CHECKS
     from grader.sandbox.children import site_paths

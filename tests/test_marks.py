@@ -159,6 +159,7 @@ def test_accuracy_range_allows_argmax_ties_only():
     assert accuracy_range(lambda x: x, out, y) == (0.25, 0.75)
 
 
+@pytest.mark.slow
 def test_uniform_check_tells_a_clamped_normal_from_the_uniform():
     import math
 

@@ -22,6 +22,10 @@ def test_every_key_used_in_the_grader_exists(root):
         text = path.read_text()
         used |= set(re.findall(r'Fail\(\s*"([a-z_]+)"', text))
         used |= set(re.findall(r'\bt\(\s*"([a-z_]+)"', text))
+        # the command line's texts (grader/cli_language.py) and UserError(key=...)
+        used |= set(re.findall(r'\b(?:say|helptext|error)\(\s*"((?:ap|cli|err|ag|rg|drift)_'
+                               r'[a-z_]+)"', text))
+        used |= set(re.findall(r'\bUserError\(\s*key="([a-z_]+)"', text))
     # keys built with f-strings, listed by hand
     fstring_keys = {"loss_shifted", "loss_sum", "loss_per_sample", "loss_ce", "loss_default_ce",
                     "loss_softmax_first", "wrong_output_logits", "wrong_output_map"}

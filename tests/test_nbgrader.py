@@ -751,6 +751,50 @@ def test_feedback_shows_each_task_message(autograded):
 
 
 @pytest.mark.nbgrader
+def test_each_result_is_stored_for_the_class_report_and_never_reaches_feedback(autograded):
+    """SandboxedGrades hands nbgrader's writer each student's signed result JSON: it lies
+    beside the autograded notebook, holds the gradebook's scores, is left out of feedback/
+    (CourseDirectory.ignore), and `class-report` on the course folder counts the students."""
+    import json
+
+    from grader.class_report.sources import NBGRADER_RESULT_NAME
+    from grader.cli import main
+
+    root = autograded["root"]
+    graded = ("referencia", "sin_hacer", "parcial")
+    for student in graded:
+        path = root / "autograded" / student / ASSIGNMENT / NBGRADER_RESULT_NAME
+        assert (path.parent / NB_NAME).is_file() and path.is_file(), student
+        data = json.loads(path.read_text(encoding="utf-8"))
+        score, max_score, per_task = _scores(root, student)
+        assert (data["score"], {t: data["tasks"][t]["score"] for t in per_task}) == (
+            score, per_task), student
+        assert data["produced_by"]["files"].keys() == {"notebook.cells"}
+        assert data["produced_by"]["options"]["variant"] == 1  # hidden tests were graded
+        # a check that failed only on the hidden inputs keeps no value of them
+        for task in data["tasks"].values():
+            for check in task.get("checks", {}).values():
+                if check["key"] == "nb_hidden_check_failed":
+                    assert check["values"] == {}
+    # the notebook whose grade cells were altered scored 0 for them and stores nothing
+    assert not (root / "autograded" / PASTED / ASSIGNMENT / NBGRADER_RESULT_NAME).exists()
+    nbgrader("generate_feedback", ASSIGNMENT, cwd=root, env=autograded["env"])
+    for student in graded:
+        assert (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
+    assert list((root / "feedback").rglob(NBGRADER_RESULT_NAME)) == []
+    code = main(["class-report", str(root), "--assignment", ASSIGNMENT, "--lang", "en",
+                 "--names"])
+    assert code == 0
+    report = json.loads((root / "reports" / ASSIGNMENT / "class_report.json").read_text(
+        encoding="utf-8"))
+    assert report["source"] == {"kind": "nbgrader", "assignment": ASSIGNMENT}
+    assert report["students"]["counted"] >= len(graded), report["students"]
+    missing = {name for entry in report["not_counted"] if entry["reason"] == "missing"
+               for name in entry["names"]}
+    assert PASTED in missing
+
+
+@pytest.mark.nbgrader
 def test_validate_passes_on_the_source_notebook(jobs):
     rc, out = jobs["validate"].result()
     assert rc == 0, out[-3000:]

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 pytest.importorskip("nbgrader")
 
@@ -18,6 +18,10 @@ from grader.cli import main  # noqa: E402
 from grader.nbgrading import gbstate, parallel  # noqa: E402
 
 CONFIG = 'c = get_config()\nc.CourseDirectory.course_id = "curso"\n'
+#: seconds a shell and a Python interpreter get to start (a loaded machine)
+START_SECONDS = 20
+#: seconds the processes of a stopped student get to end once _stop has killed them
+KILLED_END_SECONDS = 10
 
 
 def _gradebook(root: Path, assignments: tuple[str, ...] = ("tp1",)) -> str:
@@ -42,6 +46,7 @@ def _error(capsys, *argv: str) -> str:
     return capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_course_folders_and_options_get_clear_errors(tmp_path, capsys):
     assert "no such folder" in _error(capsys, str(tmp_path / "nada"))
     assert "no nbgrader_config.py" in _error(capsys, str(tmp_path))
@@ -85,6 +90,7 @@ def _submit(url: str, student: str) -> None:
         gb.db.commit()
 
 
+@pytest.mark.slow
 def test_a_students_state_survives_the_trip_to_the_work_gradebook(tmp_path):
     course = tmp_path / "curso"
     course.mkdir()
@@ -111,6 +117,7 @@ def test_a_students_state_survives_the_trip_to_the_work_gradebook(tmp_path):
     assert cells["respuesta"] == ("code", False, "# respuesta", "sum-respuesta")
 
 
+@pytest.mark.slow
 def test_recording_writes_only_what_autograde_owns(tmp_path):
     url = _gradebook(tmp_path)
     _submit(url, "ana")
@@ -184,34 +191,31 @@ def test_stop_ends_the_processes_that_left_the_process_group(monkeypatch):
               "python3 -c 'import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); "
               "time.sleep(300)' & wait")
     proc = subprocess.Popen(["sh", "-c", script], start_new_session=True)
-    deadline = time.monotonic() + 20
-    while len(parallel._descendants(proc.pid)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: len(parallel._descendants(proc.pid)) >= 2, START_SECONDS,
+               "both processes of the script started")
     tree = [pid for pid, _ in parallel._descendants(proc.pid)]
     assert len(tree) >= 2
     parallel._stop(proc)
-    deadline = time.monotonic() + 10
-    while any(_alive(p) for p in tree) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not [p for p in tree if _alive(p)]
+    wait_until(lambda: not [p for p in tree if _alive(p)], KILLED_END_SECONDS,
+               f"every process of the stopped tree ended: {[p for p in tree if _alive(p)]}")
     assert proc.returncode is not None
     assert os.getpgid(0) != proc.pid  # our own group was never the target
 
 
-def test_each_uid_slot_has_its_own_uids(monkeypatch):
-    """Two nbgrader processes at once, in slots 3 and 4: their kernels' and sandbox
-    children's uids never meet, whatever their pids (without a slot: pid % 32 and % 64)."""
-    from grader.nbgrading.kernel import _next_uid
-    from grader.sandbox.spawn import Launcher
+def test_kernels_take_their_uids_from_the_process_block():
+    """Each nbgrader process of a parallel run hands its kernels the uids of its own block
+    (a lock: grader/sandbox/uidblocks.py, whose tests show two processes take two blocks),
+    and no kernel gets a sandbox child's uid."""
+    from grader.nbgrading import kernel
+    from grader.sandbox import uidblocks
+    from grader.sandbox.spawn import CHILD_UIDS
 
-    def uids(slot: int) -> set[int]:
-        monkeypatch.setenv(parallel.UID_SLOT, str(slot))
-        return ({_next_uid() for _ in range(1100)}
-                | {Launcher.next_uid() + 10**6 for _ in range(600)})
-
-    three, four = uids(3), uids(4)
-    assert len(three) > 1000 and len(four) > 1000
-    assert not three & four
+    block = uidblocks.process_block()
+    assert kernel.KERNEL_UIDS.base == kernel.UID_BASE
+    uids = {kernel.KERNEL_UIDS.next() for _ in range(uidblocks.BLOCK_UIDS)}
+    first = kernel.UID_BASE + block * uidblocks.BLOCK_UIDS
+    assert uids == set(range(first, first + uidblocks.BLOCK_UIDS))
+    assert CHILD_UIDS.base + uidblocks.BLOCKS * uidblocks.BLOCK_UIDS <= kernel.UID_BASE
 
 
 def test_a_students_work_crosses_a_process_boundary():
@@ -220,6 +224,6 @@ def test_a_students_work_crosses_a_process_boundary():
 
     job = parallel.StudentJob("/curso", "tp1", "ana", "curso", b"gradebook", {
         "timestamp": datetime.datetime(2026, 5, 2), "extension": datetime.timedelta(days=1),
-        "notebooks": {}}, "/curso/.nbgrader-parallel", 60.0, uid_slot=2)
+        "notebooks": {}}, "/curso/.nbgrader-parallel", 60.0)
     assert pickle.loads(pickle.dumps(job)) == job
     assert pickle.loads(pickle.dumps(parallel.autograde_student)) is parallel.autograde_student

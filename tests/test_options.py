@@ -15,7 +15,13 @@ import os
 import pytest
 from conftest import ROOT, run_py
 
-from grader.options import DEFAULT_DEVICE, SHARED_OPTIONS, UserError, resolve_device
+from grader.options import (
+    DEFAULT_DEVICE,
+    SHARED_OPTIONS,
+    UserError,
+    option_keywords,
+    resolve_device,
+)
 
 #: which shared options each command takes
 TAKES = {
@@ -40,7 +46,8 @@ def test_each_command_takes_the_shared_options_as_declared():
         actions = {opt: a for a in commands[command]._actions for opt in a.option_strings}
         for flag in flags:
             declared = SHARED_OPTIONS[flag]
-            assert actions[flag].help == declared["help"], (command, flag)
+            # the help is the catalogue's text of the declared key, in the parser's language
+            assert actions[flag].help == option_keywords(flag)["help"], (command, flag)
             assert actions[flag].default == declared.get("default", actions[flag].default)
             if "choices" in declared:
                 assert tuple(actions[flag].choices) == tuple(declared["choices"])
@@ -92,10 +99,10 @@ def test_one_resolver_one_default():
 
     assert resolve_device(None) == resolve_device("cpu") == "cpu"
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
-    with pytest.raises(UserError, match="give one of cpu, cuda, auto"):
+    with pytest.raises(UserError, match="indicá uno de cpu, cuda, auto"):
         resolve_device("gpu")
     if not torch.cuda.is_available():
-        with pytest.raises(UserError, match="CUDA is not available on this machine"):
+        with pytest.raises(UserError, match="CUDA no está disponible en esta máquina"):
             resolve_device("cuda")
 
 
@@ -121,11 +128,11 @@ def test_a_hidden_variant_without_the_course_secret_stops_with_one_line(command,
             else ["autograde", str(ROOT / "fixtures"), "--out", str(tmp_path / "out")])
     proc = run_py("-m", "grader", *args, "--variant", "2", "--lang", "en", env=env)
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.startswith("error: --variant 2:") and "PRACTICO_SECRET" in proc.stderr
+    assert proc.stderr.startswith("error: --variant 2 cannot be used:") and "PRACTICO_SECRET" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()  # nothing was graded
     bad = run_py("-m", "grader", *args, "--variant", "-1", env=env)
-    assert bad.returncode == 2 and "must be 0 (the public inputs) or more" in bad.stderr
+    assert bad.returncode == 2 and "tiene que ser 0 (las entradas públicas) o más" in bad.stderr
 
 
 @pytest.mark.slow
@@ -150,5 +157,5 @@ def test_pytest_on_a_missing_gpu_stops_once_with_one_line():
                   "cuda", "-q", "-p", "no:cacheprovider")
     assert proc.returncode == 4, proc.stdout + proc.stderr  # a usage error: nothing ran
     text = proc.stdout + proc.stderr
-    assert text.count("CUDA is not available on this machine") == 1, text
+    assert text.count("CUDA no está disponible en esta máquina") == 1, text
     assert "Traceback" not in text and len(text.strip().splitlines()) <= 3, text

@@ -20,8 +20,10 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
-from conftest import ROOT, run_py, sandbox_grade
+from conftest import ROOT, copy_folder, run_py, sandbox_grade
+from waiting import grading_zygotes, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +33,13 @@ CANARY = re.search(r"reference-canary-[0-9a-f]+",
 ENV_CANARY = "grader-env-canary-9b2e6d71"
 TASKS = "test_viewer,init_schemes,probe_stats"
 FULL = {"test_viewer": 10, "init_schemes": 15, "probe_stats": 15}
-UID_RANGE = range(61000, 61000 + 64 * 512)
+#: seconds until a one-check student is graded (the grader's and its zygote's start, loaded)
+FIRST_STUDENT_SECONDS = 120
+#: seconds the zygote takes to fork the next student's child once the first one is written
+CHILD_START_SECONDS = 60
+#: seconds a rerun that skips every student may take: it starts no zygote and no child (the
+#: interpreter's and the kit's start only), on a loaded machine
+SKIP_RUN_SECONDS = 30
 
 #: the outcome line in the comment block at the top of a fixture's ``ex5_init.py``:
 #: ``# Expected: full marks.`` or ``# Expected: <task> <score> (status <status>)[, ...]; the
@@ -70,20 +78,50 @@ def expected_outcome(fixture: Path) -> dict[str, tuple[float, str | None]]:
     return outcome
 
 
-def _sandbox_processes() -> list[str]:
-    """Processes still alive that a sandbox child started (private uid, or the orphan mark)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            uid = os.stat(f"/proc/{entry}").st_uid
-            environ = Path(f"/proc/{entry}/environ").read_bytes()
-        except OSError:
-            continue
-        if uid in UID_RANGE or b"PRACTICO_ORPHAN=1" in environ:
-            found.append(f"{entry} (uid {uid})")
-    return found
+def _boot_ticks() -> int:
+    """Now, in the unit of a process's start time in /proc/PID/stat: clock ticks since boot."""
+    return int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK"))
+
+
+class _Run:
+    """The window of one grading run, to tell its processes from another grading's: a
+    process's uid block is held by one grading at a time, so a process of the run's blocks
+    started while the run ran is the run's."""
+
+    def __init__(self) -> None:
+        self.since = _boot_ticks()
+        self.until: int | None = None
+
+    def ended(self) -> None:
+        self.until = _boot_ticks() + 1  # the tick the run ended in is still the run's
+
+    def leftovers(self, results: dict) -> list[str]:
+        """Processes still alive that the run's sandbox children started: of the uid blocks
+        its graders held (read from each ``result.json``'s isolation, a child's uid) and
+        started within the run; or marked by the orphan fixture."""
+        from grader.sandbox.spawn import UID_BASE
+        from grader.sandbox.uidblocks import BLOCK_UIDS, BLOCKS
+
+        assert self.until is not None, "the run has not ended"
+        blocks = {(uid - UID_BASE) // BLOCK_UIDS for uid in (
+            r["sandbox"]["isolation"].get("uid") for r in results.values())
+            if isinstance(uid, int) and UID_BASE <= uid < UID_BASE + BLOCKS * BLOCK_UIDS}
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                uid = os.stat(f"/proc/{entry}").st_uid
+                environ = Path(f"/proc/{entry}/environ").read_bytes()
+                stat = Path(f"/proc/{entry}/stat").read_bytes()
+            except OSError:
+                continue
+            started = int(stat[stat.rfind(b")") + 2:].split()[19])
+            ours = ((uid - UID_BASE) // BLOCK_UIDS in blocks and uid >= UID_BASE
+                    and self.since <= started <= self.until)
+            if ours or b"PRACTICO_ORPHAN=1" in environ:
+                found.append(f"{entry} (uid {uid})")
+        return found
 
 
 def build_adversarial_root(root: Path) -> list[str]:
@@ -113,15 +151,16 @@ def adversarial(tmp_path_factory):
     names = build_adversarial_root(root)
     marker = Path("/tmp/practico-reduce-payload-ran")
     marker.unlink(missing_ok=True)
-    start = time.monotonic()
+    start, run = time.monotonic(), _Run()
     proc = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
                   "--timeout", "12", "--tasks", TASKS,
                   env={"PRACTICO_TEST_SECRET": ENV_CANARY, "CI": "true"})
     seconds = time.monotonic() - start
+    run.ended()
     results = {p.parent.name: json.loads(p.read_text())
                for p in (out / "students").glob("*/result.json")}
     return {"root": root, "out": out, "proc": proc, "names": names, "results": results,
-            "seconds": seconds, "leftovers": _sandbox_processes(), "marker": marker}
+            "seconds": seconds, "leftovers": run.leftovers(results), "marker": marker}
 
 
 def test_there_are_at_least_twenty_adversarial_fixtures_each_stating_its_outcome():
@@ -272,15 +311,13 @@ def _class_expectations() -> dict:
 
 
 @pytest.fixture(scope="module")
-def sample_class(tmp_path_factory):
+def sample_class(graded_sample_class, tmp_path_factory):
+    """The sample class graded once for the session (conftest), copied: the rerun test
+    changes a student's file and grades again."""
     base = tmp_path_factory.mktemp("class")
-    root, out = base / "submissions", base / "results"
-    proc = run_py(str(ROOT / "fixtures" / "class" / "assemble.py"), str(root))
-    assert proc.returncode == 0, proc.stderr
-    start = time.monotonic()
-    proc = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
-                  "--timeout", "30", env={"CI": "true"})
-    return {"root": root, "out": out, "proc": proc, "seconds": time.monotonic() - start}
+    return {"root": copy_folder(graded_sample_class["root"], base / "submissions"),
+            "out": copy_folder(graded_sample_class["out"], base / "results"),
+            "proc": graded_sample_class["proc"]}
 
 
 def test_sample_class_scores(sample_class):
@@ -334,8 +371,8 @@ def test_rerun_skips_finished_students_and_regrades_changed_ones(sample_class):
     again = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
                    "--timeout", "30", env={"CI": "true"})
     assert again.returncode == 0
-    assert "7 student(s) already graded" in again.stderr
-    assert time.monotonic() - start < 30  # no child started: the skip happens up front
+    assert "7 estudiante(s) ya calificado(s)" in again.stderr
+    assert time.monotonic() - start < SKIP_RUN_SECONDS  # the skip happens up front
     assert (out / "students" / "ana" / "result.json").read_text() == before
     # beto finishes the viewer: only beto is graded again
     stub = root / "beto" / "ex0_data.py"
@@ -343,7 +380,7 @@ def test_rerun_skips_finished_students_and_regrades_changed_ones(sample_class):
     again = run_py("-m", "grader", "autograde", str(root), "--out", str(out), "--jobs", "2",
                    "--timeout", "30", env={"CI": "true"})
     assert again.returncode == 0, again.stderr
-    assert "6 student(s) already graded" in again.stderr
+    assert "6 estudiante(s) ya calificado(s)" in again.stderr
     assert re.search(r"\[7/7\] beto: 10/120", again.stderr)
     assert (out / "students" / "ana" / "result.json").read_text() == before
 
@@ -358,34 +395,46 @@ def test_interrupted_run_keeps_results(tmp_path):
         + (ADVERSARIAL / "infinite_loop" / "ex5_init.py").read_text())
     cmd = [sys.executable, "-m", "grader", "autograde", str(root), "--out", str(out), "--jobs",
            "1", "--timeout", "60", "--tasks", "probe_stats"]
+    run = _Run()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "CI": "true"})
     done = out / "students" / "a_quick" / "result.json"
-    deadline = time.monotonic() + 120
-    while not done.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert done.exists()
-    time.sleep(2)  # b_slow is now running its endless loop
+    wait_until(done.exists, FIRST_STUDENT_SECONDS, "a_quick was graded")
+    # --jobs 1: a child the zygote started after a_quick's result was written is b_slow's
+    written = done.stat().st_mtime
+
+    def b_slow_child() -> bool:
+        for zygote in grading_zygotes(proc.pid):
+            try:
+                if any(child.create_time() > written for child in zygote.children()):
+                    return True
+            except psutil.Error:
+                continue
+        return False
+
+    wait_until(b_slow_child, CHILD_START_SECONDS, "b_slow's child started")
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
+    run.ended()
     assert proc.returncode != 0
     with open(out / "grades.csv", newline="") as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
     assert rows["a_quick"]["status"] == "graded" and rows["b_slow"]["status"] == "pending"
     assert not (out / "students" / "b_slow" / "result.json").exists()
-    assert _sandbox_processes() == []
+    assert run.leftovers({"a_quick": json.loads(done.read_text())}) == []
     cmd[cmd.index("--timeout") + 1] = "5"  # finished students are kept whatever the timeout
     rerun = run_py(*cmd[1:], env={"CI": "true"})
     assert rerun.returncode == 0, rerun.stderr
-    assert "1 student(s) already graded" in rerun.stderr
+    assert "1 estudiante(s) ya calificado(s)" in rerun.stderr
     slow = json.loads((out / "students" / "b_slow" / "result.json").read_text())
     assert slow["tasks"]["probe_stats"]["status"] == "timeout"
 
 
 @pytest.mark.parametrize("make, fragment", [
-    (lambda t: (t / "missing", t / "out"), "no such folder"),
-    (lambda t: ((t / "empty").mkdir() or t / "empty", t / "out"), "holds no student folders"),
-    (lambda t: ((t / "r" / "s").mkdir(parents=True) or t / "r", t / "r" / "out"), "inside"),
+    (lambda t: (t / "missing", t / "out"), "no existe esa carpeta"),
+    (lambda t: ((t / "empty").mkdir() or t / "empty", t / "out"), "no tiene carpetas de estudiantes"),
+    (lambda t: ((t / "r" / "s").mkdir(parents=True) or t / "r", t / "r" / "out"),
+     "está dentro de"),
 ])
 def test_autograde_bad_input(tmp_path, make, fragment):
     root, out = make(tmp_path)
@@ -398,7 +447,7 @@ def test_autograde_unknown_task(tmp_path):
     (tmp_path / "r" / "s").mkdir(parents=True)
     res = run_py("-m", "grader", "autograde", str(tmp_path / "r"), "--out", str(tmp_path / "o"),
                  "--tasks", "nope")
-    assert res.returncode == 2 and "unknown task id" in res.stderr
+    assert res.returncode == 2 and "tarea(s) desconocida(s)" in res.stderr
 
 
 def test_user_namespace_mode_is_read_only_and_hides_the_reference(tmp_path):

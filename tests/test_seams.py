@@ -9,8 +9,10 @@ floor what          modules
 0     foundations   ``grader`` itself, ``settings``, ``probe_side``, ``textsafe``,
                     ``messages``, ``i18n``, ``tasks``, ``hidden``, ``budgets``, ``codec``
                     (the wire format, under both sides), ``statuses``, ``submission``,
-                    ``diagnosis_messages`` (the diagnoses' texts, merged into ``messages``)
-1     the kit       ``impl``, ``data``, ``training``, ``options``, ``kitprint``
+                    ``diagnosis_messages`` (the diagnoses' texts, merged into ``messages``),
+                    ``cli_messages`` (the command line's texts, merged likewise)
+1     the kit       ``impl``, ``data``, ``training``, ``options``, ``kitprint``,
+                    ``cli_language`` (argparse and every help text in the reader's language)
 2     checks        ``checks/``, ``probing`` (a probe's outcome, whatever happens),
                     ``request`` (how to grade; what a runner reports)
 3     runners and   ``sandbox/`` (runs probes in children), ``scoring`` (judges
@@ -20,7 +22,8 @@ floor what          modules
 5     outputs       ``outputs/``
 6     front ends    ``cli``, ``__main__``, ``autograde``, ``cluster``, ``cluster_worker``,
                     ``nb``, ``pytest_plugin``, ``nbgrading/``, ``experiments/``,
-                    ``authoring/``, ``class_report/``, ``lms/``, ``similarity/``
+                    ``authoring/``, ``class_report/``, ``lms/``, ``similarity/``,
+                    ``regrade`` (autograde's regrade preview)
 ====  ============  =======================================================================
 
 Every import counts, at module level or inside a function (a lazy import is still a
@@ -46,8 +49,8 @@ FLOORS = {
     "grader": 0, "grader.settings": 0, "grader.probe_side": 0, "grader.textsafe": 0,
     "grader.messages": 0, "grader.i18n": 0, "grader.tasks": 0, "grader.hidden": 0,
     "grader.budgets": 0, "grader.codec": 0, "grader.statuses": 0, "grader.submission": 0,
-    "grader.diagnosis_messages": 0,
-    "grader.impl": 1, "grader.data": 1, "grader.training": 1, "grader.options": 1,
+    "grader.diagnosis_messages": 0, "grader.cli_messages": 0,
+    "grader.impl": 1, "grader.cli_language": 1, "grader.data": 1, "grader.training": 1, "grader.options": 1,
     "grader.kitprint": 1,
     "grader.checks": 2, "grader.probing": 2, "grader.request": 2,
     "grader.sandbox": 3, "grader.scoring": 3, "grader.diagnoses": 3,
@@ -56,7 +59,7 @@ FLOORS = {
     "grader.cli": 6, "grader.__main__": 6, "grader.autograde": 6, "grader.cluster": 6,
     "grader.cluster_worker": 6, "grader.nb": 6, "grader.pytest_plugin": 6,
     "grader.nbgrading": 6, "grader.experiments": 6, "grader.authoring": 6,
-    "grader.class_report": 6, "grader.lms": 6, "grader.similarity": 6,
+    "grader.class_report": 6, "grader.lms": 6, "grader.similarity": 6, "grader.regrade": 6,
 }
 #: (importer prefix, imported prefix) pairs that never meet, floors aside: the sandbox runs
 #: probes and decides nothing; the verdicts know nothing of how probes were run
@@ -127,6 +130,7 @@ def test_every_module_has_a_floor():
     assert unknown == []
 
 
+@pytest.mark.slow
 def test_no_import_runs_up_a_floor():
     upward = [f"{m}:{line} imports {target} (floor {floor(m)} -> {floor(target)})"
               for m in MODULES for target, _, line in imports(m)

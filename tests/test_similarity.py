@@ -225,10 +225,10 @@ def test_own_lines_drop_the_starter():
 
 def test_bad_input_is_a_clear_error(tmp_path):
     proc = run(str(tmp_path / "nada"), "--out", str(tmp_path / "out"))
-    assert proc.returncode == 2 and "no such folder" in proc.stderr
+    assert proc.returncode == 2 and "no existe esa carpeta" in proc.stderr  # PRACTICO_LANG=es
     (tmp_path / "c" / "a").mkdir(parents=True)
     proc = run(str(tmp_path / "c"), "--out", str(tmp_path / "c" / "out"))
-    assert proc.returncode == 2 and "inside" in proc.stderr
+    assert proc.returncode == 2 and "está dentro de" in proc.stderr
     proc = run(str(tmp_path / "c"), "--out", str(tmp_path / "o"), "--starter",
                str(tmp_path / "none"))
     assert proc.returncode == 2 and "--starter" in proc.stderr

@@ -103,6 +103,7 @@ def test_unknown_scheme_is_refused():
 # ------------------------------------------------- agreement with torch's init
 
 
+@pytest.mark.slow
 @BOUNDED
 @given(st.sampled_from(SCHEMES), big_shapes, seeds)
 def test_torchs_own_init_fits_its_scheme_within_sampling_error(scheme, shape, seed):
@@ -123,6 +124,7 @@ def test_torchs_own_init_fits_its_scheme_within_sampling_error(scheme, shape, se
     assert fits_uniform(w, bound)
 
 
+@pytest.mark.slow
 @BOUNDED
 @given(st.integers(1, 96), st.integers(1, 96), st.sampled_from([1.0, SQRT2, 0.5]), seeds)
 def test_torchs_orthogonal_init_is_orthogonal_for_any_shape(rows, cols, gain, seed):
@@ -169,6 +171,7 @@ def test_a_normal_law_with_the_same_std_is_refused(shape, seed):
     assert not fits_uniform(w, uniform_bound("he", fan_in, fan_out))
 
 
+@pytest.mark.slow
 @BOUNDED
 @given(st.tuples(st.integers(50, 300), st.integers(50, 300)), seeds)
 def test_a_truncated_normal_filling_the_bound_is_refused_by_its_spread(shape, seed):
@@ -185,6 +188,7 @@ def test_a_truncated_normal_filling_the_bound_is_refused_by_its_spread(shape, se
 # -------------------------------------------------------------- invariances
 
 
+@pytest.mark.slow
 @BOUNDED
 @given(st.sampled_from(SCHEMES), st.sampled_from(SCHEMES), st.tuples(
     st.integers(1, 80), st.integers(1, 80)), st.floats(0.8, 1.2), st.integers(-8, 8), seeds)
@@ -205,6 +209,7 @@ def test_verdicts_are_invariant_under_sign_and_exact_rescaling(drawn, judged, sh
 # ------------------------------------------------------------- make_weights
 
 
+@pytest.mark.slow
 @BOUNDED
 @given(st.sampled_from(("xavier", "he", "orthogonal")),
        st.lists(big_shapes, min_size=1, max_size=3), seeds)
@@ -241,6 +246,7 @@ def _close_lists(a, b, rel):
                                     for x, y in zip(a, b))
 
 
+@pytest.mark.slow
 @BOUNDED
 @given(probe_nets(), st.integers(-4, 4))
 def test_probe_expected_follows_relu_homogeneity(net, k):
@@ -259,6 +265,7 @@ def test_probe_expected_follows_relu_homogeneity(net, k):
     assert _close_lists(grads_l, [g * 4 for g in grads[:-1]] + [grads[-1] * 2], 1e-12)
 
 
+@pytest.mark.slow
 @BOUNDED
 @given(probe_nets())
 def test_probe_expected_agrees_with_autograd_on_probe_net(net):

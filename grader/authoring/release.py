@@ -20,6 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grader.cli_language import helptext
 from grader.options import UserError, report_drift
 from grader.settings import KIT_ROOT
 
@@ -289,17 +290,16 @@ def _cmd_notebook(args: argparse.Namespace) -> int:
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     # Nothing heavy is imported here: every command's parser is built on each start-up
     # (nbformat alone takes ~1.8 s), so each command imports what it needs when it runs.
-    p = subparsers.add_parser("release", help="build the student release in OUT_DIR")
-    p.add_argument("out_dir", metavar="OUT_DIR", help="a new (or empty) folder")
-    p.add_argument("--force", action="store_true",
-                   help="replace OUT_DIR if an earlier `release` made it")
+    p = subparsers.add_parser("release", help=helptext("cli_release"),
+                              description=helptext("cli_release"))
+    p.add_argument("out_dir", metavar="OUT_DIR", help=helptext("cli_release_out"))
+    p.add_argument("--force", action="store_true", help=helptext("cli_release_force"))
     p.add_argument("--kit", default=str(KIT_ROOT), help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_release)
 
-    p = subparsers.add_parser("notebook", help="generate the nbgrader source notebook from "
-                                               "solutions/")
-    p.add_argument("--check", action="store_true",
-                   help="do not write; exit 1 if the notebook differs from what would be generated")
+    p = subparsers.add_parser("notebook", help=helptext("cli_notebook"),
+                              description=helptext("cli_notebook"))
+    p.add_argument("--check", action="store_true", help=helptext("cli_notebook_check"))
     p.add_argument("--out", default=None, help=argparse.SUPPRESS)
     p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"), help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_notebook)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.cli_language import helptext
 from grader.options import UserError, report_drift
 from grader.settings import KIT_ROOT
 from grader.tasks import TASK_BY_ID
@@ -202,9 +203,11 @@ def _cmd_build_stubs(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    p = sub.add_parser("build-stubs", help="generate exercises/ from solutions/")
-    p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
-    p.add_argument("--exercises", default=str(KIT_ROOT / "exercises"))
-    p.add_argument("--check", action="store_true",
-                   help="do not write; exit 1 if exercises/ differs from what would be generated")
+    p = sub.add_parser("build-stubs", help=helptext("cli_stubs"),
+                       description=helptext("cli_stubs"))
+    p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"),
+                   help=helptext("cli_stubs_solutions"))
+    p.add_argument("--exercises", default=str(KIT_ROOT / "exercises"),
+                   help=helptext("cli_stubs_exercises"))
+    p.add_argument("--check", action="store_true", help=helptext("cli_stubs_check"))
     p.set_defaults(func=_cmd_build_stubs)

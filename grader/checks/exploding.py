@@ -329,7 +329,16 @@ def verify_grads_kept(case: dict[str, Any], kept: Any) -> None:
 #: ``missed``: nothing it shows); the sweep's are ``lr_sweep.SWEEP_RECORD_KEYS``
 CLIP_RECORD_KEYS = {"step_count": "clip_step_count", "unreadable": "clip_record_unreadable",
                     "no_grads": "clip_no_grads", "lr_changed": "clip_lr_changed",
-                    "missed": "clip_steps_not_sgd"}
+                    "options": "clip_optimizer_options", "missed": "clip_steps_not_sgd"}
+
+
+def plain_steps(run: replay.Run) -> None:
+    """A run that landed within the replay's tolerance still fails when its optimizer was
+    not plain SGD at some step: weight_decay=1e-4 moves each step by lr * 1e-4 * w, far
+    inside 5 % of a step, so the optimizer's own record of its options (param_groups read at
+    every ``step()``) decides, as in ``lr_sweep``."""
+    if not all(run.plain):
+        raise Fail(CLIP_RECORD_KEYS["options"])
 
 
 def _clip_start(inp: dict[str, Any]) -> list[torch.Tensor]:
@@ -392,6 +401,7 @@ def verify_clipping(inp: dict[str, Any], out: dict[str, Any], batch: int, lr: fl
     done = replay.replay(run, data, start, lr, max_norm, device=device)
     if isinstance(done, replay.Break):
         replay.explain_break(done, run, lr, CLIP_RECORD_KEYS)
+    plain_steps(run)
     rec = expect.float_lists(out.get("log"), CLIP_KEYS, "train_clipped(...)", finite=False)
     for key in ("loss", "grad_norm"):
         if len(rec[key]) != steps:
@@ -416,6 +426,7 @@ def verify_rescue(inp: dict[str, Any], out: dict[str, Any],
     done = replay.replay(run, data, _clip_start(inp), lr, max_norm, device=device)
     if isinstance(done, replay.Break):
         replay.explain_break(done, run, lr, CLIP_RECORD_KEYS)
+    plain_steps(run)
     acc = expect.mnist_test_accuracy(replay.pairs(run.final))
     if not acc >= min_acc:
         raise Fail("clip_did_not_rescue", acc="nan" if math.isnan(acc) else f"{acc:.3f}",

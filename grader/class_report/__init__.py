@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from grader.cli_language import helptext
 from grader.options import UserError, add_options
 
 HTML_NAME = "class_report.html"
@@ -129,13 +130,11 @@ def _cmd_class_report(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    p = sub.add_parser("class-report",
-                       help="the instructor's report of a graded class (HTML and JSON)")
-    p.add_argument("folder", metavar="RESULTS_DIR",
-                   help="an autograde results folder, or an nbgrader course folder")
+    p = sub.add_parser("class-report", help=helptext("cli_class_report"),
+                       description=helptext("cli_class_report"))
+    p.add_argument("folder", metavar="RESULTS_DIR", help=helptext("cli_class_report_folder"))
     add_options(p, "--lang")
-    p.add_argument("--names", action="store_true",
-                   help="say which students are behind every count (do not show it in class)")
+    p.add_argument("--names", action="store_true", help=helptext("cli_class_report_names"))
     p.add_argument("--assignment", default=None, metavar="NAME",
-                   help="nbgrader course: the assignment (default: the only one with results)")
+                   help=helptext("cli_class_report_assignment"))
     p.set_defaults(func=_cmd_class_report)

@@ -181,7 +181,9 @@ MISTAKES: dict[str, Mistake] = _catalogue(
     Mistake("input_not_gaussian", "pattern", _on(PROBE, fn=probe.input_not_gaussian)),
     # ------------------------------------------------------------ lr_sweep
     Mistake("model_reused", "pattern", _on(SWEEP, fn=sweep.model_reused)),
-    Mistake("optimizer_not_asked", "pattern", _on(SWEEP_OPTIMIZER, fn=sweep.optimizer_not_asked)),
+    Mistake("optimizer_not_asked", "pattern", {
+        **_on(SWEEP_OPTIMIZER, fn=sweep.optimizer_not_asked),
+        **_on(CLIP, fn=exploding.clip_optimizer_not_asked)}),
     Mistake("lr_not_used", "pattern", _on(SWEEP_RATES, fn=sweep.lr_not_used)),
     Mistake("seed_per_run", "pattern", _on(SWEEP_SEED, fn=sweep.seed_per_run)),
     Mistake("seed_arg_ignored", "pattern", _on(SWEEP_SEED, fn=sweep.seed_arg_ignored)),
@@ -203,6 +205,13 @@ for _mistake in MISTAKES.values():
         BY_CHECK.setdefault(_check, []).append(_mistake)
 
 
+#: check id -> the mistakes that can explain a *crash* of the student's code on it (status
+#: ``error``), each with a detector of ``Evidence.out == {"crash": {"exc_type", "exc_msg"}}``:
+#: the exception's type and text, matched, never echoed
+CRASHES: dict[str, list[tuple[str, Detector]]] = {
+    check: [("onehot_wrong_num_classes", onehot.wrong_num_classes_crash)] for check in ONEHOT}
+
+
 def rank(mistake_id: str) -> tuple[int, int]:
     """The ranking rule of two diagnoses of one check: stronger evidence first (an exact
     recomputation under the mistake, then a statistical fit, then a pattern in the records),
@@ -216,4 +225,4 @@ def describe(mistake_id: str, lang: str | None = None) -> str:
     return t(MISTAKES[mistake_id].title_key, lang)
 
 
-__all__ = ["BY_CHECK", "EVIDENCE", "MISTAKES", "Mistake", "describe", "rank"]
+__all__ = ["BY_CHECK", "CRASHES", "EVIDENCE", "MISTAKES", "Mistake", "describe", "rank"]

@@ -1,7 +1,8 @@
 """Running a failed check's detectors, ranking what they found, and writing the message.
 
 Called by :func:`grader.scoring.judge` only when a verdict raised
-:class:`~grader.checks.base.Fail` (and by tests and ``bench/diagnoses.py`` *forced*, with
+:class:`~grader.checks.base.Fail` or the student's code raised on the check
+(:func:`diagnose_crash`, from the exception's text alone) (and by tests and ``bench/diagnoses.py`` *forced*, with
 ``fail=None``, on data that passed). A detector that raises is skipped: a diagnosis never
 costs a check its result.
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 from grader.checks.base import Check, Fail
 from grader.diagnoses.base import Diagnosis, Evidence
-from grader.diagnoses.catalogue import BY_CHECK, MISTAKES, rank
+from grader.diagnoses.catalogue import BY_CHECK, CRASHES, MISTAKES, rank
 from grader.i18n import t
 
 #: at most this many diagnoses are kept per check (the most likely first)
@@ -55,6 +56,27 @@ def diagnose(check: Check, inp: dict[str, Any], out: dict[str, Any], fail: Fail 
     return found[:MAX_DIAGNOSES]
 
 
+def diagnose_crash(check: Check, inp: dict[str, Any], outcome: dict[str, Any],
+                   device: str = "cpu") -> list[Diagnosis]:
+    """The known mistakes that explain the student's code raising on ``check`` (an ``error``
+    outcome: ``exc_type``, ``exc_msg``), ranked; only the crash detectors of
+    :data:`catalogue.CRASHES` run, on the exception's type and text."""
+    crash = {k: outcome.get(k) for k in ("exc_type", "exc_msg")
+             if isinstance(outcome.get(k), str)}
+    ev = Evidence(check, inp, {"crash": crash}, None, device)
+    found = []
+    for mistake_id, detector in CRASHES.get(check.id, []):
+        try:
+            values = detector(ev)
+        except Exception:  # as with failures: a detector never costs a check its result
+            continue
+        if values is not None:
+            found.append(Diagnosis(mistake_id, {str(k)[:40]: _plain(v)
+                                                for k, v in dict(values).items()}))
+    found.sort(key=lambda d: rank(d.id))
+    return found[:MAX_DIAGNOSES]
+
+
 def message_key(diagnosis_id: str, values: dict[str, Any]) -> str:
     key = MISTAKES[diagnosis_id].message_key
     variant = values.get(VARIANT)
@@ -76,4 +98,4 @@ def render(diagnoses: dict[str, dict[str, Any]], lang: str | None) -> str:
     return parts[0] + "".join(f" {also} {p}" for p in parts[1:])
 
 
-__all__ = ["MAX_DIAGNOSES", "diagnose", "render"]
+__all__ = ["MAX_DIAGNOSES", "diagnose", "diagnose_crash", "render"]

@@ -225,3 +225,13 @@ clip_after_step = _clip_detector("clip_after_step")
 clip_by_value = _clip_detector("clip_by_value")
 clip_per_layer = _clip_detector("clip_per_layer")
 clip_stale_grads = _clip_detector("stale_grads")
+
+
+def clip_optimizer_not_asked(ev: Evidence) -> dict[str, Any] | None:
+    """``train_clipped`` built its optimizer with more than the rate (momentum, weight decay,
+    nesterov...): the spy's record of the groups' options at some ``step()``."""
+    entry = _entry(ev)
+    plain = entry.get("plain") if entry is not None else None
+    if isinstance(plain, list) and any(p is False for p in plain):
+        return {"fn": "train_clipped"}
+    return None

@@ -6,6 +6,7 @@ detector reads those values back: their dtype, their width, and where each row's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,6 +42,32 @@ def wrong_num_classes(ev: Evidence) -> dict[str, Any] | None:
     for y, c, value in _cases(ev):
         if value.dim() == 2 and value.shape[0] == y.shape[0] and value.shape[1] != c:
             return {}
+    return None
+
+
+#: what torch says when a label lands past a fixed width: indexing or scatter into
+#: ``(B, width)`` / ``eye(width)``, and ``F.one_hot(y, width)``
+_OUT_OF_BOUNDS = re.compile(r"out of bounds for dimension \d+ with size (\d+)")
+_ONE_HOT_CLASSES = "Class values must be smaller than num_classes"
+
+
+def wrong_num_classes_crash(ev: Evidence) -> dict[str, Any] | None:
+    """``one_hot`` crashed on a case that asks for more classes than a width it fixed (a
+    ``zeros(B, 10)``, ``eye(10)``, ``F.one_hot(y, 10)``): torch's own error says the size it
+    indexed into, smaller than the largest ``num_classes`` the check asked for. Reads the
+    exception's text only to pick this id (``ev.out["crash"]``, never shown from here)."""
+    crash = ev.out.get("crash")
+    text = crash.get("exc_msg") if isinstance(crash, dict) else None
+    if not isinstance(text, str):
+        return None
+    asked = [int(c) or 10 for c in ev.inp.get("classes", [])]
+    if not asked:
+        return None
+    if _ONE_HOT_CLASSES in text[:200]:
+        return {}
+    found = _OUT_OF_BOUNDS.search(text[:300])
+    if found and int(found.group(1)) < max(asked):
+        return {}
     return None
 
 

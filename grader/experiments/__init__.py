@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from grader.cli_language import helptext
 from grader.options import (
     UserError,
     add_options,
@@ -37,27 +38,20 @@ __all__ = ["add_commands", "run_experiments"]
 
 def add_commands(subparsers: Any) -> None:
     """Register ``experiments`` on the ``python -m grader`` parser."""
-    p = subparsers.add_parser(
-        "experiments", help="re-run every experiment of the practical; figures and a report",
-        description="Re-run every experiment of the practical with an implementation, draw "
-                    "the figures and write report.html / report.md / results.json.")
+    p = subparsers.add_parser("experiments", help=helptext("cli_experiments"),
+                              description=helptext("cli_experiments_description"))
     p.add_argument("--impl", default="solutions", metavar="solutions|exercises|PATH",
-                   help="folder with the ex*.py files to run (default: the reference)")
+                   help=helptext("cli_experiments_impl"))
     p.add_argument("--out", default="report", metavar="DIR",
-                   help="folder for figures and reports (default: ./report)")
+                   help=helptext("cli_experiments_out"))
     p.add_argument("--epochs", type=positive_int, default=None, metavar="N",
-                   help="MNIST epochs per model (default: 15 as in the practical, 3 with "
-                        "--quick)")
-    p.add_argument("--quick", action="store_true",
-                   help="short budgets: the whole run in about a minute on 2 CPU cores")
+                   help=helptext("cli_experiments_epochs"))
+    p.add_argument("--quick", action="store_true", help=helptext("cli_experiments_quick"))
     add_options(p, "--device")
     p.add_argument("--threads", type=positive_int, default=None, metavar="N",
-                   help="CPU threads for torch (default: 1, the fastest for these small "
-                        "nets at batch 64; see bench/epoch_speed.py)")
+                   help=helptext("cli_experiments_threads"))
     p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
-                   help="experiments run at once, each in its own process with --threads "
-                        "torch threads (default: the CPU count, at most 9; 1: one after "
-                        "the other in this process). Same numbers either way")
+                   help=helptext("cli_experiments_jobs"))
     add_options(p, "--lang")
     p.set_defaults(func=_cmd_experiments)
 
@@ -66,8 +60,7 @@ def _check_out(value: str) -> None:
     """``--out`` is not a file (checked before anything is made, MNIST looked for included)."""
     out = Path(value)
     if out.exists() and not out.is_dir():
-        raise UserError(f"--out {value}: this is a file; give a folder for the figures and "
-                        "reports (it is created if missing).")
+        raise UserError(key="err_out_is_file", out=value)
 
 
 def _out_dir(value: str) -> Path:
@@ -79,8 +72,8 @@ def _out_dir(value: str) -> Path:
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise UserError(f"--out {value}: cannot write there ({exc.strerror or exc}); "
-                        "choose another folder.") from None
+        raise UserError(key="err_out_unwritable", out=value,
+                        reason=exc.strerror or str(exc)) from None
     return out.resolve()
 
 

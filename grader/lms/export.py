@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.cli_language import helptext
 from grader.i18n import t
 from grader.lms.formats import Row, canvas_csv, feedback_lines, moodle_csv, neutralised
 from grader.lms.roster import IDENTITIES, Roster, near_match, read_roster
@@ -131,30 +132,20 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    p = sub.add_parser(
-        "export", help="grades into Canvas or Moodle: their CSV import file",
-        description="Write the LMS's grade import file from SOURCE: an autograde results "
-                    "folder (it holds students/; only result.json files this kit signed "
-                    "count) or an nbgrader course folder (it holds nbgrader_config.py; read "
-                    "through its gradebook). Students with no usable grade, missing from the "
-                    "roster, or in the roster with no submission are listed on stderr and "
-                    "stop the export (exit 1) unless --allow-incomplete.")
-    p.add_argument("source", help="autograde results folder, or nbgrader course folder")
-    p.add_argument("--to", required=True, choices=("canvas", "moodle"))
+    p = sub.add_parser("export", help=helptext("cli_export"),
+                       description=helptext("cli_export_description"))
+    p.add_argument("source", help=helptext("cli_export_source"))
+    p.add_argument("--to", required=True, choices=("canvas", "moodle"),
+                   help=helptext("cli_export_to"))
     p.add_argument("--roster", required=True, metavar="ROSTER.csv",
-                   help="CSV: a 'folder' column (student folder or nbgrader id) and the "
-                        "LMS's identity columns (Canvas: Student, ID, SIS User ID, SIS Login "
-                        "ID, Section; Moodle: Email address and/or ID number)")
-    p.add_argument("--out", required=True, metavar="FILE")
+                   help=helptext("cli_export_roster"))
+    p.add_argument("--out", required=True, metavar="FILE", help=helptext("cli_export_out"))
     p.add_argument("--moodle-id", choices=("email", "idnumber"), default="email",
-                   help="Moodle: the column that identifies a student (default: email)")
+                   help=helptext("cli_export_moodle_id"))
     p.add_argument("--assignment", action="append", metavar="NAME",
-                   help="nbgrader: export this assignment (repeatable; default: all of them; "
-                        "Moodle takes exactly one)")
-    p.add_argument("--title", default=None,
-                   help="the grade column's header (Canvas: 'Title (assignment id)' updates "
-                        "that assignment)")
+                   help=helptext("cli_export_assignment"))
+    p.add_argument("--title", default=None, help=helptext("cli_export_title"))
     p.add_argument("--allow-incomplete", action="store_true",
-                   help="write the file even when students are left out (they are listed)")
+                   help=helptext("cli_export_allow_incomplete"))
     add_options(p, "--lang")
     p.set_defaults(func=_cmd_export)

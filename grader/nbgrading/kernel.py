@@ -16,7 +16,6 @@ import select
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,12 @@ from traitlets import Bool
 
 from grader import settings
 from grader.nbgrading.preprocessor import KERNEL_ISOLATION, SandboxedGrades
+from grader.sandbox.uidblocks import BlockUids
 
 JAIL_SCRIPT = Path(__file__).resolve().parent / "jail.py"
 KIT_PACKAGE = Path(__file__).resolve().parent.parent
-#: one uid per kernel, apart from the sandbox's children (61000 + 32768)
+#: one uid per kernel, apart from the sandbox's children (61000 + 64 * 512): a block of
+#: them per process, the same block as its sandbox's (grader/sandbox/uidblocks.py)
 UID_BASE = 95000
 #: what the kernel may use: the notebook's cells run in it one after the other
 KERNEL_LIMITS = {
@@ -44,18 +45,9 @@ KERNEL_LIMITS = {
 PASSED_ON = (settings.DATA, settings.BUDGET, settings.LANG, settings.NBGRADER_EXECUTION,
              "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MPLBACKEND")
 
-_uid_lock = threading.Lock()
-_uid_next = [0]
-
-
-def _next_uid() -> int:
-    with _uid_lock:
-        _uid_next[0] = (_uid_next[0] + 1) % 1024
-        # A slot from nbgrader-autograde --jobs N (grader/nbgrading/parallel.py) keeps the
-        # kernels of its concurrent nbgrader processes apart; pids may share pid % 32.
-        slot = settings.uid_slot()
-        block = slot % 32 if slot is not None else os.getpid() % 32
-        return UID_BASE + block * 1024 + _uid_next[0]
+#: the kernels' uids, from this process's own block (so the nbgrader processes of
+#: ``nbgrader-autograde --jobs N``, and any other grading, never share one)
+KERNEL_UIDS = BlockUids(UID_BASE)
 
 
 def _needed_paths() -> list[str]:
@@ -94,7 +86,7 @@ class JailedKernelManager(AsyncKernelManager):
         for folder in (conn, base / "root", base / "private"):
             folder.mkdir()
         os.chmod(base, 0o755)
-        uid = _next_uid()
+        uid = KERNEL_UIDS.next()
         # The kernel (another uid) creates its sockets here; nothing else lives here.
         os.chmod(conn, 0o700)
         if os.geteuid() == 0 and not self.force_user_namespace:

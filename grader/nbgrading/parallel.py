@@ -37,12 +37,11 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from queue import Queue
 from typing import Any
 
-from grader import settings
+from grader.cli_language import helptext
 from grader.options import UserError
 from grader.textsafe import safe_name, safe_text
 
@@ -52,11 +51,13 @@ SCRATCH = ".nbgrader-parallel"
 GRACE = 20.0
 #: last characters of a failed student's nbgrader log shown in the report
 LOG_TAIL = 3000
-#: variable that gives each concurrent nbgrader its own range of jail and sandbox uids
-UID_SLOT = settings.UID_SLOT
+#: seconds between two looks at the cancel flag while nbgrader runs (how soon Ctrl-C
+#: reaches the running students; nbgrader's end is waited on, not looked for)
+CANCEL_POLL = 0.2
 #: bytes of a timestamp.txt read (nbgrader writes ~30)
 STAMP_BYTES = 200
-#: uid ranges of the kernel jail (grader/nbgrading/kernel.py): one per nbgrader at once
+#: nbgrader processes at once: each takes a block of private uids for its kernels and
+#: sandbox children (grader/sandbox/uidblocks.py, 64 a machine), half of them at most
 MAX_JOBS = 32
 
 
@@ -72,7 +73,6 @@ class StudentJob:
     prior: dict[str, Any] | None  # the student's earlier submission (gbstate.read_state)
     scratch: str          # where the work folder is made
     timeout: float        # wall seconds for the whole student
-    uid_slot: int | None = None
     roster: dict[str, Any] | None = None  # the student's row (gbstate.read_students)
 
 
@@ -179,9 +179,9 @@ def autograde_student(job: StudentJob, cancel: threading.Event | None = None) ->
             seed_student(url, job.student, job.roster, job.course_id)
         if job.prior is not None:
             seed_state(url, job.assignment, job.student, job.prior, job.course_id)
+        # Its own block of private uids is taken by the nbgrader process itself, with a lock
+        # (grader/sandbox/uidblocks.py), wherever it runs.
         env = dict(os.environ)
-        if job.uid_slot is not None:
-            env[UID_SLOT] = str(job.uid_slot)
         # The course's config sets the root and the gradebook; the command line wins over it.
         cmd = [sys.executable, "-m", "nbgrader", "autograde", job.assignment,
                f"--CourseDirectory.root={work}", f"--CourseDirectory.db_url={url}"]
@@ -202,7 +202,7 @@ def autograde_student(job: StudentJob, cancel: threading.Event | None = None) ->
                 outcome["log"] = _tail(log)
                 return outcome
             try:
-                proc.wait(0.2)
+                proc.wait(CANCEL_POLL)
             except subprocess.TimeoutExpired:
                 pass
         if proc.returncode != 0:
@@ -398,18 +398,10 @@ def autograde_course(course: Course, jobs: int, force: bool = False, timeout: fl
 
 def _grade_all(course: Course, job_of: dict[str, StudentJob], jobs: int, scratch: Path,
                say: Any) -> dict[str, dict[str, Any]]:
-    slots: Queue[int] = Queue()
-    for slot in range(jobs):
-        slots.put(slot)
     cancel = threading.Event()
 
     def run(job: StudentJob) -> dict[str, Any]:
-        # Each running nbgrader holds a slot: its own range of uids for kernels and children.
-        slot = slots.get()
-        try:
-            return autograde_student(replace(job, uid_slot=slot), cancel)
-        finally:
-            slots.put(slot)
+        return autograde_student(job, cancel)
 
     outcomes: dict[str, dict[str, Any]] = {}
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nbgrader")
@@ -503,15 +495,13 @@ def _cmd(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    p = sub.add_parser("nbgrader-autograde",
-                       help="nbgrader autograde, several students at once, into one gradebook")
-    p.add_argument("course", help="the nbgrader course folder (holds nbgrader_config.py)")
-    p.add_argument("--assignment", default=None,
-                   help="assignment to grade (default: the gradebook's only assignment)")
+    p = sub.add_parser("nbgrader-autograde", help=helptext("cli_nbgrader"),
+                       description=helptext("cli_nbgrader"))
+    p.add_argument("course", help=helptext("cli_nbgrader_course"))
+    p.add_argument("--assignment", default=None, help=helptext("cli_nbgrader_assignment"))
     p.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, MAX_JOBS),
-                   help="students graded at once (default: the CPU count)")
-    p.add_argument("--force", action="store_true",
-                   help="grade again students that already have an autograded folder")
+                   help=helptext("cli_nbgrader_jobs"))
+    p.add_argument("--force", action="store_true", help=helptext("cli_nbgrader_force"))
     p.add_argument("--timeout", type=float, default=3600, metavar="S",
-                   help="wall seconds for one student's whole autograde (default: 3600)")
+                   help=helptext("cli_nbgrader_timeout"))
     p.set_defaults(func=_cmd)

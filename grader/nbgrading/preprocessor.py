@@ -13,9 +13,17 @@ each notebook it:
    (the ``execute_result`` nbgrader reads as partial credit). Whatever the kernel printed
    or returned there is gone, so nothing the student's kernel did decides a point.
 
+3. hands nbgrader's writer the student's result JSON (:data:`~grader.class_report.sources.
+   NBGRADER_RESULT_NAME`, signed with the results key), made of the task results that scored
+   the grade cells, the hidden combination included; nbgrader writes it beside the autograded
+   notebook, where ``class-report`` on the course folder reads it. A check that failed only on
+   the hidden inputs is stored with the message its grade cell shows, never the hidden
+   verdict's (which names expected values). The course's config keeps the file out of what
+   ``generate_feedback`` copies to students (``CourseDirectory.ignore``).
+
 A notebook whose nbgrader cells were altered (:mod:`grader.nbgrading.gradeids` found a
 duplicated, unknown, invalid or changed grade id) is not graded: every grade cell scores 0
-and says why. A grade cell that was missing and put back is graded like the others, and says
+and says why, and no result JSON is stored. A grade cell that was missing and put back is graded like the others, and says
 so.
 
 One grader (its sandbox and zygote, the inputs it built) serves every notebook of the
@@ -28,8 +36,10 @@ variants are graded side by side too.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from nbformat.v4 import new_output
@@ -42,7 +52,7 @@ from grader.nbgrading.cells import GradeCell, grade_cells, student_cells
 from grader.nbgrading.gradeids import LAYOUT_KEY
 from grader.options import DEFAULT_DEVICE, resolve_device
 from grader.request import GradeRequest
-from grader.scoring import summarize
+from grader.scoring import CheckResult, TaskResult, summarize
 from grader.submission import Submission
 from grader.tasks import get_task
 
@@ -130,6 +140,28 @@ def layout_outputs(nb_cell: Any, cell: GradeCell, problems: list[Any], lang: str
                        execution_count=nb_cell.get("execution_count"))]
 
 
+def _stored_checks(public: list[CheckResult], combined: list[CheckResult], lang: str
+                   ) -> list[CheckResult]:
+    """The checks of a task with hidden tests as the stored result holds them: a check that
+    failed on the public inputs as the student saw it; one that passed there and fails on the
+    hidden ones with the grade cell's message (no value of the hidden verdict: they name
+    expected values on inputs drawn from the course secret); one that passed both as it is."""
+    seen = {r.check: r for r in public}
+    stored = []
+    for r in combined:
+        before = seen.get(r.check)
+        if before is not None and before.status != "passed":
+            stored.append(before)
+        elif r.status == "passed":
+            stored.append(r)
+        else:
+            stored.append(CheckResult(r.task, r.check, 0, r.max_points, r.status,
+                                      t("nb_hidden_check_failed", lang),
+                                      key="nb_hidden_check_failed", values={},
+                                      diagnoses=list(r.diagnoses)))
+    return stored
+
+
 class SandboxedGrades(NbGraderPreprocessor):
     """Score every grade cell in the kit's sandbox and write its outputs."""
 
@@ -163,7 +195,8 @@ class SandboxedGrades(NbGraderPreprocessor):
                                device=resolve_device(self.device or None), lang=lang,
                                timeout=self.check_timeout)
         grader = _grader()
-        job: dict[str, Any] = {"lang": lang, "public": None, "hidden": None, "layout": layout}
+        job: dict[str, Any] = {"lang": lang, "public": None, "hidden": None, "layout": layout,
+                               "request": replace(request, variant=1 if hidden_tasks else 0)}
         if tasks:
             job["public"] = _pool().submit(grader.grade, request)
         if hidden_tasks:
@@ -186,12 +219,13 @@ class SandboxedGrades(NbGraderPreprocessor):
         if gaps:
             self.log.warning("graded without full isolation: %s", "; ".join(gaps))
         layout = job["layout"]
+        scored: dict[str, TaskResult] = {}
         for cell in grade_cells(nb):
             nb_cell = nb.cells[cell.index]
             if layout["problems"]:
                 nb_cell.outputs = layout_outputs(nb_cell, cell, layout["problems"], lang)
                 continue
-            nb_cell.outputs = self._outputs(nb_cell, cell, public, hidden, gaps, lang)
+            nb_cell.outputs = self._outputs(nb_cell, cell, public, hidden, gaps, lang, scored)
             if cell.grade_id in layout["restored"] and nb_cell.outputs:
                 first = nb_cell.outputs[0]
                 note = t("nb_layout_restored", lang) + "\n"
@@ -199,10 +233,41 @@ class SandboxedGrades(NbGraderPreprocessor):
                     first["text"] = first["text"] + note
                 else:
                     nb_cell.outputs.insert(0, new_output("stream", name="stdout", text=note))
+        if scored and not layout["problems"]:
+            self._store_result(resources, job, scored, graded)
         return nb, resources
 
+    def _store_result(self, resources: dict[str, Any], job: dict[str, Any],
+                      scored: dict[str, TaskResult], graded: Any) -> None:
+        """Hand nbgrader's writer the signed result JSON of this student (beside the
+        autograded notebook). Whatever goes wrong here is logged and costs no grade."""
+        try:
+            from grader.class_report.sources import NBGRADER_RESULT_NAME, nbgrader_result_bytes
+            from grader.outputs.provenance import fingerprint, produced_by
+            from grader.outputs.results import to_json_dict
+            from grader.outputs.signing import load_key
+
+            info = resources.get("nbgrader") or {}
+            student, assignment = str(info["student"]), str(info["assignment"])
+            # the course holds the students' submissions: the key may not lie anywhere in it
+            root = (self.config.get("CourseDirectory") or {}).get("root") or os.getcwd()
+            key = load_key([Path(root)])
+            request = job["request"]
+            record = produced_by(request.submission, request)
+            data = to_json_dict(scored)
+            data.update({"fingerprint": fingerprint(record), "produced_by": record})
+            if graded is not None:
+                data["sandbox"] = graded.sandbox_json()
+            resources.setdefault("outputs", {})[NBGRADER_RESULT_NAME] = nbgrader_result_bytes(
+                student, assignment, data, key)
+        except Exception as exc:  # noqa: BLE001 - the stored result never costs a grade
+            self.log.error("the student's result JSON for the class report was not stored: "
+                           "%s: %s", type(exc).__name__, exc)
+
     def _outputs(self, nb_cell: Any, cell: GradeCell, public: dict[str, Any],
-                 hidden: dict[str, Any], gaps: list[str], lang: str) -> list[Any]:
+                 hidden: dict[str, Any], gaps: list[str], lang: str,
+                 scored: dict[str, TaskResult]) -> list[Any]:
+        """The grade cell's outputs; ``scored`` gets the task result behind its score."""
         count = nb_cell.get("execution_count")
         if not cell.task or cell.task not in public:
             # Not a cell of the kit's (or nothing graded it): an error output scores 0.
@@ -225,8 +290,11 @@ class SandboxedGrades(NbGraderPreprocessor):
                 # read by the student, and the same secret serves the whole course.
                 r.message = t("nb_hidden_check_failed", lang)
             total = summarize(combined, lang)[cell.task]
+            scored[cell.task] = summarize(_stored_checks(results, combined, lang),
+                                          lang)[cell.task]
         else:
             newly_failed, total = [], public[cell.task]
+            scored[cell.task] = total
         first = public[cell.task]
         lines.append(t("nb_sandbox_header", lang, task=task.id, title=task.title(lang),
                        score=f"{first.score:g}", max=f"{first.max_score:g}"))

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import settings
+from grader.i18n import t
 from grader.options import UserError
 from grader.outputs.atomic import write_atomic
 
@@ -105,12 +106,16 @@ def load_key(forbidden: Iterable[Path] = ()) -> bytes:
     """
     path = settings.results_key_file()
     where = path.resolve()
-    hint = (f"set {settings.RESULTS_KEY} to a file of yours outside the class and results "
-            "folders (default: ~/.config/practico2/results.key)")
+
+    def error(key: str, **values: object) -> UserError:
+        # the hint (how to choose another key file) worded in the same language as the error
+        return UserError(render=lambda lang: t(key, lang, path=str(path), **values,
+                                               hint=t("err_key_hint", lang,
+                                                      var=settings.RESULTS_KEY)))
+
     for folder in forbidden:
         if _inside(where, Path(folder).resolve()):
-            raise UserError(f"the results key {path} is inside {folder}, where a student's "
-                            f"files could replace it; {hint}")
+            raise error("err_key_inside", folder=str(folder))
     try:
         if not path.exists() and not path.is_symlink():
             _create(path)
@@ -119,21 +124,17 @@ def load_key(forbidden: Iterable[Path] = ()) -> bytes:
             info = os.fstat(fh.fileno())
             content = fh.read(4 * KEY_BYTES)
     except OSError as exc:
-        raise UserError(f"cannot read or create the results key {path} "
-                        f"({exc.strerror or type(exc).__name__}); {hint}") from None
+        raise error("err_key_unreadable", reason=exc.strerror or type(exc).__name__) from None
     if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
-        raise UserError(f"the results key {path} is not a regular file of this user; {hint}")
+        raise error("err_key_not_regular")
     if info.st_mode & 0o077:
-        raise UserError(f"the results key {path} can be read or written by other users "
-                        f"(mode {stat.filemode(info.st_mode)}); run `chmod 600 {path}`")
+        raise UserError(key="err_key_shared", path=str(path), mode=stat.filemode(info.st_mode))
     try:
         key = bytes.fromhex(content.decode("ascii").strip())
     except (UnicodeDecodeError, ValueError):
         key = b""
     if len(key) != KEY_BYTES:
-        raise UserError(f"the results key {path} is not a key this kit wrote "
-                        f"({2 * KEY_BYTES} hex digits); delete it to make a new one (every "
-                        "student is then graded again)")
+        raise UserError(key="err_key_malformed", path=str(path), digits=2 * KEY_BYTES)
     return key
 
 

@@ -27,6 +27,13 @@ import time
 from pathlib import Path
 
 PERIOD_US = 100_000  # the quota's period: CPU shares are enforced every 0.1 s
+#: seconds between two looks while a group empties: SIGKILLed tasks go within milliseconds
+RETRY_SECONDS = 0.02
+#: rounds of SIGKILL (1 s in all): a fork racing with the kill adds a member, killed next round
+KILL_ROUNDS = 50
+#: tries to remove an emptied group (2 s in all): the kernel empties it once its killed tasks
+#: are reaped, a moment after SIGKILL
+REMOVE_TRIES = 100
 V1_CONTROLLERS = ("cpu", "cpuacct", "memory", "pids")
 
 
@@ -117,7 +124,7 @@ class ChildGroup:
                 _write(killer, "1")
             except OSError:
                 pass
-        for _ in range(50):  # a fork racing with the kill adds a member: go round again
+        for _ in range(KILL_ROUNDS):  # a fork racing with the kill adds a member: again
             pids = set()
             for folder in self.dirs:
                 try:
@@ -131,21 +138,21 @@ class ChildGroup:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            time.sleep(0.02)
+            time.sleep(RETRY_SECONDS)
 
     def remove(self) -> None:
         """Kill what is left, then delete the group (a group is empty once its tasks are reaped,
         which can take a moment after SIGKILL)."""
         self.kill()
         for folder in self.dirs:
-            for _ in range(100):
+            for _ in range(REMOVE_TRIES):
                 try:
                     folder.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.02)
+                    time.sleep(RETRY_SECONDS)
 
 
 class CgroupManager:

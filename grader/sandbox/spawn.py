@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader import settings
 from grader.sandbox.children import Child, PopenChild, count_processes, site_paths
+from grader.sandbox.uidblocks import BlockUids
 from grader.sandbox.zygote import Zygote, ZygoteGone
 
 if TYPE_CHECKING:
@@ -26,7 +27,12 @@ if TYPE_CHECKING:
 
 __all__ = ["BOOT", "UID_BASE", "ChildEnv", "Launcher"]
 
+#: the first private uid of the children (grader/sandbox/uidblocks.py: a block per process)
 UID_BASE = 61000
+#: never a child's: "nobody", whose processes (a system's daemons) are nobody's leftovers
+NOBODY = 65534
+#: the children's uids, from this process's own block (its lock keeps other gradings out)
+CHILD_UIDS = BlockUids(UID_BASE, never=frozenset({NOBODY}))
 
 
 BOOT = """\
@@ -62,9 +68,6 @@ def _slot_cpus(slot: int, threads: int) -> list[int]:
 class Launcher:
     """Prepares, starts and keeps track of one sandbox's children (``base``: its run folder,
     ``harness``: the child's copy of the grader)."""
-
-    _uid_lock = threading.Lock()
-    _uid_next = 0
 
     def __init__(self, options: SandboxOptions, base: Path, harness: Path) -> None:
         self.options = options
@@ -148,13 +151,7 @@ class Launcher:
     @classmethod
     def next_uid(cls) -> int:
         """A private uid for the next child (of any launcher of this process)."""
-        with cls._uid_lock:
-            Launcher._uid_next = (Launcher._uid_next + 1) % 512
-            # nbgrader-autograde --jobs N gives each of its processes a slot of its own
-            # (grader/nbgrading/parallel.py); pids of concurrent processes may share pid % 64.
-            slot = settings.uid_slot()
-            block = slot % 64 if slot is not None else os.getpid() % 64
-            return UID_BASE + block * 512 + Launcher._uid_next
+        return CHILD_UIDS.next()
 
     def config(self, job: Path, checks_budget: float, env: ChildEnv) -> dict[str, Any]:
         """The configuration a child for ``job`` reads first (isolation, limits, device)."""

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.cli_language import helptext, say
 from grader.i18n import t
 from grader.options import UserError, add_options
 from grader.outputs.escape import terminal
@@ -21,9 +22,9 @@ def _fraction(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        raise argparse.ArgumentTypeError(say("ap_not_a_number", value=repr(value))) from None
     if not 0 < number <= 1:
-        raise argparse.ArgumentTypeError(f"give a share between 0 and 1, got {number:g}")
+        raise argparse.ArgumentTypeError(say("ap_share", number=f"{number:g}"))
     return number
 
 
@@ -70,29 +71,22 @@ def _cmd_similarity(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    p = sub.add_parser(
-        "similarity", help="pairs of students whose code is unusually alike (a report, "
-                           "never part of a grade)",
-        description="Compare every student's own code (their exercise files less the given "
-                    "starter code) and write DIR/similarity.html (self-contained) and "
-                    "DIR/similarity.csv: the most similar pairs, per file, with the matching "
-                    "regions side by side. Uses copydetect (and datasketch's MinHash LSH to "
-                    "pick the pairs to compare in a large class).")
-    p.add_argument("class_dir", metavar="CLASS_DIR", help="folder with one subfolder per student")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p = sub.add_parser("similarity", help=helptext("cli_similarity"),
+                       description=helptext("cli_similarity_description"))
+    p.add_argument("class_dir", metavar="CLASS_DIR", help=helptext("cli_similarity_class"))
+    p.add_argument("--out", required=True, metavar="DIR", help=helptext("cli_similarity_out"))
     p.add_argument("--starter", default=None, metavar="DIR",
-                   help="the starter code every student got (default: the kit's exercises/)")
+                   help=helptext("cli_similarity_starter"))
     p.add_argument("--threshold", type=_fraction, default=0.5, metavar="X",
-                   help="flag a pair whose score (the mean share of each one's code found in "
-                        "the other's) reaches X (default 0.5)")
+                   help=helptext("cli_similarity_threshold"))
     p.add_argument("--min-tokens", type=int, default=100, metavar="N",
-                   help="and that has at least N matched tokens (default 100)")
+                   help=helptext("cli_similarity_min_tokens"))
     p.add_argument("--prefilter", choices=("auto", "on", "off"), default="auto",
-                   help="MinHash LSH pre-filter: on, off, or auto (on above 50,000 pairs)")
-    p.add_argument("--top", type=int, default=50, metavar="N", help="pairs listed (default 50)")
+                   help=helptext("cli_similarity_prefilter"))
+    p.add_argument("--top", type=int, default=50, metavar="N",
+                   help=helptext("cli_similarity_top"))
     p.add_argument("--detail", type=int, default=20, metavar="N",
-                   help="pairs shown with their code side by side (default 20)")
-    p.add_argument("--jobs", type=int, default=None,
-                   help="processes (default: the CPU count)")
+                   help=helptext("cli_similarity_detail"))
+    p.add_argument("--jobs", type=int, default=None, help=helptext("cli_similarity_jobs"))
     add_options(p, "--lang")
     p.set_defaults(func=_cmd_similarity)
