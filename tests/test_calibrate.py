@@ -171,6 +171,7 @@ def test_statistic_summaries_and_contradictions(bench_path):
     assert not disagrees(rec("failed", "other", (0.6, "low")))  # failed for another reason
 
 
+@pytest.mark.slow  # imports every check module and copies grader/ (37 s at load 30)
 def test_a_change_to_one_check_module_reruns_only_its_checks(bench_path, tmp_path):
     """``code_keys``: the results of a check are reused only for the same code; editing one
     check module changes the keys of the checks that use it, editing a shared one all keys."""

@@ -23,6 +23,7 @@ from gpu_check import NO_GPU_LINE, SKIPPED, Outcome, Verdict, compare  # noqa: E
 NO_GPU = {"CUDA_VISIBLE_DEVICES": ""}
 
 
+@pytest.mark.slow  # a subprocess that imports torch (12 s at load 30)
 def test_without_a_gpu_it_says_so_in_one_line_and_exits_77():
     proc = run_py("bench/gpu_check.py", env=NO_GPU, timeout=120)
     assert proc.returncode == SKIPPED == 77, proc.stderr
