@@ -1,10 +1,12 @@
 """The sample submissions in ``fixtures/`` score as stated.
 
-- ``fixtures/alt_correct/``: a complete submission written independently of ``solutions/``
-  (other layer names, ``nn.Sequential`` where the reference uses attributes and the other way
-  round, ``F.one_hot``, its own loops, ``plt.subplots`` and ``gray_r`` in the viewer, ...)
-  must earn full marks on every task. It is stored as one patch per module against the stubs
-  in ``exercises/`` (only the TODO stubs change), applied into a temporary folder here.
+- ``fixtures/alt_correct/``, ``alt_correct_b/``, ``alt_correct_c/``: complete submissions
+  written independently of ``solutions/`` and of each other (other layer names,
+  ``nn.Sequential`` where the reference uses attributes and the other way round, ``F.one_hot``,
+  hand-written init bounds, parameter groups, hand-written clipping, their own loops, other
+  viewers, ...) must each earn full marks on every task. Each is stored as one patch per module
+  against the stubs in ``exercises/`` (only the TODO stubs change), applied into a temporary
+  folder here.
 - ``fixtures/alt_variants/<name>/``: one ``ex*.py.diff`` each, a patch that rewrites one part
   of the reference in another correct idiom that an earlier version of the checks rejected;
   the patched file, overlaid on a copy of ``solutions/``, must keep full marks.
@@ -34,7 +36,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from patching import EXERCISES, build, materialise_alt_correct, read_fixture, split_lines
+from patching import (
+    ALT_CORRECTS,
+    EXERCISES,
+    build,
+    materialise_alt_correct,
+    read_fixture,
+    split_lines,
+)
 from probe_records import forced_diagnoses, record
 
 from grader.authoring.stubs import HEADER
@@ -144,10 +153,11 @@ def one_torch_thread():
 STUB_ONLY_RE = re.compile(r"^-[ \t]*(# TODO \[\w+\]: |raise NotImplementedError\()")
 
 
-@pytest.fixture(scope="module")
-def alt_correct(tmp_path_factory) -> Path:
-    """``fixtures/alt_correct`` applied to ``exercises/``: the six files, in a temp folder."""
-    return materialise_alt_correct(tmp_path_factory.mktemp("alt_correct"))
+@pytest.fixture(scope="module", params=ALT_CORRECTS, ids=lambda p: p.name)
+def alt_correct(request, tmp_path_factory) -> Path:
+    """One of ``fixtures/alt_correct*`` applied to ``exercises/``: the files, in a temp folder."""
+    folder = tmp_path_factory.mktemp("alt") / request.param.name
+    return materialise_alt_correct(folder, request.param)
 
 
 @pytest.fixture(scope="module")
@@ -160,20 +170,25 @@ def alt_results(alt_records):
     return summarize([r.result for r in alt_records])
 
 
-def test_alt_correct_is_a_whole_independent_submission(alt_correct):
+def test_alt_correct_is_a_whole_independent_submission(alt_correct, tmp_path):
     assert sorted(p.name for p in alt_correct.iterdir()) == sorted(
         p.name for p in SOLUTIONS.glob("ex*.py"))
+    others = [materialise_alt_correct(tmp_path / source.name, source)
+              for source in ALT_CORRECTS if source.name != alt_correct.name]
     for path in sorted(SOLUTIONS.glob("ex*.py")):
         text = (alt_correct / path.name).read_text(encoding="utf-8")
         assert "NotImplementedError" not in text, path.name
         assert text != path.read_text(encoding="utf-8"), path.name
         assert "BEGIN SOLUTION" not in text, path.name
+        for other in others:  # independent of each other too, module by module
+            assert text != (other / path.name).read_text(encoding="utf-8"), (other, path.name)
 
 
-def test_alt_correct_patches_only_replace_todo_stubs():
+@pytest.mark.parametrize("source", ALT_CORRECTS, ids=lambda p: p.name)
+def test_alt_correct_patches_only_replace_todo_stubs(source):
     """The given code it is graded with is the stubs' own: no patch line removes any of it."""
     header = {"-" + line.removesuffix("\n") for line in split_lines(HEADER)}
-    for patch in sorted((FIXTURES / "alt_correct").glob("ex*.py.diff")):
+    for patch in sorted(source.glob("ex*.py.diff")):
         _, diff = read_fixture(patch)
         assert diff.startswith(f"--- exercises/{patch.name.removesuffix('.diff')}\n"), patch.name
         removed = [line for line in diff.splitlines()[2:] if line.startswith("-")]

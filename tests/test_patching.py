@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from patching import (
     ALT_CORRECT,
+    ALT_CORRECTS,
     EXERCISES,
     FIXTURES,
     SOLUTIONS,
@@ -171,10 +172,18 @@ def test_every_stored_fixture_applies(path):
     compile(text, str(path), "exec")
 
 
-def test_alt_correct_applies_to_every_stub(tmp_path):
-    folder = materialise_alt_correct(tmp_path)
+@pytest.mark.parametrize("source", ALT_CORRECTS, ids=lambda p: p.name)
+def test_alt_correct_applies_to_every_stub(source, tmp_path):
+    folder = materialise_alt_correct(tmp_path, source)
     stubs = sorted(p.name for p in EXERCISES.glob("ex[0-9]_*.py"))
     assert sorted(p.name for p in folder.iterdir()) == stubs
-    assert sorted(p.name.removesuffix(".diff") for p in ALT_CORRECT.iterdir()) == stubs
+    assert sorted(p.name.removesuffix(".diff") for p in source.iterdir()) == stubs
     for name in stubs:
         compile((folder / name).read_text(encoding="utf-8"), name, "exec")
+
+
+def test_alt_corrects_lists_every_independent_submission():
+    """``alt_correct`` and at least two more written in other idioms (issue 21): the fixtures
+    the calibration (``bench/calibrate.py``) runs as correct implementations."""
+    assert ALT_CORRECT in ALT_CORRECTS
+    assert [p.name for p in ALT_CORRECTS][:3] == ["alt_correct", "alt_correct_b", "alt_correct_c"]

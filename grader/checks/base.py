@@ -14,6 +14,7 @@ reference, any folder, a notebook's namespace, or an isolated child process:
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -91,6 +92,47 @@ class ProbeEnv:
     device: str = "cpu"
 
 
+@dataclass(frozen=True)
+class Stat:
+    """One number a verdict compares with a threshold, as ``bench/calibrate.py`` reports it.
+
+    ``op`` says which side passes: ``">="`` (``value >= limit``) or ``"<="``; ``nan_passes``
+    when a NaN is on the passing side (a diverged run's accuracy where the check wants "no
+    better than a guess, or not finite"). ``key``: the message key the verdict raises when
+    this number is on the wrong side (``None`` where several keys can), so calibration can
+    tell a statistic that disagrees with its verdict. ``hard``: correct code cannot cross the
+    limit but by rounding (an exact bound, a float tolerance), so a margin in standard
+    deviations of the correct values means nothing for it. ``log``: a positive ratio that
+    spans factors (norms, spreads), whose margin is measured in standard deviations of its
+    logarithm. Reporting only: a Stat decides nothing.
+    """
+
+    name: str
+    value: float
+    op: str
+    limit: float
+    key: str | None = None
+    nan_passes: bool = False
+    hard: bool = False
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if self.op not in (">=", "<="):
+            raise ValueError(f"Stat {self.name!r}: op must be '>=' or '<=', not {self.op!r}")
+
+    @property
+    def margin(self) -> float:
+        """Distance from the limit, positive on the passing side (NaN for a NaN value)."""
+        return self.value - self.limit if self.op == ">=" else self.limit - self.value
+
+    @property
+    def inside(self) -> bool:
+        """On the passing side of the limit (the limit itself included)."""
+        if math.isnan(self.value):
+            return self.nan_passes
+        return self.margin >= 0
+
+
 class Check:
     """One check of one task. Subclasses set the class attributes and the three methods."""
 
@@ -120,6 +162,16 @@ class Check:
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         raise NotImplementedError
+
+    def statistics(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
+        """The numbers this check's verdict compares with its thresholds, for calibration only
+        (``bench/calibrate.py``: false-fail rates and margins, docs/calibration.md).
+
+        Computed from the same data and with the same helpers as :meth:`verdict`, and never
+        deciding anything: grading does not call it. May raise on data a verdict would
+        refuse (the caller then has no number for that run). Default: none, for checks
+        judged exactly or within rounding (shapes, keys, recomputed values)."""
+        return []
 
 
 CHECKS: list[Check] = []

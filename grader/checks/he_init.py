@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from grader.checks import expect
-from grader.checks.base import Check, Context, Fail, ProbeEnv, register
+from grader.checks.base import Check, Context, Fail, ProbeEnv, Stat, register
 from grader.checks.capture import capture_mlp
 from grader.checks.nets import mlp_shapes
-from grader.checks.weight_stats import (
-    check_layer,
-)
+from grader.checks.weight_stats import check_layer, layer_statistics
 
 HE_CONFIGS = ({"in_dim": 784, "out_dim": 10, "width": 64, "depth": 4},
               {"in_dim": 30, "out_dim": 5, "width": 16, "depth": 2})
@@ -36,3 +34,7 @@ class HeWeights(Check):
                 raise Fail("layer_shapes", what=what, found=expect.layer_shapes(pairs))
             for i, (w, b) in enumerate(pairs):
                 check_layer(w, b, "he", what, i)
+
+    def statistics(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
+        return layer_statistics([(w, "he") for report in out["reports"]
+                                 for w, _ in expect.linears(report, "DeepMLPI")])

@@ -7,12 +7,10 @@ from typing import Any
 import torch
 
 from grader.checks import expect
-from grader.checks.base import Check, Context, Fail, ProbeEnv, register
+from grader.checks.base import Check, Context, Fail, ProbeEnv, Stat, register
 from grader.checks.capture import capture_mlp
 from grader.checks.nets import mlp_shapes
-from grader.checks.weight_stats import (
-    check_layer,
-)
+from grader.checks.weight_stats import check_layer, layer_statistics
 
 CONFIGS = ({"depth": 15, "width": 128, "in_dim": 100, "out_dim": 10},
            {"depth": 3, "width": 48, "in_dim": 20, "out_dim": 5})
@@ -52,6 +50,11 @@ class _InitCheck(Check):
             for i, (w, b) in enumerate(pairs):
                 check_layer(w, b, self.scheme, what, i)
 
+    def statistics(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
+        layers = [(w, self.scheme) for cfg, report in zip(CONFIGS, out["reports"])
+                  for w, _ in expect.linears(report, describe_i(self.scheme, cfg))]
+        return layer_statistics(layers)
+
 
 for _scheme in ("xavier", "he", "orthogonal"):
     register(type(f"Init_{_scheme}", (_InitCheck,), {"scheme": _scheme, "name": f"{_scheme}_init"}))
@@ -62,6 +65,9 @@ class InitForwardStds(_InitCheck):
     name = "forward_returns_stds"
     points = 3
     scheme = "he"
+
+    def statistics(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
+        return []  # it judges the forward pass and its stds (exact to 1e-3), not weights
 
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
         for cfg, x, report in zip(CONFIGS, inp["x"], out["reports"]):

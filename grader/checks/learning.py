@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 
 from grader.checks import expect
-from grader.checks.base import Check, Context, Fail, ProbeEnv, register, seed_everything
+from grader.checks.base import Check, Context, Fail, ProbeEnv, Stat, register, seed_everything
 from grader.checks.capture import capture_mlp, capture_records
 from grader.checks.loops import HISTORY_KEYS, read_history
 from grader.data import (
@@ -113,11 +113,22 @@ class _MnistRun(Check):
             report["history"] = capture_records(optimizer_history, HISTORY_KEYS)
         return report
 
-    def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
+    def graded_accuracy(self, inp: dict[str, Any], out: dict[str, Any]
+                      ) -> tuple[list[tuple[torch.Tensor, torch.Tensor | None]], float]:
+        """The trained net's layers (checked against the student's outputs) and the grader's
+        own test accuracy of them."""
         pairs = expect.expect_forward(out["model"], inp["x"], self.hidden, self.output, self.what)
         X_test, y_test = mnist_tensors("test")
         acc = accuracy(lambda xb: expect.mlp_forward(pairs, xb, self.hidden, self.output),
                        X_test, y_test)
+        return pairs, acc
+
+    def statistics(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
+        return [Stat("test accuracy", self.graded_accuracy(inp, out)[1], ">=",
+                     self.budget.threshold, "accuracy_low")]
+
+    def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
+        pairs, acc = self.graded_accuracy(inp, out)
         if "history" in out:
             hist = read_history(out["history"], self.budget.epochs)
             _, val_idx = split_indices(MNIST_TRAIN_IMAGES, 0.9, 0)
@@ -215,6 +226,7 @@ class DeepNetParity(Check):
     points = 3
     needs = ("DeepNet",)
     cost = 3.0
+    what = "DeepNet(8, 32, 4)"
 
     def inputs(self, ctx: Context) -> dict[str, Any]:
         gen = ctx.gen("deep_net.parity")
@@ -233,11 +245,19 @@ class DeepNetParity(Check):
         model.to("cpu")
         return {"model": capture_mlp(model, inp["X_test"])}
 
+    def graded_accuracy(self, inp: dict[str, Any], out: dict[str, Any]) -> float:
+        """The grader's accuracy of the trained net on the 500 held-out bit strings."""
+        pairs = expect.expect_forward(out["model"], inp["X_test"], "relu", "none", self.what)
+        return accuracy(lambda xb: expect.mlp_forward(pairs, xb, "relu", "none"),
+                        inp["X_test"], inp["y_test"])
+
+    def statistics(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
+        return [Stat("test accuracy", self.graded_accuracy(inp, out), ">=", PARITY.threshold,
+                     "accuracy_low")]
+
     def verdict(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> None:
-        what = "DeepNet(8, 32, 4)"
-        pairs = expect.expect_forward(out["model"], inp["X_test"], "relu", "none", what)
-        acc = accuracy(lambda xb: expect.mlp_forward(pairs, xb, "relu", "none"),
-                       inp["X_test"], inp["y_test"])
+        what = self.what
+        acc = self.graded_accuracy(inp, out)
         if acc < PARITY.threshold:
             raise Fail("accuracy_low", what=what, acc=f"{acc:.3f}",
                        threshold=f"{PARITY.threshold:.2f}", epochs=PARITY.epochs,

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.checks import expect
-from grader.checks.base import Check, Context, Fail, ProbeEnv, register
+from grader.checks.base import Check, Context, Fail, ProbeEnv, Stat, register
 from grader.checks.capture import capture_mlp, linear_layers, plain_tensor
 from grader.probe_side import probe_side
 
@@ -214,10 +214,23 @@ class ReluGradients(_NetCheck):
         relu_grad = first_layer_grad(pairs, inp["x"], inp["y"], "relu")
         if not expect.close(got, relu_grad.float(), 1e-3, 1e-7):
             raise Fail("grad_mismatch_net", what=what)
-        sigmoid_grad = first_layer_grad(pairs, inp["x"], inp["y"], "sigmoid")
-        ratio = float(relu_grad.norm() / sigmoid_grad.norm().clamp_min(1e-30))
+        ratio = grad_ratio(pairs, inp["x"], inp["y"], relu_grad)
         if ratio < MIN_GRAD_RATIO:
             raise Fail("grads_vanish", ratio=f"{ratio:.1f}", minimum=f"{MIN_GRAD_RATIO:.0f}")
+
+    def statistics(self, inp: dict[str, Any], out: dict[str, Any], ctx: Context) -> list[Stat]:
+        pairs = expect.expect_forward(out["report"], inp["x"], "relu", "none", "DeepMLPR")
+        return [Stat("first-layer gradient norm, ReLU / sigmoid", grad_ratio(
+            pairs, inp["x"], inp["y"]), ">=", MIN_GRAD_RATIO, "grads_vanish", log=True)]
+
+
+def grad_ratio(pairs: list[tuple[torch.Tensor, torch.Tensor | None]], x: torch.Tensor,
+               y: torch.Tensor, relu_grad: torch.Tensor | None = None) -> float:
+    """First-layer gradient norm of those layers with ReLUs over the same with sigmoids."""
+    if relu_grad is None:
+        relu_grad = first_layer_grad(pairs, x, y, "relu")
+    sigmoid_grad = first_layer_grad(pairs, x, y, "sigmoid")
+    return float(relu_grad.norm() / sigmoid_grad.norm().clamp_min(1e-30))
 
 
 def first_layer_grad(

@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from grader.checks.base import Fail
+from grader.checks.base import Fail, Stat
 
 SQRT2 = math.sqrt(2.0)
 
@@ -32,12 +32,32 @@ def uniform_bound(scheme: str, fan_in: int, fan_out: int) -> float:
     raise ValueError(scheme)
 
 
-def is_orthogonal(w: torch.Tensor, gain: float) -> bool:
-    """Rows (or columns, for tall matrices) orthonormal up to ``gain``."""
+#: what :func:`fits_uniform` allows (its docstring says why; docs/thresholds.md and
+#: docs/calibration.md give the measured margins)
+TOP_RTOL = 1e-5  # max |w| above the bound, float32 rounding
+FILL_MAX = 25.0  # n (1 - max|w| / bound), layers of n >= 200
+STD_RTOL = 0.12  # |std / (bound / sqrt 3) - 1|, layers of n >= 400
+KS_MAX = 3.3  # Kolmogorov-Smirnov distance times sqrt(n), layers of n >= 400
+#: Gram matrix off the identity (times gain^2) by at most this, times gain^2
+ORTHO_RTOL = 1e-3
+
+
+def _gram_error(w: torch.Tensor, gain: float) -> torch.Tensor:
     w = w.double()
     gram = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
     eye = torch.eye(gram.shape[0], dtype=torch.float64)
-    return bool((gram - gain**2 * eye).abs().max() < 1e-3 * gain**2)
+    return (gram - gain**2 * eye).abs().max()
+
+
+def is_orthogonal(w: torch.Tensor, gain: float) -> bool:
+    """Rows (or columns, for tall matrices) orthonormal up to ``gain``."""
+    return bool(_gram_error(w, gain) < ORTHO_RTOL * gain**2)
+
+
+def orthogonality_error(w: torch.Tensor, gain: float) -> float:
+    """What :func:`is_orthogonal` compares with ``ORTHO_RTOL``: the Gram matrix's largest
+    distance from ``gain^2`` times the identity, over ``gain^2`` (for calibration)."""
+    return float(_gram_error(w, gain)) / gain**2
 
 
 def fits_uniform(w: torch.Tensor, bound: float) -> bool:
@@ -57,15 +77,32 @@ def fits_uniform(w: torch.Tensor, bound: float) -> bool:
     w = w.double()
     n = w.numel()
     top = float(w.abs().max())
-    if top > bound * (1 + 1e-5):
+    if top > bound * (1 + TOP_RTOL):
         return False
-    if n >= 200 and top < bound * (1 - 25.0 / n):
+    if n >= 200 and top < bound * (1 - FILL_MAX / n):
         return False
-    if n >= 400 and abs(float(w.std()) / (bound / math.sqrt(3.0)) - 1.0) > 0.12:
+    if n >= 400 and abs(float(w.std()) / (bound / math.sqrt(3.0)) - 1.0) > STD_RTOL:
         return False
-    if n >= 400 and ks_uniform(w, bound) > 3.3 / math.sqrt(n):
+    if n >= 400 and ks_uniform(w, bound) > KS_MAX / math.sqrt(n):
         return False
     return True
+
+
+def uniform_measures(w: torch.Tensor, bound: float) -> dict[str, float]:
+    """What :func:`fits_uniform` compares, each on the scale of its limit (for calibration):
+    ``top`` max|w| / bound (limit 1 + TOP_RTOL), ``fill`` n (1 - max|w| / bound) (FILL_MAX),
+    ``std`` the std's relative error (STD_RTOL), ``ks`` the KS distance times sqrt(n)
+    (KS_MAX); a measure the layer is too small for is left out."""
+    w = w.double()
+    n = w.numel()
+    top = float(w.abs().max())
+    found = {"top": top / bound}
+    if n >= 200:
+        found["fill"] = n * (1 - top / bound)
+    if n >= 400:
+        found["std"] = abs(float(w.std()) / (bound / math.sqrt(3.0)) - 1.0)
+        found["ks"] = ks_uniform(w, bound) * math.sqrt(n)
+    return found
 
 
 def ks_uniform(w: torch.Tensor, bound: float) -> float:
@@ -108,3 +145,27 @@ def check_layer(w: torch.Tensor, b: torch.Tensor | None, scheme: str, what: str,
         expected = {"xavier": "xavier_uniform_", "he": "kaiming_uniform_(relu)",
                     "orthogonal": "orthogonal_(gain=sqrt(2))"}[scheme]
         raise Fail("wrong_init", what=what, layer=i, expected=expected, found=guess_scheme(w))
+
+
+def layer_statistics(layers: list[tuple[torch.Tensor, str]]) -> list[Stat]:
+    """Over ``(weight, scheme)`` layers, the worst of each measure :func:`check_layer` judges
+    them by, as :class:`~grader.checks.base.Stat` (for calibration; the verdict is
+    :func:`check_layer`'s)."""
+    worst: dict[str, float] = {}
+    for w, scheme in layers:
+        if scheme == "orthogonal":
+            found = {"gram": orthogonality_error(w, SQRT2)}
+        else:
+            found = uniform_measures(w, uniform_bound(scheme, w.shape[1], w.shape[0]))
+        for name, value in found.items():
+            worst[name] = max(worst.get(name, -math.inf), value)
+    # (label, limit, hard): the bound and the Gram matrix are exact up to rounding
+    stats = {
+        "top": ("max|w| / bound", 1 + TOP_RTOL, True),
+        "fill": ("fill n(1 - max|w|/bound), n >= 200", FILL_MAX, False),
+        "std": ("|std / (bound/sqrt 3) - 1|, n >= 400", STD_RTOL, False),
+        "ks": ("KS distance x sqrt(n), n >= 400", KS_MAX, False),
+        "gram": ("|W W^T - 2 I| / 2 (orthogonal, gain sqrt 2)", ORTHO_RTOL, True),
+    }
+    return [Stat(f"{label} (worst layer)", worst[name], "<=", limit, "wrong_init", hard=hard)
+            for name, (label, limit, hard) in stats.items() if name in worst]

@@ -9,8 +9,9 @@ reverse, the stale gradients the model held added in, another loss.
 gradients ``step()`` found; the grader turns the batch's raw gradient at those weights into
 the gradient each known mistake would hand to ``step()`` (no clipping before it, clipping
 each value or each layer apart, gradients never cleared) and names the rule that matches. On
-the MNIST run only every 4th copy of the weights is kept: there, the first 4 steps are taken
-again under each rule and the rule whose steps land on the next copy is named.
+the MNIST run only every ``RESCUE_EVERY``-th copy of the weights is kept (2): there, the first
+steps up to the next copy are taken again under each rule and the rule whose steps land on it
+is named.
 """
 
 from __future__ import annotations
