@@ -310,11 +310,12 @@ def test_probe_stats_judges_the_gradient_of_the_net_the_student_ran(monkeypatch)
     He net's float32 forward sits at 1.3e-7, on the other side of 0 in float64, and its gate
     moves the input layer's gradient std by 1.28e-3. Judged against the float64 gates the
     reference lost ``trends_xavier_he_orthogonal`` there; with the run's own gates it passes."""
-    from grader.checks import CHECKS, Context
+    from grader.checks import CHECKS
+    from grader.grading import check_in_process
     from grader.impl import DirImpl
-    from grader.scoring import run_check_in_process
+    from grader.request import GradeRequest
 
     monkeypatch.setenv("PRACTICO_SECRET", "practico2-calibration-secret-1")
     check = next(c for c in CHECKS if c.id == "probe_stats::trends_xavier_he_orthogonal")
-    result = run_check_in_process(check, DirImpl(ROOT / "solutions"), Context(variant=59))
+    result = check_in_process(check, DirImpl(ROOT / "solutions"), GradeRequest(variant=59))
     assert result.status == "passed", result.message
