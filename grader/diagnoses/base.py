@@ -56,6 +56,20 @@ class Evidence:
 Detector = Callable[[Evidence], "dict[str, Any] | None"]
 
 
+def explained_by(mistake: str, explain: Callable[[Evidence], Any],
+                 values: Callable[[Evidence], dict[str, Any]], name: str, doc: str) -> Detector:
+    """The detector of ``mistake`` among several that share one explanation of the data:
+    ``explain(ev)`` names every mistake the data show (computed once per check, memoised by
+    the caller), this one answers ``values(ev)`` when ``mistake`` is among them."""
+
+    def detect(ev: Evidence) -> dict[str, Any] | None:
+        return values(ev) if mistake in explain(ev) else None
+
+    detect.__name__ = name
+    detect.__doc__ = doc
+    return detect
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """A mistake that explains a failed check, with the values its message names."""

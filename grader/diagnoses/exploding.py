@@ -24,7 +24,7 @@ import torch
 
 from grader.checks import exploding as clip_checks
 from grader.checks.replay import batches
-from grader.diagnoses.base import Evidence
+from grader.diagnoses.base import Detector, Evidence, explained_by
 from grader.diagnoses.section7 import (
     CLIP_RULES,
     RULE_MISTAKE,
@@ -96,13 +96,10 @@ def _explain_norms(ev: Evidence) -> set[str]:
     return ev.memo("norms_explained", compute)
 
 
-def _norms_detector(mistake: str):
-    def detect(ev: Evidence) -> dict[str, Any] | None:
-        return {"fn": "grad_norms"} if mistake in _explain_norms(ev) else None
-
-    detect.__name__ = f"norms_{mistake}"
-    detect.__doc__ = f"``grad_norms`` returns what a function making ``{mistake}`` returns."
-    return detect
+def _norms_detector(mistake: str) -> Detector:
+    return explained_by(mistake, _explain_norms, lambda ev: {"fn": "grad_norms"},
+                        f"norms_{mistake}",
+                        f"``grad_norms`` returns what a function making ``{mistake}`` returns.")
 
 
 norms_reversed = _norms_detector("reversed_layers")
@@ -210,15 +207,16 @@ def _explain_clip_landing(ev: Evidence) -> set[str]:
     return ev.memo("clip_landing_explained", compute)
 
 
-def _clip_detector(mistake: str):
-    def detect(ev: Evidence) -> dict[str, Any] | None:
-        if mistake in _explain_clip_steps(ev) or mistake in _explain_clip_landing(ev):
-            return {"fn": "train_clipped"}
-        return None
+def _explain_clip(ev: Evidence) -> set[str]:
+    """The mistakes a clipped run's steps show: step by step where the gradients were kept,
+    else by landing."""
+    return _explain_clip_steps(ev) | _explain_clip_landing(ev)
 
-    detect.__name__ = f"clip_{mistake}"
-    detect.__doc__ = f"``train_clipped``'s steps are those of a loop making ``{mistake}``."
-    return detect
+
+def _clip_detector(mistake: str) -> Detector:
+    return explained_by(mistake, _explain_clip, lambda ev: {"fn": "train_clipped"},
+                        f"clip_{mistake}",
+                        f"``train_clipped``'s steps are those of a loop making ``{mistake}``.")
 
 
 clip_after_step = _clip_detector("clip_after_step")

@@ -34,7 +34,7 @@ from grader.checks.loops import (
     loop_outputs,
     read_history,
 )
-from grader.diagnoses.base import Evidence
+from grader.diagnoses.base import Detector, Evidence, explained_by
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, dict[str, Any]], torch.Tensor]
 
@@ -199,15 +199,10 @@ def explain_losses(ev: Evidence) -> set[str]:
     return ev.memo("loss_ids", compute)
 
 
-def _loss_detector(mistake: str) -> Callable[[Evidence], dict[str, Any] | None]:
-    def detect(ev: Evidence) -> dict[str, Any] | None:
-        if mistake in explain_losses(ev):
-            return {"fn": LOOP_FUNCTION[_kind(ev)]}
-        return None
-
-    detect.__name__ = f"losses_{mistake}"
-    detect.__doc__ = f"The reported losses are those of a loop making ``{mistake}``."
-    return detect
+def _loss_detector(mistake: str) -> Detector:
+    return explained_by(mistake, explain_losses, lambda ev: {"fn": LOOP_FUNCTION[_kind(ev)]},
+                        f"losses_{mistake}",
+                        f"The reported losses are those of a loop making ``{mistake}``.")
 
 
 onehot_wrong_class_in_loss = _loss_detector("onehot_wrong_class")
