@@ -382,6 +382,11 @@ CLI_MESSAGES: dict[str, dict[str, str]] = {
               "ex*.py del estudiante.",
         "en": "{folder}: no such folder. Give the folder that holds the student's ex*.py "
               "files."},
+    "err_impl_no_folder": {
+        "es": "--impl {impl}: no existe esa carpeta (se buscó en: {looked}). Indicá una carpeta "
+              "que tenga tus archivos ex*.py.",
+        "en": "--impl {impl}: no such folder (looked in: {looked}). Give a folder that holds "
+              "your ex*.py files."},
     "err_submission_is_file": {
         "es": "{folder}: no es una carpeta. Indicá la carpeta que tiene los ex*.py, no un "
               "archivo.",

@@ -184,6 +184,19 @@ class NamespaceImpl(Impl):
         return self._ns
 
 
+class ImplFolderMissing(FileNotFoundError):
+    """``--impl`` names no folder: ``value`` as given, ``looked`` the places tried. Worded by
+    the caller, in its reader's language (catalogue key ``err_impl_no_folder``)."""
+
+    def __init__(self, value: str, looked: list[str]) -> None:
+        self.value, self.looked = value, looked
+        super().__init__(f"--impl {value!r}: no such folder (looked in: {', '.join(looked)})")
+
+    def values(self) -> dict[str, str]:
+        """The catalogue message's values."""
+        return {"impl": repr(self.value), "looked": ", ".join(self.looked)}
+
+
 def resolve_impl_dir(value: str, base: Path | None = None) -> Path:
     """Turn an ``--impl`` value into a folder: a path, or ``solutions``/``exercises`` of the kit."""
     candidates = [Path(value)]
@@ -193,8 +206,4 @@ def resolve_impl_dir(value: str, base: Path | None = None) -> Path:
     for cand in candidates:
         if cand.is_dir():
             return cand.resolve()
-    looked = dict.fromkeys(str(c) for c in candidates)
-    raise FileNotFoundError(
-        f"--impl {value!r}: no such folder (looked in: {', '.join(looked)}). "
-        "Give a folder that holds your ex*.py files."
-    )
+    raise ImplFolderMissing(value, list(dict.fromkeys(str(c) for c in candidates)))

@@ -55,6 +55,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_device_key] = resolve_device(config.getoption("--device", None))
     except UserError as exc:
         raise pytest.UsageError(exc.message(lang)) from None
+    impl = config.getoption("--impl", None)
+    if impl is not None:
+        # a folder that is not there stops pytest once, with the fix, not once per check
+        from grader.impl import ImplFolderMissing, resolve_impl_dir
+
+        try:
+            resolve_impl_dir(impl, Path(str(config.invocation_params.dir)))
+        except ImplFolderMissing as exc:
+            raise pytest.UsageError(t("err_impl_no_folder", lang, **exc.values())) from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -134,7 +143,7 @@ def _impl_cache() -> dict[str, Any]:
 
 @pytest.fixture
 def practico_impl(request: pytest.FixtureRequest, _impl_cache: dict[str, Any]) -> Any:
-    from grader.impl import DirImpl, resolve_impl_dir
+    from grader.impl import DirImpl, ImplFolderMissing, resolve_impl_dir
 
     value = request.config.getoption("--impl")
     if value is None:
@@ -142,8 +151,9 @@ def practico_impl(request: pytest.FixtureRequest, _impl_cache: dict[str, Any]) -
     else:
         try:
             folder = resolve_impl_dir(value, Path(str(request.config.invocation_params.dir)))
-        except FileNotFoundError as exc:
-            raise pytest.UsageError(str(exc)) from None
+        except ImplFolderMissing as exc:
+            lang = request.config.getoption("--lang", None)
+            raise pytest.UsageError(t("err_impl_no_folder", lang, **exc.values())) from None
     key = str(folder)
     if key not in _impl_cache:
         _impl_cache[key] = DirImpl(folder)

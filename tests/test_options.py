@@ -159,3 +159,16 @@ def test_pytest_on_a_missing_gpu_stops_once_with_one_line():
     text = proc.stdout + proc.stderr
     assert text.count("CUDA no está disponible en esta máquina") == 1, text
     assert "Traceback" not in text and len(text.strip().splitlines()) <= 3, text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, said", [("es", "no existe esa carpeta"),
+                                        ("en", "no such folder")])
+def test_pytest_with_a_missing_impl_folder_stops_once_with_one_line(lang, said, tmp_path):
+    """Before: every check errored at its fixture (39 errors, the reason shown in none)."""
+    proc = run_py("-m", "pytest", str(ROOT / "exercises"), "--impl", str(tmp_path / "mi_tp"),
+                  "-q", "-p", "no:cacheprovider", env={"PRACTICO_LANG": lang})
+    assert proc.returncode == 4, proc.stdout + proc.stderr  # a usage error: nothing ran
+    text = proc.stdout + proc.stderr
+    assert text.count(said) == 1 and "ex*.py" in text, text
+    assert "Traceback" not in text and len(text.strip().splitlines()) <= 3, text

@@ -37,6 +37,9 @@ FULL = {"test_viewer": 10, "init_schemes": 15, "probe_stats": 15}
 FIRST_STUDENT_SECONDS = 120
 #: seconds the zygote takes to fork the next student's child once the first one is written
 CHILD_START_SECONDS = 60
+#: CPU seconds that only a spinning probe burns (a_quick's stubs raise at once; a child forked
+#: ahead by the zygote waits idle)
+SPINNING_CPU_SECONDS = 1.0
 #: seconds a rerun that skips every student may take: it starts no zygote and no child (the
 #: interpreter's and the kit's start only), on a loaded machine
 SKIP_RUN_SECONDS = 30
@@ -400,13 +403,15 @@ def test_interrupted_run_keeps_results(tmp_path):
                             env={**os.environ, "CI": "true"})
     done = out / "students" / "a_quick" / "result.json"
     wait_until(done.exists, FIRST_STUDENT_SECONDS, "a_quick was graded")
-    # --jobs 1: a child the zygote started after a_quick's result was written is b_slow's
-    written = done.stat().st_mtime
 
+    # b_slow's probe spins: its grading process is the one that burns CPU. Its start time
+    # does not tell: on main after the regrade-preview merge, b_slow's child started within
+    # the same second as a_quick's result.json was written, and the test waited forever.
     def b_slow_child() -> bool:
         for zygote in grading_zygotes(proc.pid):
             try:
-                if any(child.create_time() > written for child in zygote.children()):
+                if any(child.cpu_times().user >= SPINNING_CPU_SECONDS
+                       for child in zygote.children(recursive=True)):
                     return True
             except psutil.Error:
                 continue

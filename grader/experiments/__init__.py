@@ -78,12 +78,12 @@ def _out_dir(value: str) -> Path:
 
 
 def _cmd_experiments(args: argparse.Namespace) -> int:
-    from grader.impl import resolve_impl_dir
+    from grader.impl import ImplFolderMissing, resolve_impl_dir
 
     try:
         folder = resolve_impl_dir(args.impl, Path.cwd())
-    except FileNotFoundError as exc:
-        raise UserError(str(exc)) from None
+    except ImplFolderMissing as exc:
+        raise UserError(key="err_impl_no_folder", **exc.values()) from None
     folder = submission_dir(str(folder))
     _check_out(args.out)
     # MNIST before the output folder: a run that cannot start leaves no empty folder behind.
