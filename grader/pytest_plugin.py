@@ -26,6 +26,8 @@ from grader.tasks import TASK_BY_ID, TASKS
 
 _results_key = pytest.StashKey[dict]()
 _device_key = pytest.StashKey[str]()
+#: the ``--impl`` folder, resolved once (None: each test file's own folder)
+_impl_key = pytest.StashKey["Path | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,12 +58,15 @@ def pytest_configure(config: pytest.Config) -> None:
     except UserError as exc:
         raise pytest.UsageError(exc.message(lang)) from None
     impl = config.getoption("--impl", None)
+    config.stash[_impl_key] = None
     if impl is not None:
-        # a folder that is not there stops pytest once, with the fix, not once per check
+        # resolved once: a folder that is not there stops pytest here, with the fix, not
+        # once per check
         from grader.impl import ImplFolderMissing, resolve_impl_dir
 
         try:
-            resolve_impl_dir(impl, Path(str(config.invocation_params.dir)))
+            config.stash[_impl_key] = resolve_impl_dir(impl,
+                                                       Path(str(config.invocation_params.dir)))
         except ImplFolderMissing as exc:
             raise pytest.UsageError(t("err_impl_no_folder", lang, **exc.values())) from None
 
@@ -143,17 +148,9 @@ def _impl_cache() -> dict[str, Any]:
 
 @pytest.fixture
 def practico_impl(request: pytest.FixtureRequest, _impl_cache: dict[str, Any]) -> Any:
-    from grader.impl import DirImpl, ImplFolderMissing, resolve_impl_dir
+    from grader.impl import DirImpl
 
-    value = request.config.getoption("--impl")
-    if value is None:
-        folder = Path(request.path).parent.resolve()
-    else:
-        try:
-            folder = resolve_impl_dir(value, Path(str(request.config.invocation_params.dir)))
-        except ImplFolderMissing as exc:
-            lang = request.config.getoption("--lang", None)
-            raise pytest.UsageError(t("err_impl_no_folder", lang, **exc.values())) from None
+    folder = request.config.stash[_impl_key] or Path(request.path).parent.resolve()
     key = str(folder)
     if key not in _impl_cache:
         _impl_cache[key] = DirImpl(folder)
