@@ -168,9 +168,11 @@ class ClassRun:
             write_grades_csv(self.out, self.names, self.errors, key=self.key,
                              links=self.found.links, shown=self.shown)
 
-    def resume(self, force: bool) -> tuple[dict[str, dict[str, Any]], list[Path]]:
+    def resume(self, force: bool, fingerprints: dict[str, str] | None = None
+               ) -> tuple[dict[str, dict[str, Any]], list[Path]]:
         """The earlier results that still hold, and the folders to grade; says on stderr
-        what it skipped and what it found but could not trust."""
+        what it skipped and what it found but could not trust. ``fingerprints``: each
+        folder's current one where the caller has read them already (else read here)."""
         lang = self.request.lang
         results: dict[str, dict[str, Any]] = {}
         todo: list[Path] = []
@@ -182,8 +184,12 @@ class ClassRun:
                 unsigned.append(self.shown[folder.name])
             # Only a student with a signed earlier result is read here, to tell whether the
             # files changed; everyone graded is read once, when graded.
-            if previous is not None and previous.get("fingerprint") == fingerprint(
-                    current_record(folder, self.request)):
+            if previous is None:
+                todo.append(folder)
+                continue
+            current = (fingerprints or {}).get(folder.name) or fingerprint(
+                current_record(folder, self.request))
+            if previous.get("fingerprint") == current:
                 results[folder.name] = previous
             else:
                 todo.append(folder)
@@ -238,7 +244,7 @@ def autograde(
     root: Path, out: Path, request: GradeRequest | None = None, jobs: int | None = None,
     force: bool = False, unsafe_no_isolation: bool = False,
     grader_errors: dict[str, str] | None = None, cluster: Any = None,
-    report_names: bool = False,
+    report_names: bool = False, fingerprints: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Grade every student folder of ``root`` into ``out``; returns the per-student JSON.
 
@@ -249,7 +255,9 @@ def autograde(
     ``cluster``: a started :class:`grader.cluster.Cluster` whose workers grade the students
     (``jobs`` of them at once) instead of a sandbox here. At the end the class report is
     written beside ``grades.csv`` (``report_names``: with who is behind every count); a
-    report that cannot be written is said on stderr and costs no grade.
+    report that cannot be written is said on stderr and costs no grade. ``fingerprints``:
+    each folder's current fingerprint, where the caller has just read them for this request
+    (``--dry-run``, ``--apply``), so the folders are not read again to resume.
     """
     from grader.grading import Grader
     from grader.sandbox.limits import SandboxOptions
@@ -264,7 +272,7 @@ def autograde(
     (out / "students").mkdir(parents=True, exist_ok=True)
     run = ClassRun(out, key, found, request, {} if grader_errors is None else grader_errors)
     run.rewrite_csv()
-    results, todo = run.resume(force)
+    results, todo = run.resume(force, fingerprints)
     # In cuda mode the children share one GPU: each allocator may take its share of it.
     options = SandboxOptions(unsafe_no_isolation=unsafe_no_isolation,
                              gpu_memory_fraction=0.9 / jobs)
@@ -320,7 +328,8 @@ def write_report(out: Path, lang: str | None, names: bool, key: bytes) -> None:
 
 
 def _grade_class(args: argparse.Namespace, out: Path, request: GradeRequest,
-                 errors: dict[str, str], force: bool) -> dict[str, dict[str, Any]]:
+                 errors: dict[str, str], force: bool,
+                 fingerprints: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
     """``autograde`` into ``out`` as the flags ask (locally or on a cluster)."""
     from grader.cluster import Cluster, spec_from_args
     from grader.sandbox.supervisor import IsolationRefused
@@ -331,7 +340,8 @@ def _grade_class(args: argparse.Namespace, out: Path, request: GradeRequest,
             jobs = args.jobs if cluster is None else cluster.slots
             return autograde(Path(args.root), out, request, jobs=jobs, force=force,
                              unsafe_no_isolation=args.unsafe_no_isolation,
-                             grader_errors=errors, cluster=cluster, report_names=args.names)
+                             grader_errors=errors, cluster=cluster, report_names=args.names,
+                             fingerprints=fingerprints)
     except IsolationRefused as exc:
         raise UserError(str(exc)) from None
 
@@ -382,9 +392,10 @@ def _cmd_autograde(args: argparse.Namespace) -> int:
     errors: dict[str, str] = {}
     if args.dry_run:
         return _dry_run(args, found, out, scratch, key, request, errors, lang)
+    fingerprints = None
     if args.apply:
-        _take_preview(found, out, scratch, key, request, lang)
-    results = _grade_class(args, out, request, errors, args.force)
+        fingerprints = _take_preview(found, out, scratch, key, request, lang)
+    results = _grade_class(args, out, request, errors, args.force, fingerprints)
     scores = [r["score"] for r in results.values()]
     mean = sum(scores) / len(scores) if scores else 0.0
     print(terminal(t("ag_done", lang, count=len(results), mean=f"{mean:.1f}", out=str(out)),
@@ -410,10 +421,11 @@ def _dry_run(args: argparse.Namespace, found: ClassFolder, out: Path, scratch: P
 
     names = [f.name for f in found.folders]
     make_scratch(scratch)
+    fingerprints = None
     if not args.force:
         _, fingerprints = _fingerprints(found, request)
         seed_scratch(names, out, scratch, key, fingerprints)
-    _grade_class(args, scratch, request, errors, args.force)
+    _grade_class(args, scratch, request, errors, args.force, fingerprints)
     shown = display_names([*names, *found.links])
     preview = compare(names, out, scratch, key, shown, errors)
     write_preview(preview, scratch)
@@ -425,20 +437,22 @@ def _dry_run(args: argparse.Namespace, found: ClassFolder, out: Path, scratch: P
 
 
 def _take_preview(found: ClassFolder, out: Path, scratch: Path, key: bytes,
-                  request: GradeRequest, lang: str) -> None:
-    """``--apply``: the previewed results that still hold, into ``out`` before grading."""
+                  request: GradeRequest, lang: str) -> dict[str, str] | None:
+    """``--apply``: the previewed results that still hold, into ``out`` before grading;
+    returns each folder's current fingerprint (None when there was no preview to read)."""
     from grader.regrade import SCRATCH_MARKER, take_from_scratch
 
     if not (scratch / SCRATCH_MARKER).is_file():
         print(terminal(t("rg_no_preview", lang, scratch=str(scratch)), newlines=False),
               file=sys.stderr)
-        return
+        return None
     records, fingerprints = _fingerprints(found, request)
     (out / "students").mkdir(parents=True, exist_ok=True)
     taken = take_from_scratch([f.name for f in found.folders], out, scratch, key, records,
                               fingerprints)
     print(terminal(t("rg_reused", lang, count=len(taken), scratch=str(scratch)),
                    newlines=False), file=sys.stderr)
+    return fingerprints
 
 
 def add_commands(sub: Any) -> None:

@@ -121,9 +121,10 @@ def still_holds(data: Any, fingerprint: str, record: dict[str, Any] | None = Non
     return isinstance(produced, dict) and produced.get("options") == record["options"]
 
 
-def _copy_student(source: Path, target: Path) -> None:
-    """A student's files from one results folder to another, ``result.json`` last."""
-    for name in STUDENT_FILES:
+def _copy_student(source: Path, target: Path, names: tuple[str, ...] = STUDENT_FILES) -> None:
+    """A student's files (``names``) from one results folder to another, in that order:
+    ``result.json`` last."""
+    for name in names:
         path = source / name
         if path.is_file() and not path.is_symlink():
             write_atomic(target / name, path.read_bytes())
@@ -172,11 +173,8 @@ def take_from_scratch(names: Iterable[str], out: Path, scratch: Path, key: bytes
                                                         records[name])):
             continue
         target = out / "students" / name
-        for file in STUDENT_FILES[:-1]:
-            path = source / file
-            if path.is_file() and not path.is_symlink():
-                write_atomic(target / file, path.read_bytes())
-        write_atomic(target / "result.json", raw)
+        _copy_student(source, target, STUDENT_FILES[:-1])
+        write_atomic(target / "result.json", raw)  # the bytes verified, not a second read
         taken.append(name)
     return taken
 
