@@ -129,6 +129,49 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         _group_by_shared_fixtures(items)
 
 
+def _group_of(item: pytest.Item) -> str | None:
+    """The name ``--dist loadgroup`` schedules ``item`` by (its ``xdist_group`` marks, as
+    pytest-xdist joins them), or None."""
+    names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                    for m in item.iter_markers("xdist_group")})
+    return "_".join(names) if names else None
+
+
+def _put_group_in_node_id(item: pytest.Item, group: str) -> None:
+    """Write ``@group`` at the end of ``item``'s node id, which is where the controller of a
+    ``--dist loadgroup`` run reads it (the workers send node ids, not marks). pytest-xdist
+    3.8 writes it into ``item._nodeid``; pytest 9.2 keeps the node id in ``item._id`` (a
+    ``NodeId``), so that write changes nothing there: every test was scheduled on its own
+    and a costly fixture built on both workers (test_class_report's graded class twice, 80 s
+    each). Nothing is done where the suffix is already there (an older pytest)."""
+    tagged = f"{item.nodeid}@{group}"
+    current = getattr(item, "_id", None)
+    if current is not None and not isinstance(current, str):
+        item._id = type(current).parse(tagged)  # NodeId.parse keeps the string as given
+    else:
+        item._nodeid = tagged
+    if item.nodeid != tagged:
+        raise pytest.UsageError(
+            f"this pytest ({pytest.__version__}) keeps node ids where tests/conftest.py "
+            "cannot add the xdist group; run without --dist loadgroup, or see "
+            "tests/conftest.py:_put_group_in_node_id")
+
+
+# after pytest-xdist's own hook, which tries the same (a second implementation of one hook
+# in this file: pluggy's specname; pytest registers only names that start with "pytest_")
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_group_ids(config: pytest.Config,
+                                            items: list[pytest.Item]) -> None:
+    """Group names on the node ids of a ``--dist loadgroup`` worker (see
+    :func:`_put_group_in_node_id`), once pytest_collection_modifyitems above marked them."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None or not config.getvalue("loadgroup"):
+        return
+    for item in items:
+        group = _group_of(item)
+        if group is not None and not item.nodeid.endswith(f"@{group}"):
+            _put_group_in_node_id(item, group)
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

@@ -1,0 +1,59 @@
+"""The suite's own scheduling: under ``--dist loadgroup`` a costly fixture is built once.
+
+``tests/conftest.py`` gives the tests that share a costly fixture one ``xdist_group``, and
+pytest-xdist's controller schedules a group on one worker by the ``@group`` it reads at the
+end of each node id. With pytest 9.2 and pytest-xdist 3.8 that suffix never reached the node
+id (xdist writes ``item._nodeid``; pytest 9.2 reads ``item._id``), so every grouped test was
+scheduled alone and each worker built the fixture again. Here a real ``pytest -n 2 --dist
+loadgroup`` runs this suite's conftest over a module whose tests share a module fixture and
+counts how many times it was built.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # a pytest with two workers: seconds
+
+SHARED = '''
+import os
+
+import pytest
+
+BUILT = Path(__file__).with_name("built.log")
+
+
+@pytest.fixture(scope="module")
+def costly():
+    with BUILT.open("a") as fh:
+        fh.write(os.environ["PYTEST_XDIST_WORKER"] + "\\n")
+    return 6
+
+
+@pytest.mark.parametrize("i", range(12))
+def test_uses_the_costly_fixture(costly, i):
+    assert costly == 6
+
+
+@pytest.mark.parametrize("i", range(12))
+def test_needs_nothing(i):
+    assert i < 12
+'''
+
+
+def test_tests_that_share_a_module_fixture_run_on_one_worker(tmp_path):
+    shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_shared.py").write_text(SHARED, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q",
+         "-p", "no:cacheprovider", f"--rootdir={tmp_path}", "test_shared.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "24 passed" in proc.stdout, proc.stdout[-2000:]
+    built = (tmp_path / "built.log").read_text().split()
+    assert len(built) == 1, f"the module fixture was built {len(built)} times, on {built}"
