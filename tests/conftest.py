@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+import cpu_report
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="leave out the tests marked serial (the parallel pass)")
     group.addoption("--only-serial", action="store_true",
                     help="run only the tests marked serial (the pass after, alone)")
+    cpu_report.add_option(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(cpu_report, "practico2-cpu-report")
 
 
 #: session-scoped fixtures that take seconds to build (below): under xdist every worker

@@ -1,4 +1,5 @@
-"""The suite's own scheduling: under ``--dist loadgroup`` a costly fixture is built once.
+"""The suite's own tools: under ``--dist loadgroup`` a costly fixture is built once, and
+``--cpu-top`` counts what each test costs.
 
 ``tests/conftest.py`` gives the tests that share a costly fixture one ``xdist_group``, and
 pytest-xdist's controller schedules a group on one worker by the ``@group`` it reads at the
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.slow  # a pytest with two workers: seconds
 
 SHARED = '''
 import os
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +49,8 @@ def test_needs_nothing(i):
 
 
 def test_tests_that_share_a_module_fixture_run_on_one_worker(tmp_path):
-    shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
+    for name in ("conftest.py", "cpu_report.py"):  # the suite's conftest and what it loads
+        shutil.copy(ROOT / "tests" / name, tmp_path / name)
     (tmp_path / "test_shared.py").write_text(SHARED, encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q",
@@ -57,3 +60,37 @@ def test_tests_that_share_a_module_fixture_run_on_one_worker(tmp_path):
     assert "24 passed" in proc.stdout, proc.stdout[-2000:]
     built = (tmp_path / "built.log").read_text().split()
     assert len(built) == 1, f"the module fixture was built {len(built)} times, on {built}"
+
+
+BURNS = '''
+import subprocess
+import sys
+
+BURN = "import time\\nwhile time.process_time() < 0.6: pass"
+
+
+def test_burns_in_a_child():
+    subprocess.run([sys.executable, "-c", BURN], check=True)
+
+
+def test_burns_nothing():
+    assert True
+'''
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["alone", "two_workers"])
+def test_cpu_top_counts_what_a_test_and_its_children_spent(tmp_path, workers):
+    """``--cpu-top`` (tests/cpu_report.py): a test whose child burns 0.6 s of CPU is listed
+    with at least that, above a test that does nothing, with or without workers."""
+    for name in ("conftest.py", "cpu_report.py"):
+        shutil.copy(ROOT / "tests" / name, tmp_path / name)
+    (tmp_path / "test_burns.py").write_text(BURNS, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", *workers, "-q", "-p", "no:cacheprovider",
+         f"--rootdir={tmp_path}", "--cpu-top", "5", "test_burns.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    listed = dict((line.split()[1], float(line.split()[0].rstrip("s")))
+                  for line in proc.stdout.splitlines() if "::test_burns" in line)
+    assert listed["test_burns.py::test_burns_in_a_child"] >= 0.6, proc.stdout
+    assert listed.get("test_burns.py::test_burns_nothing", 0.0) < 0.6, proc.stdout
