@@ -170,7 +170,9 @@ def pytest_collection_modifyitems_group_ids(config: pytest.Config,
                                             items: list[pytest.Item]) -> None:
     """Group names on the node ids of a ``--dist loadgroup`` worker (see
     :func:`_put_group_in_node_id`), once pytest_collection_modifyitems above marked them."""
-    if os.environ.get("PYTEST_XDIST_WORKER") is None or not config.getvalue("loadgroup"):
+    # a worker has workerinput; PYTEST_XDIST_WORKER would also be set in a pytest that a
+    # test run by a worker starts
+    if not hasattr(config, "workerinput") or not getattr(config.option, "loadgroup", False):
         return
     for item in items:
         group = _group_of(item)
