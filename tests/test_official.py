@@ -62,6 +62,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -164,18 +165,34 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _own_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Timer:
-    """Wall seconds of each stage, printed at the end (``-s``) and kept for the report."""
+    """Wall seconds of each stage, and its CPU seconds (this process's and those of the
+    processes it started and waited for meanwhile), printed at the end (``-s``) and kept
+    for the report. The kernel runs in a thread beside the stages of this one: its CPU is
+    not measured apart (the counters are the process's), and the ``pytest`` and ``grade``
+    figures include the little this process spends on the kernel meanwhile."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
 
-    def run(self, name: str, fn, *args, **kwargs):
-        start = time.monotonic()
+    def run(self, name: str, fn, *args, cpu: bool = True, **kwargs):
+        """``fn(*args, **kwargs)``, timed; ``cpu=False`` for a stage run in a thread beside
+        others (the CPU counters are the process's: they would count the others too)."""
+        start, used = time.monotonic(), _own_cpu() + _children_cpu()
         try:
             return fn(*args, **kwargs)
         finally:
             self.seconds[name] = round(time.monotonic() - start, 1)
+            if cpu:
+                self.cpu[name] = round(_own_cpu() + _children_cpu() - used, 1)
 
 
 class Background:
@@ -187,9 +204,13 @@ class Background:
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self._fh,
                                      stderr=subprocess.STDOUT, text=True)
         self.seconds: float | None = None
+        self.cpu: float | None = None
 
     def wait(self, timeout: float = 1800) -> str:
+        # its CPU time (and its children's) is added to ours when it is reaped, here
+        before = _children_cpu()
         rc = self.proc.wait(timeout=timeout)
+        self.cpu = round(_children_cpu() - before, 1)
         self.seconds = round(time.monotonic() - self.start, 1)
         self._fh.close()
         text = self.log.read_text(encoding="utf-8", errors="replace")
@@ -277,6 +298,7 @@ def graded(tmp_path_factory, students, sample, env):
     timer = Timer()
     cpu_before = _children_cpu()
     jobs: dict[str, Background] = {}
+    kernel_thread: ThreadPoolExecutor | None = None
     try:
         # autograde: the class of every student (variant 0), then the sample (variant 1)
         for name, who in (("autograde", students), ("autograde-v1", sample)):
@@ -301,6 +323,13 @@ def graded(tmp_path_factory, students, sample, env):
             [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
             course, nb_env, tmp / "nbgrader.log")
 
+        # the notebook's grade cells, in one kernel, in a thread meanwhile: the kernel grades
+        # in its own process, and alone at the end it kept one core busy for minutes
+        kernel_thread = ThreadPoolExecutor(1)
+        kernel_job = kernel_thread.submit(
+            timer.run, "kernel", run_in_one_kernel, release, students, kernel_tasks,
+            tmp / "kernel", LANG, env=env, cpu=False)
+
         # pytest exercises: one session per variant over every student's folder
         root = pytest_root(tmp / "pytest", students)
         pytest0 = timer.run("pytest v0", run_pytest, root, students, 0, env)
@@ -322,9 +351,7 @@ def graded(tmp_path_factory, students, sample, env):
 
         timer.run("grade", grades)
 
-        # the notebook's grade cells, in one kernel
-        kernel = timer.run("kernel", run_in_one_kernel, release, students, kernel_tasks,
-                           tmp / "kernel", LANG, env=env)
+        kernel = kernel_job.result()
 
         jobs["autograde"].wait()
         jobs["autograde-v1"] = Background(
@@ -338,14 +365,17 @@ def graded(tmp_path_factory, students, sample, env):
         nbgrader = {s.name: autograded_cells(course, ASSIGNMENT, s.name, LANG) for s in sample}
         book = gradebook_scores(course, ASSIGNMENT, [s.name for s in sample])
     finally:
+        if kernel_thread is not None:  # a failure before the kernel finished: not waited for
+            kernel_thread.shutdown(wait=False, cancel_futures=True)
         for job in jobs.values():
             job.stop()
     for name, job in jobs.items():
-        timer.seconds[name] = job.seconds
+        timer.seconds[name], timer.cpu[name] = job.seconds, job.cpu
     timer.seconds["cpu, every process started"] = round(_children_cpu() - cpu_before, 1)
     print(f"\nlocal-equals-official, {len(students)} fixtures ({len(sample)} in the sample), "
-          "wall seconds per stage:", json.dumps(timer.seconds))
-    (tmp / "seconds.json").write_text(json.dumps(timer.seconds))
+          "wall seconds per stage:", json.dumps(timer.seconds), "CPU seconds per stage:",
+          json.dumps(timer.cpu))
+    (tmp / "seconds.json").write_text(json.dumps({"wall": timer.seconds, "cpu": timer.cpu}))
     return {"pytest": (pytest0, pytest1), "grade": (grade0, grade1),
             "autograde": (autograde0, autograde1), "kernel": kernel, "nbgrader": nbgrader,
             "gradebook": book, "seconds": timer.seconds}

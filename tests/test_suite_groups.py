@@ -94,3 +94,52 @@ def test_cpu_top_counts_what_a_test_and_its_children_spent(tmp_path, workers):
                   for line in proc.stdout.splitlines() if "::test_burns" in line)
     assert listed["test_burns.py::test_burns_in_a_child"] >= 0.6, proc.stdout
     assert listed.get("test_burns.py::test_burns_nothing", 0.0) < 0.6, proc.stdout
+
+
+LOGGED = '''
+import os
+from pathlib import Path
+
+import pytest
+
+LOG = Path(__file__).resolve().parent.parent / "order.log"
+
+
+@pytest.fixture(autouse=True)
+def logged(request):
+    with LOG.open("a") as fh:
+        fh.write(f"{os.environ['PYTEST_XDIST_WORKER']} {request.node.name}\\n")
+'''
+
+
+def test_the_costliest_module_starts_first_and_waits_for_nothing(tmp_path):
+    """conftest's COSTLIEST_FIRST (test_official) is handed out first, so it runs beside the
+    rest of the suite, and its worker's second unit of work is one quick test, not a group."""
+    tests = tmp_path / "tests"  # COSTLIEST_FIRST is a path under the rootdir
+    tests.mkdir()
+    for name in ("conftest.py", "cpu_report.py"):
+        shutil.copy(ROOT / "tests" / name, tests / name)
+    fixture = LOGGED + '''
+
+@pytest.fixture(scope="module")
+def built():
+    return 1
+'''
+    (tests / "test_a_group.py").write_text(fixture + "".join(
+        f"\n\n@pytest.mark.slow\ndef test_grouped_{i}(built):\n    assert built\n"
+        for i in range(6)), encoding="utf-8")
+    (tests / "test_b_single.py").write_text(LOGGED + "".join(
+        f"\n\ndef test_single_{i}():\n    assert True\n" for i in range(8)), encoding="utf-8")
+    (tests / "test_official.py").write_text(
+        LOGGED + "\n\ndef test_costliest():\n    assert True\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q",
+         "-p", "no:cacheprovider", f"--rootdir={tmp_path}", "tests"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    order = [line.split() for line in (tmp_path / "order.log").read_text().splitlines()]
+    assert len(order) == 15, order
+    worker = next(w for w, name in order if name == "test_costliest")
+    on_its_worker = [name for w, name in order if w == worker]
+    assert on_its_worker[0] == "test_costliest", order
+    assert on_its_worker[1].startswith("test_single_"), order
