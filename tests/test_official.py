@@ -23,11 +23,15 @@ notebook and nbgrader combine them: a check counts if it passed on the public in
 variant 1 (:data:`grader.nb.SAME_IN_EVERY_VARIANT` keeps its public verdict); that is
 compared with ``pytest``/``grade``/``autograde`` run on variant 0 and variant 1.
 
-Cost (2 cores): about 87 wrong fixtures times five paths times two variants, each a grading
+Cost (2 cores): about 92 wrong fixtures times five paths times two variants, each a grading
 with training runs, would take most of an hour. What is cut, so that this file takes
-minutes (measured on the development machine, 2 cores shared with other engineers' runs, load
-average 4-7, 101 fixtures: 792 s wall, 724 s CPU of the processes it starts, so at least 6
-minutes on two quiet cores; the stages' wall seconds are printed with ``-s``; README, "Testing the kit"):
+minutes (the stages' wall and CPU seconds are printed with ``-s``; README, "Testing the
+kit"). Measured alone on the 2-core development machine, 103 fixtures, the kernel still
+after ``grade``: 13 min 42 s wall, 1,043 s CPU; CPU seconds per stage: ``grade`` 208 (18
+processes), the kernel 258, ``autograde`` of the class 192, ``nbgrader autograde`` 156,
+``pytest`` 81 and 75, ``autograde --variant 1`` 56. It is the costliest test of the suite by
+far (about half its CPU), so ``tests/conftest.py`` hands it out first, and the kernel runs
+in a thread beside the other stages:
 
 - A fixture that changes one module (``alt_variants``, ``wrong``) is a student with that
   module and the stubs for the rest: the other tasks are unimplemented everywhere (compared
