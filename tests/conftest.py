@@ -203,7 +203,7 @@ def _costliest_first(items: list[pytest.Item]) -> list[pytest.Item]:
     rest = [i for i in items if not i.nodeid.startswith(COSTLIEST_FIRST + "::")]
     quick = [i for i in rest if _group_of(i) is None and i.get_closest_marker("slow") is None]
     # the second worker takes rest[0]; the first worker's second unit is what comes next
-    if len(quick) > 1 and rest:
+    if len(quick) > 1:  # quick is drawn from rest
         second = next(i for i in quick if i is not rest[0])
         rest.remove(second)
         rest.insert(1, second)

@@ -15,11 +15,30 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow  # a pytest with two workers: seconds
+
+
+def run_suite(root: Path, tests: Path, files: dict[str, str], *args: str
+              ) -> subprocess.CompletedProcess:
+    """A real pytest (``args``: its options) over ``files`` (name: source) in ``tests``,
+    beside a copy of this suite's conftest and the module it loads, rooted at ``root``; it
+    must pass."""
+    tests.mkdir(exist_ok=True)
+    for name in ("conftest.py", "cpu_report.py"):
+        shutil.copy(ROOT / "tests" / name, tests / name)
+    for name, source in files.items():
+        (tests / name).write_text(source, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--rootdir={root}",
+         *args, str(tests)], cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
 
 SHARED = '''
 import os
@@ -49,14 +68,8 @@ def test_needs_nothing(i):
 
 
 def test_tests_that_share_a_module_fixture_run_on_one_worker(tmp_path):
-    for name in ("conftest.py", "cpu_report.py"):  # the suite's conftest and what it loads
-        shutil.copy(ROOT / "tests" / name, tmp_path / name)
-    (tmp_path / "test_shared.py").write_text(SHARED, encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q",
-         "-p", "no:cacheprovider", f"--rootdir={tmp_path}", "test_shared.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_suite(tmp_path, tmp_path, {"test_shared.py": SHARED},
+                     "-n", "2", "--dist", "loadgroup")
     assert "24 passed" in proc.stdout, proc.stdout[-2000:]
     built = (tmp_path / "built.log").read_text().split()
     assert len(built) == 1, f"the module fixture was built {len(built)} times, on {built}"
@@ -82,14 +95,7 @@ def test_burns_nothing():
 def test_cpu_top_counts_what_a_test_and_its_children_spent(tmp_path, workers):
     """``--cpu-top`` (tests/cpu_report.py): a test whose child burns 0.6 s of CPU is listed
     with at least that, above a test that does nothing, with or without workers."""
-    for name in ("conftest.py", "cpu_report.py"):
-        shutil.copy(ROOT / "tests" / name, tmp_path / name)
-    (tmp_path / "test_burns.py").write_text(BURNS, encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *workers, "-q", "-p", "no:cacheprovider",
-         f"--rootdir={tmp_path}", "--cpu-top", "5", "test_burns.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_suite(tmp_path, tmp_path, {"test_burns.py": BURNS}, *workers, "--cpu-top", "5")
     listed = dict((line.split()[1], float(line.split()[0].rstrip("s")))
                   for line in proc.stdout.splitlines() if "::test_burns" in line)
     assert listed["test_burns.py::test_burns_in_a_child"] >= 0.6, proc.stdout
@@ -115,28 +121,22 @@ def logged(request):
 def test_the_costliest_module_starts_first_and_waits_for_nothing(tmp_path):
     """conftest's COSTLIEST_FIRST (test_official) is handed out first, so it runs beside the
     rest of the suite, and its worker's second unit of work is one quick test, not a group."""
-    tests = tmp_path / "tests"  # COSTLIEST_FIRST is a path under the rootdir
-    tests.mkdir()
-    for name in ("conftest.py", "cpu_report.py"):
-        shutil.copy(ROOT / "tests" / name, tests / name)
     fixture = LOGGED + '''
 
 @pytest.fixture(scope="module")
 def built():
     return 1
 '''
-    (tests / "test_a_group.py").write_text(fixture + "".join(
-        f"\n\n@pytest.mark.slow\ndef test_grouped_{i}(built):\n    assert built\n"
-        for i in range(6)), encoding="utf-8")
-    (tests / "test_b_single.py").write_text(LOGGED + "".join(
-        f"\n\ndef test_single_{i}():\n    assert True\n" for i in range(8)), encoding="utf-8")
-    (tests / "test_official.py").write_text(
-        LOGGED + "\n\ndef test_costliest():\n    assert True\n", encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q",
-         "-p", "no:cacheprovider", f"--rootdir={tmp_path}", "tests"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    files = {
+        "test_a_group.py": fixture + "".join(
+            f"\n\n@pytest.mark.slow\ndef test_grouped_{i}(built):\n    assert built\n"
+            for i in range(6)),
+        "test_b_single.py": LOGGED + "".join(
+            f"\n\ndef test_single_{i}():\n    assert True\n" for i in range(8)),
+        "test_official.py": LOGGED + "\n\ndef test_costliest():\n    assert True\n",
+    }
+    # COSTLIEST_FIRST is a path under the rootdir
+    run_suite(tmp_path, tmp_path / "tests", files, "-n", "2", "--dist", "loadgroup")
     order = [line.split() for line in (tmp_path / "order.log").read_text().splitlines()]
     assert len(order) == 15, order
     worker = next(w for w, name in order if name == "test_costliest")
