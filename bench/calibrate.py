@@ -54,7 +54,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -72,7 +71,12 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from calibration_report import ImplInfo, fixtures, markdown, report, summarize  # noqa: E402
-from patching import ALT_CORRECTS, build, materialise_alt_correct, read_fixture  # noqa: E402
+from patching import (  # noqa: E402
+    ALT_CORRECTS,
+    materialise_alt_correct,
+    overlay_reference,
+    read_fixture,
+)
 
 FIXTURES = ROOT / "fixtures"
 SOLUTIONS = ROOT / "solutions"
@@ -114,12 +118,8 @@ def _tasks_of_module(module: str) -> tuple[str, ...]:
 
 
 def _overlay(patch: Path, dest: Path) -> Path:
-    """The reference with ``patch`` applied to its file (as tests/test_fixtures.py overlays)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for path in SOLUTIONS.glob("ex*.py"):
-        shutil.copy(path, dest / path.name)
-    name, source = build(patch, SOLUTIONS)
-    (dest / name).write_text(source, encoding="utf-8")
+    """The reference with ``patch`` applied to its file, in ``dest``."""
+    overlay_reference(patch, dest)
     return dest
 
 

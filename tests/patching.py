@@ -28,6 +28,7 @@ no match is refused. Every refusal is a :class:`PatchError` naming the fixture a
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,6 +226,18 @@ def build(path: Path, base_dir: Path) -> tuple[str, str]:
     name = path.name.removesuffix(".diff")
     base = strip_markers((base_dir / name).read_text(encoding="utf-8"))
     return name, apply_unified_diff(base, read_fixture(path)[1], _label(path))
+
+
+def overlay_reference(patch: Path, dest: Path) -> str:
+    """Write a submission into ``dest``: ``solutions/``' files, the one ``patch`` names
+    replaced by the patched reference (a fixture that changes one module). Returns that
+    file's name."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in SOLUTIONS.glob("ex*.py"):
+        shutil.copy(path, dest / path.name)
+    name, source = build(patch, SOLUTIONS)
+    (dest / name).write_text(source, encoding="utf-8")
+    return name
 
 
 def materialise_alt_correct(dest: Path, source: Path = ALT_CORRECT) -> Path:

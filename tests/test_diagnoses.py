@@ -376,13 +376,10 @@ TRAINING_RUNS = [
 @pytest.mark.parametrize("fixture, check_id, expected", TRAINING_RUNS,
                          ids=[f"{f}-{c.split('::')[1]}" for f, c, _ in TRAINING_RUNS])
 def test_training_runs_of_wrong_fixtures_are_diagnosed(fixture, check_id, expected, tmp_path):
-    from patching import build
+    from patching import overlay_reference
 
-    patch = next((ROOT / "fixtures" / "wrong" / fixture).glob("ex*.py.diff"))
-    for path in SOLUTIONS.glob("ex*.py"):
-        shutil.copy(path, tmp_path / path.name)
-    name, source = build(patch, SOLUTIONS)
-    (tmp_path / name).write_text(source, encoding="utf-8")
+    overlay_reference(next((ROOT / "fixtures" / "wrong" / fixture).glob("ex*.py.diff")),
+                      tmp_path)
     check = _check(check_id)
     others = [c for c in CHECKS if c.task == check.task and c.id != check_id]
     (result,) = [r.result for r in record(DirImpl(tmp_path), Context(), [check.task],

@@ -32,15 +32,14 @@ other tasks of the same module are graded in full, training runs included.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from patching import (
     ALT_CORRECTS,
     EXERCISES,
-    build,
     materialise_alt_correct,
+    overlay_reference,
     read_fixture,
     split_lines,
 )
@@ -76,10 +75,7 @@ def only_file(folder: Path) -> Path:
 
 def overlay(patch: Path, into: Path) -> DirImpl:
     """A submission made of ``solutions/`` with the patched file in place of its namesake."""
-    for path in SOLUTIONS.glob("ex*.py"):
-        shutil.copy(path, into / path.name)
-    name, source = build(patch, SOLUTIONS)
-    (into / name).write_text(source, encoding="utf-8")
+    name = overlay_reference(patch, into)
     for path in SOLUTIONS.glob("ex*.py"):
         same = (into / path.name).read_bytes() == path.read_bytes()
         # what grading only this module relies on: every other module is the reference's,
