@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.checks.base import Stat
+
 #: a check meets the goal when every correct run passes and each wrong fixture loses its
 #: points on at least this fraction of the variants
 WRONG_CAUGHT_GOAL = 0.99
@@ -155,10 +157,11 @@ def targets(records: dict[tuple[str, str, int], dict[str, Any]],
 
 
 def _stat_inside(stat: list[Any]) -> bool:
-    name, value, op, limit, key, nan_passes = stat[:6]
-    if value is None or math.isnan(value):
-        return bool(nan_passes)
-    return value >= limit if op == ">=" else value <= limit
+    """A stored statistic (:class:`~grader.checks.base.Stat`'s fields in order, as
+    ``calibrate.run_one`` writes them; null for a NaN) on the passing side of its limit, as
+    :attr:`Stat.inside` decides."""
+    name, value, *rest = stat[:8]
+    return Stat(name, math.nan if value is None else value, *rest).inside
 
 
 def disagrees(rec: dict[str, Any]) -> bool:
